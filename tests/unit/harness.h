@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * harness.h - the common runner for Ferry's CUnit suites.  Each test program
+ * declares its suites in one CU_SuiteInfo table and calls cunit_run() from
+ * main(); the exit status is the number of failed assertions (capped), so
+ * meson sees any failure.  Suites register through the table, never through
+ * constructors (style.md, item 11).
+ */
+#ifndef FERRY_TESTS_HARNESS_H
+#define FERRY_TESTS_HARNESS_H
+
+#include <CUnit/CUnit.h>
+
+int cunit_run(CU_SuiteInfo *suites);
+
+#endif

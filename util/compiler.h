@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * compiler.h - small compiler helpers shared by every Ferry library.
+ *
+ * Lock annotations map to clang's thread-safety analysis (built with
+ * -Wthread-safety in the clang CI build) and vanish under gcc.  Nothing here
+ * knows about any Ferry module; util/ sits below all of them.
+ */
+#ifndef FERRY_UTIL_COMPILER_H
+#define FERRY_UTIL_COMPILER_H
+
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
+#define IS_POW2(x) ((x) != 0 && (((x) & ((x)-1)) == 0))
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define FERRY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define FERRY_UNUSED __attribute__((unused))
+#define FERRY_PACKED __attribute__((packed))
+
+#if defined(__clang__)
+#define FERRY_TSA(x) __attribute__((x))
+#else
+#define FERRY_TSA(x)
+#endif
+
+/* clang thread-safety annotations (see style.md, item 10). */
+#define CAPABILITY(x) FERRY_TSA(capability(x))
+#define GUARDED_BY(x) FERRY_TSA(guarded_by(x))
+#define PT_GUARDED_BY(x) FERRY_TSA(pt_guarded_by(x))
+#define REQUIRES(...) FERRY_TSA(requires_capability(__VA_ARGS__))
+#define ACQUIRE(...) FERRY_TSA(acquire_capability(__VA_ARGS__))
+#define RELEASE(...) FERRY_TSA(release_capability(__VA_ARGS__))
+#define EXCLUDES(...) FERRY_TSA(locks_excluded(__VA_ARGS__))
+#define NO_THREAD_SAFETY_ANALYSIS FERRY_TSA(no_thread_safety_analysis)
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * virtio_dev.h - the contract between a virtio transport and a virtio device.
+ *
+ * Transports (vmm/virtio_pci.c for Ferry's own guests; vhost/vhost_user*.c
+ * for peers speaking vhost-user) drive devices only through this ops table;
+ * devices (vhost/net.c) never call into a transport except through the two
+ * callbacks a transport installs in struct virtio_dev.  No device knows which
+ * transport carries it, and no transport knows what a virtio-net is.
+ *
+ * Threads: every op is called from the control side (a vCPU thread handling
+ * an MMIO exit, or the vhost-user socket thread) with the transport's device
+ * lock held; ops never block on the guest.  The datapath (PMD threads) runs
+ * concurrently and is fenced off by the device itself when queues stop.
+ */
+#ifndef FERRY_VHOST_VIRTIO_DEV_H
+#define FERRY_VHOST_VIRTIO_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vhost_mem;
+struct virtio_dev;
+
+/* Virtio device types (virtio 1.2, section 5). */
+#define VIRTIO_ID_NET 1
+
+/* Device status bits (virtio 1.2, section 2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED 128
+
+/* Reserved feature bits (virtio 1.2, section 6). */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_F_RING_PACKED 34
+#define VIRTIO_F_IN_ORDER 35
+
+/*
+ * Where a started queue lives and how it signals.  Ring addresses are host
+ * virtual addresses the transport has already translated and length-checked
+ * against the device's memory map (desc: 16 * size bytes, avail: 6 + 2 * size,
+ * used: 6 + 8 * size), so the device may access the rings directly.  Buffer
+ * addresses inside descriptors are guest-physical and are translated per
+ * access through the device's struct vhost_mem.
+ */
+struct virtio_queue_cfg {
+	uint16_t size; /* ring size, a power of two <= the device's maximum */
+	void *desc; /* descriptor table (host virtual) */
+	void *avail; /* driver ("available") ring (host virtual) */
+	void *used; /* device ("used") ring (host virtual) */
+	uint16_t last_avail_idx; /* where to resume (0 after a reset) */
+	uint16_t used_idx; /* ditto for the used ring */
+	int kick_fd; /* eventfd the driver's notifications arrive on, -1: poll only */
+	int call_fd; /* eventfd that interrupts the driver, -1: no interrupts */
+};
+
+struct virtio_dev_ops {
+	const char *name; /* device kind for logs, e.g. "virtio-net" */
+	uint16_t device_id; /* VIRTIO_ID_* */
+	uint16_t (*num_queues)(struct virtio_dev *dev);
+	uint16_t (*max_queue_size)(struct virtio_dev *dev, uint16_t qidx);
+	uint64_t (*get_features)(struct virtio_dev *dev);
+	/* Called when the driver sets FEATURES_OK; a -errno refuses the set. */
+	int (*set_features)(struct virtio_dev *dev, uint64_t features);
+	/* Device-specific config space (virtio 1.2, section 4.1.4.6). */
+	uint32_t (*config_size)(struct virtio_dev *dev);
+	void (*config_read)(struct virtio_dev *dev, uint32_t off, void *buf, uint32_t len);
+	void (*config_write)(struct virtio_dev *dev, uint32_t off, const void *buf, uint32_t len);
+	/* Start serving one queue (at DRIVER_OK, or when a peer enables it). */
+	int (*queue_start)(struct virtio_dev *dev, uint16_t qidx, const struct virtio_queue_cfg *cfg);
+	/*
+	 * Stop serving one queue and return the index to resume from.  When it
+	 * returns, no datapath thread touches the queue's rings any more.
+	 */
+	uint16_t (*queue_stop)(struct virtio_dev *dev, uint16_t qidx);
+	/* Replace the interrupt eventfd of a running queue (MSI-X masking). */
+	void (*queue_set_call_fd)(struct virtio_dev *dev, uint16_t qidx, int call_fd);
+	/* Device reset (virtio 1.2, section 2.4): all queues are stopped first. */
+	void (*reset)(struct virtio_dev *dev);
+};
+
+/*
+ * The embedded header every virtio device starts with; transports find the
+ * device through it and devices find themselves with container_of().
+ */
+struct virtio_dev {
+	const struct virtio_dev_ops *ops;
+	struct vhost_mem *mem; /* the guest memory map descriptor buffers live in */
+	/* Installed by the transport: raise the configuration-change interrupt. */
+	void (*config_changed)(struct virtio_dev *dev);
+	void *transport; /* the transport's private data for the callback */
+};
+
+#endif
