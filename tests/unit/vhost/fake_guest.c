@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fake_guest.c - the fake guest memory and split-ring driver of
+ * fake_guest.h.  Test code: it aborts on set-up failures instead of
+ * unwinding, which is fine only because it runs in test programs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fake_guest.h"
+
+#define FG_GUARD 0x10000ull
+
+/* Host offsets of the three regions inside the reservation: R1 before R0 on purpose. */
+static const struct {
+	uint64_t gpa;
+	uint64_t hoff;
+} fg_layout[] = {
+	{ FG_R0_GPA, 2 * FG_GUARD + FG_REGION_SIZE },
+	{ FG_R1_GPA, FG_GUARD },
+	{ FG_R2_GPA, 3 * FG_GUARD + 2 * FG_REGION_SIZE },
+};
+
+int fg_mem_init(struct fg_mem *g)
+{
+	unsigned int i;
+
+	memset(g, 0, sizeof(*g));
+	g->span = 4 * FG_GUARD + 3 * FG_REGION_SIZE;
+	g->base = mmap(NULL, g->span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->base == MAP_FAILED)
+		return -errno;
+	g->map = vhost_mem_create(4);
+	if (!g->map)
+		return -ENOMEM;
+	for (i = 0; i < 3; i++) {
+		struct vhost_mem_region r = {
+			.gpa = fg_layout[i].gpa,
+			.size = FG_REGION_SIZE,
+			.hva = g->base + fg_layout[i].hoff,
+			.fd = -1,
+		};
+
+		r.uaddr = (uintptr_t)r.hva;
+		if (mprotect(r.hva, FG_REGION_SIZE, PROT_READ | PROT_WRITE))
+			return -errno;
+		if (vhost_mem_add_region(g->map, &r))
+			return -EINVAL;
+	}
+	g->next_gpa = 0x1000; /* keep gpa 0 unused so a zeroed descriptor is visibly wrong */
+	return 0;
+}
+
+void fg_mem_fini(struct fg_mem *g)
+{
+	vhost_mem_destroy(g->map);
+	munmap(g->base, g->span);
+}
+
+uint64_t fg_alloc(struct fg_mem *g, uint64_t len, uint64_t align)
+{
+	uint64_t gpa = (g->next_gpa + align - 1) & ~(align - 1);
+
+	if (gpa + len > FG_HOLE_GPA) {
+		fprintf(stderr, "fake guest: out of memory\n");
+		abort();
+	}
+	g->next_gpa = gpa + len;
+	return gpa;
+}
+
+void *fg_ptr(struct fg_mem *g, uint64_t gpa)
+{
+	uint64_t len = 1;
+
+	return vhost_mem_gpa_to_hva(g->map, gpa, &len);
+}
+
+int fg_vq_init(struct fg_vq *v, struct fg_mem *g, uint16_t size)
+{
+	memset(v, 0, sizeof(*v));
+	v->g = g;
+	v->size = size;
+	v->desc = fg_ptr(g, fg_alloc(g, 16ull * size, 16));
+	v->avail = fg_ptr(g, fg_alloc(g, 6 + 2ull * size, 2));
+	v->used = fg_ptr(g, fg_alloc(g, 6 + 8ull * size, 4));
+	memset(v->desc, 0, 16ull * size);
+	memset(v->avail, 0, 6 + 2ull * size);
+	memset(v->used, 0, 6 + 8ull * size);
+	v->call_fd = eventfd(0, EFD_NONBLOCK);
+	v->kick_fd = eventfd(0, EFD_NONBLOCK);
+	return v->call_fd >= 0 && v->kick_fd >= 0 ? 0 : -errno;
+}
+
+void fg_vq_fini(struct fg_vq *v)
+{
+	close(v->call_fd);
+	close(v->kick_fd);
+}
+
+void fg_vq_cfg(const struct fg_vq *v, struct virtio_queue_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->size = v->size;
+	cfg->desc = v->desc;
+	cfg->avail = v->avail;
+	cfg->used = v->used;
+	cfg->kick_fd = v->kick_fd;
+	cfg->call_fd = v->call_fd;
+}
+
+static void fg_fill_desc(struct virtq_desc *d, const struct fg_buf *b, bool more, uint16_t next)
+{
+	d->addr = b->gpa;
+	d->len = b->len;
+	d->flags = (b->write ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0);
+	d->next = more ? next : 0;
+}
+
+uint16_t fg_vq_chain(struct fg_vq *v, const struct fg_buf *b, unsigned int n)
+{
+	uint16_t head = v->next_desc, idx = head;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t next = (idx + 1) & (v->size - 1);
+
+		fg_fill_desc(&v->desc[idx], &b[i], i + 1 < n, next);
+		idx = next;
+	}
+	v->next_desc = idx;
+	return head;
+}
+
+uint16_t fg_vq_chain_indirect(struct fg_vq *v, const struct fg_buf *b, unsigned int n)
+{
+	uint64_t tgpa = fg_alloc(v->g, 16ull * n, 16);
+	struct virtq_desc *t = fg_ptr(v->g, tgpa);
+	uint16_t head = v->next_desc;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		fg_fill_desc(&t[i], &b[i], i + 1 < n, (uint16_t)(i + 1));
+	v->desc[head] =
+		(struct virtq_desc){ .addr = tgpa, .len = 16 * n, .flags = VIRTQ_DESC_F_INDIRECT };
+	v->next_desc = (head + 1) & (v->size - 1);
+	return head;
+}
+
+void fg_vq_publish(struct fg_vq *v, uint16_t head)
+{
+	v->avail->ring[v->avail_idx & (v->size - 1)] = head;
+	v->avail_idx++;
+	/* Release: the ring entry and descriptors before the index, as virtio_wmb() does. */
+	__atomic_store_n(&v->avail->idx, v->avail_idx, __ATOMIC_RELEASE);
+}
+
+uint16_t fg_vq_add(struct fg_vq *v, const struct fg_buf *b, unsigned int n)
+{
+	uint16_t head = fg_vq_chain(v, b, n);
+
+	fg_vq_publish(v, head);
+	return head;
+}
+
+bool fg_vq_get_used(struct fg_vq *v, uint32_t *id, uint32_t *len)
+{
+	/* Acquire: pairs with the device's release store of used->idx. */
+	if (__atomic_load_n(&v->used->idx, __ATOMIC_ACQUIRE) == v->last_used)
+		return false;
+	*id = v->used->ring[v->last_used & (v->size - 1)].id;
+	*len = v->used->ring[v->last_used & (v->size - 1)].len;
+	v->last_used++;
+	return true;
+}
+
+uint64_t fg_vq_calls(struct fg_vq *v)
+{
+	uint64_t n = 0;
+
+	if (read(v->call_fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_dequeue.c - guest transmit: frames the driver put on a transmitq are
+ * copied into DPDK mbufs for the switch (vnet_dequeue_burst, vhost/net.h).
+ * Chains come from the ring engine (vhost/virtq.c), checksum requests are
+ * mapped by net_offload.c.
+ *
+ * Security model: the chain, its virtio-net header and the frame are written
+ * by the guest, which may change them while we copy.  The header is copied
+ * out once and validated from the copy; every length is checked before the
+ * copy; a malformed frame costs the guest that frame (counted as an error,
+ * its chain returned) and nothing else.
+ *
+ * Per burst: one bulk mbuf allocation, one acquire load of avail->idx, one
+ * release store of used->idx and at most one eventfd write; no locks.
+ */
+#include <errno.h>
+
+/* Ferry headers first: util/compiler.h defines container_of, which rte_common.h then keeps. */
+#include "util/log.h"
+#include "vhost/iov.h"
+#include "vhost/net_priv.h"
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+
+/* Copy @len bytes at the cursor into @m, chaining segments from @mp when one is not enough. */
+static int tx_copy_to_mbuf(struct iov_iter *it, uint32_t len, struct rte_mbuf *m,
+			   struct rte_mempool *mp)
+{
+	struct rte_mbuf *cur = m;
+	uint32_t left = len;
+
+	while (left > 0) {
+		uint32_t room = rte_pktmbuf_tailroom(cur), chunk;
+
+		if (room == 0) {
+			struct rte_mbuf *seg = rte_pktmbuf_alloc(mp);
+
+			if (!seg)
+				return -ENOMEM;
+			cur->next = seg;
+			m->nb_segs++;
+			cur = seg;
+			if (rte_pktmbuf_tailroom(cur) == 0)
+				return -ENOMEM; /* a pool without data room */
+			continue;
+		}
+		chunk = MIN(room, left);
+		if (iov_iter_copy_from(it, rte_pktmbuf_mtod_offset(cur, void *, cur->data_len),
+				       chunk) != chunk)
+			return -EINVAL; /* cannot happen: out_len was summed from these segments */
+		cur->data_len += chunk;
+		left -= chunk;
+	}
+	m->pkt_len = len;
+	return 0;
+}
+
+/* Undo a partly built mbuf so the slot can take the next frame. */
+static void tx_reset_mbuf(struct rte_mbuf *m)
+{
+	if (m->next)
+		rte_pktmbuf_free(m->next);
+	m->next = NULL;
+	rte_pktmbuf_reset(m);
+}
+
+/* Fill @m from the transmit chain @c (virtio 1.2, 5.1.6.2). */
+static int tx_build(struct vnet_queue *q, const struct vq_chain *c, struct rte_mbuf *m,
+		    struct rte_mempool *mp)
+{
+	struct virtio_net_hdr h = { 0 };
+	struct iov_iter it;
+	int ret;
+
+	if (c->n_in) {
+		LOG_RL(LOG_LVL_WARN, "vhost", "%s: transmit chain with writable buffers",
+		       q->vq.name);
+		return -EINVAL;
+	}
+	if (c->out_len < (uint32_t)q->hdr_len + RTE_ETHER_HDR_LEN) {
+		LOG_RL(LOG_LVL_WARN, "vhost", "%s: transmit chain of %u bytes is too short",
+		       q->vq.name, c->out_len);
+		return -EINVAL;
+	}
+	iov_iter_init(&it, c->iov, c->n_out);
+	iov_iter_copy_from(&it, &h, q->hdr_len);
+	ret = tx_copy_to_mbuf(&it, c->out_len - q->hdr_len, m, mp);
+	if (ret)
+		return ret;
+	ret = vnet_offload_from_hdr(&h, m, q->csum);
+	if (ret)
+		LOG_RL(LOG_LVL_WARN, "vhost",
+		       "%s: bad header: flags 0x%x gso %u csum_start %u csum_offset %u", q->vq.name,
+		       h.flags, h.gso_type, h.csum_start, h.csum_offset);
+	return ret;
+}
+
+/*
+ * Take one frame into @m.  Returns 1 when @m holds it, 0 when a chain was
+ * consumed but its frame dropped (counted), -EAGAIN / -EIO to stop.
+ */
+static int tx_one(struct vnet_queue *q, struct rte_mbuf *m, struct rte_mempool *mp)
+{
+	struct iovec iov[VNET_MAX_SEGS];
+	struct vq_chain c = { .iov = iov, .iov_cap = VNET_MAX_SEGS };
+	int ret;
+
+	ret = vq_pop_chain(&q->vq, &c);
+	if (ret == -EAGAIN || ret == -EIO)
+		return ret;
+	if (ret == 0)
+		ret = tx_build(q, &c, m, mp);
+	/* The device writes nothing into a transmit buffer (virtio 1.2, 5.1.6.2.2). */
+	vq_push_used(&q->vq, c.head, 0);
+	if (ret == 0)
+		return 1;
+	vnet_count(&q->cnt.errors, 1);
+	tx_reset_mbuf(m);
+	return 0;
+}
+
+uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempool *mp,
+			    struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vnet_queue *q = vnet_running_queue(dev, 2u * qp + 1);
+	uint32_t bytes = 0;
+	uint16_t count, i, got = 0;
+	int ret;
+
+	if (!q)
+		return 0;
+	count = MIN(MIN(n, (uint16_t)VNET_MAX_BURST), vq_avail_count(&q->vq));
+	if (count == 0)
+		return 0;
+	if (rte_pktmbuf_alloc_bulk(mp, pkts, count)) {
+		LOG_RL(LOG_LVL_WARN, "vhost", "%s: mbuf pool %s empty", q->vq.name, mp->name);
+		return 0;
+	}
+	for (i = 0; i < count && bytes < VQ_WEIGHT_BYTES; i++) {
+		ret = tx_one(q, pkts[got], mp);
+		if (ret < 0)
+			break;
+		if (ret == 1)
+			bytes += pkts[got++]->pkt_len;
+	}
+	if (got < count)
+		rte_pktmbuf_free_bulk(&pkts[got], count - got);
+	vq_flush_used(&q->vq);
+	vnet_count(&q->cnt.packets, got);
+	vnet_count(&q->cnt.bytes, bytes);
+	return got;
+}

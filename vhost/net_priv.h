@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_priv.h - virtio-net internals shared by the control side (net.c), the
+ * two datapath directions (net_dequeue.c: guest transmit, net_enqueue.c:
+ * guest receive) and the header/offload translation (net_offload.c).  Not
+ * for use outside vhost/.
+ */
+#ifndef FERRY_VHOST_NET_PRIV_H
+#define FERRY_VHOST_NET_PRIV_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/compiler.h"
+#include "vhost/net.h"
+#include "vhost/virtq.h"
+
+struct rte_mbuf;
+
+/* virtio-net header (virtio 1.2, 5.1.6); num_buffers exists with VERSION_1 or MRG_RXBUF. */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE 0
+
+struct virtio_net_hdr {
+	uint8_t flags; /* VIRTIO_NET_HDR_F_* */
+	uint8_t gso_type; /* VIRTIO_NET_HDR_GSO_*, NONE until TSO features are offered */
+	uint16_t hdr_len; /* GSO: length of the headers */
+	uint16_t gso_size; /* GSO: segment size */
+	uint16_t csum_start; /* NEEDS_CSUM: where checksumming starts */
+	uint16_t csum_offset; /* NEEDS_CSUM: where to store it, from csum_start */
+	uint16_t num_buffers; /* receive: buffers a merged frame spans */
+};
+
+#define VNET_HDR_LEN_LEGACY 10 /* without num_buffers */
+#define VNET_HDR_LEN 12
+
+/* Device config space (virtio 1.2, 5.1.4) up to mtu. */
+struct virtio_net_config {
+	uint8_t mac[6];
+	uint16_t status; /* VIRTIO_NET_S_* */
+	uint16_t max_virtqueue_pairs;
+	uint16_t mtu;
+} FERRY_PACKED;
+
+/* Longest frame a guest may transmit: 64 KiB of IP plus Ethernet and one VLAN tag. */
+#define VNET_MAX_FRAME (65535u + 18u)
+/* Per-chain cap on receive buffers: generous, it only bounds the work of translating one. */
+#define VNET_MAX_RX_CHAIN (1u << 20)
+/* Segments one chain may have before it is refused. */
+#define VNET_MAX_SEGS 64
+
+enum vnet_qstate {
+	VNET_Q_STOPPED = 0,
+	VNET_Q_RUNNING = 1,
+};
+
+/* Counters written by the queue's PMD thread only, read by anyone (relaxed). */
+struct vnet_qcounters {
+	_Atomic uint64_t packets;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t errors;
+	_Atomic uint64_t drops;
+};
+
+struct vnet_queue {
+	struct vq vq; /* the ring engine */
+	_Atomic int state; /* enum vnet_qstate; bursts load it with acquire */
+	/* Snapshot of the negotiated features at queue_start, for the datapath. */
+	uint16_t hdr_len; /* VNET_HDR_LEN or VNET_HDR_LEN_LEGACY */
+	bool mrg_rxbuf; /* VIRTIO_NET_F_MRG_RXBUF */
+	bool csum; /* VIRTIO_NET_F_CSUM: the guest may send NEEDS_CSUM */
+	bool guest_csum; /* VIRTIO_NET_F_GUEST_CSUM: we may send NEEDS_CSUM/DATA_VALID */
+	struct vnet_qcounters cnt; /* statistics */
+} __attribute__((aligned(64))); /* queues of one device sit on different PMDs */
+
+struct vnet_dev {
+	struct virtio_dev vdev; /* what transports see; must stay first for container_of */
+	char name[24]; /* for logs */
+	uint8_t mac[6]; /* config space mac */
+	uint16_t nr_qp; /* queue pairs */
+	uint16_t max_queue_size; /* largest ring a driver may set up */
+	uint16_t mtu; /* config space mtu (0: none) */
+	_Atomic uint16_t link_status; /* VIRTIO_NET_S_*: set by the control plane, read by vCPUs */
+	uint64_t offered; /* features offered */
+	uint64_t acked; /* features the driver accepted */
+	void (*sync)(void *arg); /* datapath fence, NULL: callers serialise */
+	void *sync_arg; /* its argument */
+	struct vnet_queue *queues; /* 2 * nr_qp, cache-line aligned */
+};
+
+/* Bump a single-writer counter without a locked instruction. */
+static inline void vnet_count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/* The queue behind @qidx if it is running, else NULL.  Called at every burst. */
+static inline struct vnet_queue *vnet_running_queue(struct vnet_dev *dev, uint32_t qidx)
+{
+	struct vnet_queue *q;
+
+	if (unlikely(qidx >= 2u * dev->nr_qp))
+		return NULL;
+	q = &dev->queues[qidx];
+	/*
+	 * Acquire: pairs with the release store in queue_start, so the ring
+	 * pointers and feature snapshot written before it are visible here.
+	 */
+	if (atomic_load_explicit(&q->state, memory_order_acquire) != VNET_Q_RUNNING)
+		return NULL;
+	return q;
+}
+
+/* net_offload.c */
+int vnet_offload_from_hdr(const struct virtio_net_hdr *h, struct rte_mbuf *m, bool csum_ok);
+/* Where a pending checksum of a frame still has to be stored (receive path). */
+struct vnet_csum_fixup {
+	bool needed; /* compute the checksum and write it at offset */
+	uint32_t start; /* first byte summed */
+	uint32_t offset; /* frame offset of the 16-bit checksum field */
+};
+void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virtio_net_hdr *h,
+			 struct vnet_csum_fixup *fix);
+uint16_t vnet_csum_mbuf(const struct rte_mbuf *m, uint32_t start);
+
+#endif

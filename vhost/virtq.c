@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * virtq.c - split-virtqueue engine of vhost/virtq.h (virtio 1.2, section 2.7).
+ *
+ * Security model: the driver side of every ring (descriptor table, avail
+ * ring, indirect tables, the buffers themselves) lives in memory a guest or
+ * a vhost-user frontend controls and may rewrite at any moment, from another
+ * CPU, while we read it.  Nothing read from there is trusted: each
+ * descriptor is copied once into private memory and only the copy is
+ * validated and used; every index is bounds-checked before it is used; every
+ * buffer is translated with its length through vhost/mem.h.  A driver that
+ * breaks the protocol gets its queue marked broken; the process, the device's
+ * other queues and other guests carry on.
+ *
+ * The checks follow Linux's vhost_get_vq_desc(): head and next indices below
+ * the ring (or indirect table) size; more descriptors than that size means a
+ * loop; indirect tables only when negotiated, a multiple of 16 bytes, never
+ * nested and never with NEXT; no device-readable descriptor after a
+ * device-writable one; the avail index never ahead by more than the ring
+ * size.  Broken queues would also want VIRTIO_STATUS_NEEDS_RESET raised
+ * through the transport (virtio 1.2, 2.1.2); virtio_dev.h has no hook for
+ * that yet, so the queue just stops being served.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vhost/mem.h"
+#include "vhost/virtio_dev.h"
+#include "vhost/virtq.h"
+
+/* Entries an indirect table may hold: 64 KiB of descriptors, far above any net driver's needs. */
+#define VQ_MAX_INDIRECT 4096
+
+/* Where descriptors are read from while walking one chain. */
+struct desc_walk {
+	const uint8_t *table; /* host pointer to the table; NULL: read it through mem */
+	uint64_t table_gpa; /* guest address of an indirect table split across regions */
+	uint32_t max; /* entries in the table */
+	uint32_t found; /* descriptors seen in this table (loop detection) */
+	bool in_indirect; /* walking an indirect table */
+};
+
+static uint16_t *vq_used_event(struct vq *vq)
+{
+	return &vq->avail->ring[vq->size];
+}
+
+static uint16_t *vq_avail_event(struct vq *vq)
+{
+	return (uint16_t *)&vq->used->ring[vq->size];
+}
+
+int vq_init(struct vq *vq, const struct vq_params *p)
+{
+	const struct virtio_queue_cfg *cfg = p->cfg;
+
+	if (!IS_POW2(cfg->size) || cfg->size > VIRTQ_MAX_SIZE || !cfg->desc || !cfg->avail ||
+	    !cfg->used)
+		return -EINVAL;
+	/* Alignment required by virtio 1.2, 2.7 (table 2.2): 16, 2 and 4 bytes. */
+	if ((uintptr_t)cfg->desc % 16 || (uintptr_t)cfg->avail % 2 || (uintptr_t)cfg->used % 4)
+		return -EINVAL;
+	vq->desc = cfg->desc;
+	vq->avail = cfg->avail;
+	vq->used = cfg->used;
+	vq->mem = p->mem;
+	vq->size = cfg->size;
+	vq->mask = cfg->size - 1;
+	vq->last_avail_idx = cfg->last_avail_idx;
+	vq->avail_idx = cfg->last_avail_idx;
+	vq->used_idx = cfg->used_idx;
+	vq->published_used = cfg->used_idx;
+	vq->signalled_used_valid = false;
+	vq->event_idx = p->event_idx;
+	vq->indirect = p->indirect;
+	vq->max_chain_len = p->max_chain_len;
+	vq->kick_fd = cfg->kick_fd;
+	atomic_store_explicit(&vq->call_fd, cfg->call_fd, memory_order_relaxed);
+	atomic_store_explicit(&vq->broken, false, memory_order_relaxed);
+	snprintf(vq->name, sizeof(vq->name), "%s", p->name ? p->name : "vq");
+	/* Start with kicks enabled: a stale NO_NOTIFY from an earlier owner would stall the driver. */
+	__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
+	if (vq->event_idx)
+		__atomic_store_n(vq_avail_event(vq), vq->last_avail_idx, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void vq_set_call_fd(struct vq *vq, int call_fd)
+{
+	atomic_store_explicit(&vq->call_fd, call_fd, memory_order_relaxed);
+}
+
+int vq_mark_broken(struct vq *vq, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	if (atomic_exchange_explicit(&vq->broken, true, memory_order_relaxed))
+		return -EIO;
+	atomic_fetch_add_explicit(&vq->nr_broken, 1, memory_order_relaxed);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	LOG_RL(LOG_LVL_ERR, "vhost", "%s: queue broken, no longer served: %s", vq->name, why);
+	return -EIO;
+}
+
+uint16_t vq_avail_count(struct vq *vq)
+{
+	uint16_t idx, n;
+
+	if (vq_is_broken(vq))
+		return 0;
+	/*
+	 * Acquire: pairs with the driver's write barrier between filling the
+	 * ring entries / descriptors and storing avail->idx (virtio 1.2, 2.7.13:
+	 * virtio_wmb() in Linux's virtqueue_add_split), so everything below the
+	 * index we read is visible to the loads that follow.
+	 */
+	idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	n = (uint16_t)(idx - vq->last_avail_idx);
+	if (unlikely(n > vq->size)) {
+		vq_mark_broken(vq, "guest moved avail index from %u to %u", vq->last_avail_idx,
+			       idx);
+		return 0;
+	}
+	vq->avail_idx = idx;
+	return n;
+}
+
+/* Copy descriptor @i of the walked table into @d; only the copy is used afterwards. */
+static int walk_read_desc(struct vq *vq, const struct desc_walk *w, uint32_t i,
+			  struct virtq_desc *d)
+{
+	if (!w->table)
+		return vhost_mem_read(vq->mem, w->table_gpa + (uint64_t)i * sizeof(*d), d,
+				      sizeof(*d));
+	memcpy(d, w->table + (size_t)i * sizeof(*d), sizeof(*d));
+	/*
+	 * Compiler barrier: forbids re-reading guest memory in place of the
+	 * private copy, so the guest cannot change a field between our check
+	 * and our use of it (a double fetch).
+	 */
+	atomic_signal_fence(memory_order_seq_cst);
+	return 0;
+}
+
+/* Switch the walk to the indirect table @d points at (virtio 1.2, 2.7.5.3). */
+static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct virtq_desc *d)
+{
+	uint64_t len = d->len;
+
+	if (!vq->indirect)
+		return vq_mark_broken(vq, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+	if (w->in_indirect)
+		return vq_mark_broken(vq, "nested indirect descriptor");
+	if (d->flags & VIRTQ_DESC_F_NEXT)
+		return vq_mark_broken(vq, "indirect descriptor with NEXT");
+	if (d->len == 0 || d->len % sizeof(struct virtq_desc))
+		return vq_mark_broken(vq, "indirect table length %u", d->len);
+	if (d->len / sizeof(struct virtq_desc) > VQ_MAX_INDIRECT)
+		return -ENOBUFS; /* legal but more than any chain we could hold */
+	w->table = vhost_mem_gpa_to_hva(vq->mem, d->addr, &len);
+	if (!w->table)
+		return vq_mark_broken(vq, "indirect table at 0x%llx not in guest memory",
+				      (unsigned long long)d->addr);
+	if (len < d->len)
+		w->table = NULL; /* spans regions: read entry by entry */
+	w->table_gpa = d->addr;
+	w->max = d->len / sizeof(struct virtq_desc);
+	w->found = 0;
+	w->in_indirect = true;
+	return 0;
+}
+
+/* Append the buffer of @d to the chain. */
+static int chain_add_desc(struct vq *vq, struct vq_chain *c, const struct virtq_desc *d)
+{
+	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
+	uint16_t used = c->n_out + c->n_in;
+	uint64_t total = (uint64_t)c->out_len + c->in_len + d->len;
+	int n;
+
+	if (!writable && c->n_in)
+		return vq_mark_broken(vq, "readable descriptor after a writable one");
+	/* virtio 1.2, 2.7.5.2: a chain may not describe more than 2^32 bytes. */
+	if (total > UINT32_MAX)
+		return vq_mark_broken(vq, "chain longer than 4 GiB");
+	if (total > vq->max_chain_len)
+		return -EMSGSIZE;
+	n = vhost_mem_map_iov(vq->mem, d->addr, d->len, &c->iov[used], c->iov_cap - used);
+	if (n == -ENOBUFS)
+		return n;
+	if (n < 0)
+		return vq_mark_broken(vq, "buffer 0x%llx+%u not in guest memory",
+				      (unsigned long long)d->addr, d->len);
+	if (writable) {
+		c->n_in += n;
+		c->in_len += d->len;
+	} else {
+		c->n_out += n;
+		c->out_len += d->len;
+	}
+	return 0;
+}
+
+/* Walk the chain starting at descriptor @head into @c. */
+static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
+{
+	struct desc_walk w = { .table = (const uint8_t *)vq->desc, .max = vq->size };
+	struct virtq_desc d;
+	uint32_t i = head;
+	int ret;
+
+	for (;;) {
+		if (i >= w.max)
+			return vq_mark_broken(vq, "descriptor index %u out of range %u", i, w.max);
+		if (++w.found > w.max)
+			return vq_mark_broken(vq, "descriptor loop from head %u", head);
+		if (walk_read_desc(vq, &w, i, &d))
+			return vq_mark_broken(vq, "indirect table unreadable");
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			ret = walk_enter_indirect(vq, &w, &d);
+			if (ret)
+				return ret;
+			i = 0;
+			continue;
+		}
+		ret = chain_add_desc(vq, c, &d);
+		if (ret || !(d.flags & VIRTQ_DESC_F_NEXT))
+			return ret;
+		i = d.next;
+	}
+}
+
+int vq_pop_chain(struct vq *vq, struct vq_chain *c)
+{
+	uint16_t head;
+
+	if (vq->last_avail_idx == vq->avail_idx && vq_avail_count(vq) == 0)
+		return vq_is_broken(vq) ? -EIO : -EAGAIN;
+	if (vq_is_broken(vq))
+		return -EIO;
+	/* Ordered after the acquire load of avail->idx in vq_avail_count(). */
+	head = __atomic_load_n(&vq->avail->ring[vq->last_avail_idx & vq->mask], __ATOMIC_RELAXED);
+	vq->last_avail_idx++;
+	c->head = head;
+	c->n_out = c->n_in = 0;
+	c->out_len = c->in_len = 0;
+	if (head >= vq->size)
+		return vq_mark_broken(vq, "head index %u out of range %u", head, vq->size);
+	return chain_walk(vq, c, head);
+}
+
+void vq_unpop(struct vq *vq, uint16_t n)
+{
+	vq->last_avail_idx -= n;
+}
+
+void vq_push_used(struct vq *vq, uint16_t head, uint32_t len)
+{
+	struct virtq_used_elem *e = &vq->used->ring[vq->used_idx & vq->mask];
+
+	/* Plain stores: the driver reads an element only once used->idx covers it. */
+	e->id = head;
+	e->len = len;
+	vq->used_idx++;
+}
+
+/* Does the driver want an interrupt for the elements just published? (virtio 1.2, 2.7.7.2) */
+static bool vq_need_interrupt(struct vq *vq)
+{
+	uint16_t old = vq->signalled_used, new = vq->used_idx;
+	bool valid = vq->signalled_used_valid;
+
+	/*
+	 * Full fence: our used->idx store must be visible before we read the
+	 * driver's suppression state.  Pairs with the driver's full barrier
+	 * between writing used_event (or clearing NO_INTERRUPT) and re-reading
+	 * used->idx (virtio_mb() in Linux's virtqueue_enable_cb_delayed /
+	 * virtqueue_poll): either it sees our entries or we see its request.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!vq->event_idx)
+		return !(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
+			 VIRTQ_AVAIL_F_NO_INTERRUPT);
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
+	if (!valid)
+		return true;
+	return vring_need_event(__atomic_load_n(vq_used_event(vq), __ATOMIC_RELAXED), new, old);
+}
+
+static void vq_interrupt(struct vq *vq)
+{
+	int fd = atomic_load_explicit(&vq->call_fd, memory_order_relaxed);
+	uint64_t one = 1;
+
+	if (fd < 0)
+		return;
+	atomic_fetch_add_explicit(&vq->nr_calls, 1, memory_order_relaxed);
+	/* An eventfd write fails only when the counter would overflow: the driver is already due. */
+	if (write(fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void vq_flush_used(struct vq *vq)
+{
+	if (vq->used_idx == vq->published_used)
+		return;
+	/*
+	 * Release: the used elements and every byte we wrote into the buffers
+	 * become visible before the index that hands them over.  Pairs with the
+	 * driver's read barrier after loading used->idx (virtio_rmb() in
+	 * Linux's virtqueue_get_buf_ctx_split).
+	 */
+	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+	vq->published_used = vq->used_idx;
+	if (vq_need_interrupt(vq))
+		vq_interrupt(vq);
+}
+
+void vq_disable_notify(struct vq *vq)
+{
+	/* With EVENT_IDX a stale avail_event already stops kicks after one. */
+	if (!vq->event_idx)
+		__atomic_store_n(&vq->used->flags, VIRTQ_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+bool vq_enable_notify(struct vq *vq)
+{
+	if (vq_is_broken(vq))
+		return false;
+	if (vq->event_idx)
+		__atomic_store_n(vq_avail_event(vq), vq->last_avail_idx, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
+	/*
+	 * Full fence: the re-enabled notification must be visible before we
+	 * re-read avail->idx.  Pairs with the driver's full barrier between
+	 * storing avail->idx and reading used->flags / avail_event (virtio_mb()
+	 * in Linux's virtqueue_kick_prepare_split): either we see its new entry
+	 * here, or it sees our request and kicks.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	return vq_avail_count(vq) > 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * virtq.h - the virtqueue engine: split rings (virtio 1.2, section 2.7) as
+ * seen from the device side.  Packed rings (section 2.8) will get their own
+ * walker behind the same struct vq_chain interface.
+ *
+ * Devices (vhost/net*.c) pop descriptor chains as iovec arrays, return them
+ * through a shadow used index that is published once per burst, and ask the
+ * engine whether to interrupt the driver.  Guest-physical buffer addresses
+ * are translated through vhost/mem.h; ring addresses arrive already
+ * translated (vhost/virtio_dev.h).  The same engine serves Ferry's own guests
+ * (virtio-pci in vmm/) and vhost-user peers: a queue is fully described by its
+ * three ring pointers, its memory map and the two indices a vhost-user
+ * GET_VRING_BASE / SET_VRING_BASE pair carries.
+ *
+ * Threads: one thread at a time serves a queue (the switch assigns queues to
+ * PMD threads); only vq_set_call_fd() and the broken flag may be touched from
+ * elsewhere, and both are atomics.  Rings are accessed with GCC/clang
+ * __atomic builtins, the C11 memory model applied to plain guest memory.
+ */
+#ifndef FERRY_VHOST_VIRTQ_H
+#define FERRY_VHOST_VIRTQ_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "util/compiler.h"
+
+struct vhost_mem;
+struct virtio_queue_cfg;
+
+/* The rings are little-endian (virtio 1.x); Ferry runs on little-endian hosts only. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "vhost/virtq: big-endian hosts need byte swapping on every ring access"
+#endif
+
+/* Split virtqueue layout, virtio 1.2 section 2.7. */
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_DESC_F_INDIRECT 4
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY 1
+#define VIRTQ_MAX_SIZE 32768
+
+struct virtq_desc {
+	uint64_t addr; /* guest-physical buffer address */
+	uint32_t len; /* buffer length */
+	uint16_t flags; /* VIRTQ_DESC_F_* */
+	uint16_t next; /* next descriptor when flags has NEXT */
+};
+
+struct virtq_avail {
+	uint16_t flags; /* VIRTQ_AVAIL_F_NO_INTERRUPT */
+	uint16_t idx; /* where the driver puts the next entry (free-running) */
+	uint16_t ring[]; /* heads; followed by used_event (EVENT_IDX) */
+};
+
+struct virtq_used_elem {
+	uint32_t id; /* head of the returned chain */
+	uint32_t len; /* bytes the device wrote into it */
+};
+
+struct virtq_used {
+	uint16_t flags; /* VIRTQ_USED_F_NO_NOTIFY */
+	uint16_t idx; /* where the device puts the next entry (free-running) */
+	struct virtq_used_elem ring[]; /* followed by avail_event (EVENT_IDX) */
+};
+
+/*
+ * virtio 1.2 section 2.7.7.2: with EVENT_IDX, notify when the index moved
+ * past @event_idx in the step from @old_idx to @new_idx (all mod 2^16).
+ */
+static inline bool vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+/*
+ * Per-call work budget, after Linux vhost-net's VHOST_NET_WEIGHT: a burst
+ * stops taking new chains once it has moved this many bytes, so one queue
+ * with jumbo frames cannot starve the other queues its thread serves.  The
+ * packet budget is the burst size the caller passes.
+ */
+#define VQ_WEIGHT_BYTES (512u * 1024u)
+
+/* Everything vq_init() needs; the queue copies what it keeps. */
+struct vq_params {
+	const struct virtio_queue_cfg *cfg; /* ring pointers, size, indices, fds */
+	const struct vhost_mem *mem; /* buffer address translation */
+	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
+	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
+	uint32_t max_chain_len; /* bytes one chain may describe (device's cap) */
+	const char *name; /* for logs, e.g. "vnet0 q1" */
+};
+
+/* A popped descriptor chain, as iovecs into guest memory. */
+struct vq_chain {
+	struct iovec *iov; /* caller's storage: readable segments, then writable ones */
+	uint16_t iov_cap; /* entries iov can hold */
+	uint16_t head; /* id to hand back to vq_push_used() */
+	uint16_t n_out; /* device-readable segments: iov[0, n_out) */
+	uint16_t n_in; /* device-writable segments: iov[n_out, n_out + n_in) */
+	uint32_t out_len; /* bytes in the readable segments */
+	uint32_t in_len; /* bytes in the writable segments */
+};
+
+struct vq {
+	/* Hot state, owned by the one thread serving the queue. */
+	struct virtq_desc *desc; /* descriptor table (host virtual) */
+	struct virtq_avail *avail; /* driver ring (host virtual) */
+	struct virtq_used *used; /* device ring (host virtual) */
+	const struct vhost_mem *mem; /* translates descriptor addresses */
+	uint16_t size; /* entries, a power of two */
+	uint16_t mask; /* size - 1 */
+	uint16_t last_avail_idx; /* next avail entry to take */
+	uint16_t avail_idx; /* avail->idx when last read */
+	uint16_t used_idx; /* shadow: next used entry to fill */
+	uint16_t published_used; /* used->idx as last stored */
+	uint16_t signalled_used; /* used index at the last interrupt decision */
+	bool signalled_used_valid; /* false until the first decision: always interrupt then */
+	bool event_idx; /* VIRTIO_F_EVENT_IDX */
+	bool indirect; /* VIRTIO_F_INDIRECT_DESC */
+	uint32_t max_chain_len; /* per-chain byte cap */
+	int kick_fd; /* eventfd the driver kicks, -1 if none (owned by the transport) */
+	/* Shared with the control plane. */
+	_Atomic int call_fd; /* eventfd to interrupt the driver, -1: none (transport's) */
+	_Atomic bool broken; /* set once the driver broke the ring protocol */
+	_Atomic uint64_t nr_broken; /* times this queue was marked broken */
+	_Atomic uint64_t nr_calls; /* interrupts sent */
+	char name[32]; /* for logs */
+};
+
+/*
+ * Take over a queue's rings.  -EINVAL when the configuration is unusable (size
+ * not a power of two, a NULL or misaligned ring); the queue is then untouched.
+ */
+int vq_init(struct vq *vq, const struct vq_params *p);
+void vq_set_call_fd(struct vq *vq, int call_fd);
+
+/* Chains the driver has made available and the device has not taken (0 when broken). */
+uint16_t vq_avail_count(struct vq *vq);
+
+/*
+ * Take the next chain.  Returns 0; -EAGAIN if none is available; -EIO if the
+ * queue is (now) broken.  Two errors consume a chain the device cannot use
+ * though the driver broke no rule: -ENOBUFS (more segments than c->iov_cap)
+ * and -EMSGSIZE (more bytes than the queue's cap); the caller must return
+ * c->head with vq_push_used(vq, c->head, 0) and count an error.
+ */
+int vq_pop_chain(struct vq *vq, struct vq_chain *c);
+/* Give back the last @n chains taken (not yet pushed): they will be popped again. */
+void vq_unpop(struct vq *vq, uint16_t n);
+
+/* Queue a used element; the driver sees it at the next vq_flush_used(). */
+void vq_push_used(struct vq *vq, uint16_t head, uint32_t len);
+/* Publish queued used elements with one index store and interrupt the driver if it asked. */
+void vq_flush_used(struct vq *vq);
+
+/* Stop kicks while draining (virtio 1.2, 2.7.10); a hint to the driver. */
+void vq_disable_notify(struct vq *vq);
+/* Ask for kicks again; true when work slipped in meanwhile (then do not sleep). */
+bool vq_enable_notify(struct vq *vq);
+
+/* Mark the queue broken and log @fmt once (rate-limited). Always returns -EIO. */
+int vq_mark_broken(struct vq *vq, const char *fmt, ...) FERRY_PRINTF(2, 3);
+
+static inline bool vq_is_broken(const struct vq *vq)
+{
+	return atomic_load_explicit(&vq->broken, memory_order_relaxed);
+}
+
+/* Where to resume: the GET_VRING_BASE value of a stopped split queue. */
+static inline uint16_t vq_last_avail_idx(const struct vq *vq)
+{
+	return vq->last_avail_idx;
+}
+
+#endif
