@@ -11,17 +11,33 @@
 
 #include <stddef.h>
 
+/*
+ * DPDK's headers define some of the same helpers with the same meaning; the
+ * guards let a file include both in either order.
+ */
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
+#ifndef container_of
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#endif
 
+#ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 #define ALIGN_UP(x, a) (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
 #define IS_POW2(x) ((x) != 0 && (((x) & ((x)-1)) == 0))
 
+#ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)
+#endif
+#ifndef unlikely
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
 
 #define FERRY_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define FERRY_UNUSED __attribute__((unused))
@@ -33,11 +49,20 @@
 #define FERRY_TSA(x)
 #endif
 
-/* clang thread-safety annotations (see style.md, item 10). */
+/*
+ * clang thread-safety annotations (see style.md, item 10).  In C, clang
+ * cannot name a sibling struct member in an attribute, so struct fields use
+ * GUARDED ("some lock must be held", as OVS_GUARDED does) and functions name
+ * the exact lock with REQUIRES(obj->lock).  Locks are util/lock.h types.
+ */
 #define CAPABILITY(x) FERRY_TSA(capability(x))
+#define GUARDED FERRY_TSA(guarded_var)
 #define GUARDED_BY(x) FERRY_TSA(guarded_by(x))
 #define PT_GUARDED_BY(x) FERRY_TSA(pt_guarded_by(x))
 #define REQUIRES(...) FERRY_TSA(requires_capability(__VA_ARGS__))
+#define REQUIRES_SHARED(...) FERRY_TSA(requires_shared_capability(__VA_ARGS__))
+#define ACQUIRE_SHARED(...) FERRY_TSA(acquire_shared_capability(__VA_ARGS__))
+#define RELEASE_GENERIC(...) FERRY_TSA(release_generic_capability(__VA_ARGS__))
 #define ACQUIRE(...) FERRY_TSA(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) FERRY_TSA(release_capability(__VA_ARGS__))
 #define EXCLUDES(...) FERRY_TSA(locks_excluded(__VA_ARGS__))

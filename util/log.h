@@ -41,18 +41,18 @@ bool log_ratelimit_ok(struct log_ratelimit *rl);
 #define LOG_ERR(mod, ...) log_msg(LOG_LVL_ERR, mod, __VA_ARGS__)
 #define LOG_WARN(mod, ...) log_msg(LOG_LVL_WARN, mod, __VA_ARGS__)
 #define LOG_INFO(mod, ...) log_msg(LOG_LVL_INFO, mod, __VA_ARGS__)
-#define LOG_DEBUG(mod, ...)                                      \
-	do {                                                     \
-		if (log_get_level() >= LOG_LVL_DEBUG)            \
+#define LOG_DEBUG(mod, ...)                                       \
+	do {                                                      \
+		if (log_get_level() >= LOG_LVL_DEBUG)             \
 			log_msg(LOG_LVL_DEBUG, mod, __VA_ARGS__); \
 	} while (0)
 
 /* Rate-limited logging for paths a guest or peer can trigger at will. */
-#define LOG_RL(lvl, mod, ...)                                             \
-	do {                                                              \
-		static struct log_ratelimit rl_ = { .burst = 10 };        \
-		if (log_ratelimit_ok(&rl_))                               \
-			log_msg(lvl, mod, __VA_ARGS__);                   \
+#define LOG_RL(lvl, mod, ...)                                      \
+	do {                                                       \
+		static struct log_ratelimit rl_ = { .burst = 10 }; \
+		if (log_ratelimit_ok(&rl_))                        \
+			log_msg(lvl, mod, __VA_ARGS__);            \
 	} while (0)
 
 #endif

@@ -73,7 +73,8 @@ struct virtio_dev_ops {
 	void (*config_read)(struct virtio_dev *dev, uint32_t off, void *buf, uint32_t len);
 	void (*config_write)(struct virtio_dev *dev, uint32_t off, const void *buf, uint32_t len);
 	/* Start serving one queue (at DRIVER_OK, or when a peer enables it). */
-	int (*queue_start)(struct virtio_dev *dev, uint16_t qidx, const struct virtio_queue_cfg *cfg);
+	int (*queue_start)(struct virtio_dev *dev, uint16_t qidx,
+			   const struct virtio_queue_cfg *cfg);
 	/*
 	 * Stop serving one queue and return the index to resume from.  When it
 	 * returns, no datapath thread touches the queue's rings any more.

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cli.h - the ferry executable's sub-commands and what they share.
+ *
+ * Each sub-command is one entry of a table (ferry.c, as kvmtool's cmd_struct):
+ * a name, a one-line summary, its full help text and a run function.  The
+ * runner (runner.c) owns the VMs of one invocation, the signal handling and
+ * the event loop; sub-commands only translate their input into it.
+ */
+#ifndef FERRY_CLI_CLI_H
+#define FERRY_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/vmm.h"
+
+/* Exit statuses of the ferry executable (docs/running.md). */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_ERROR 1 /* a runtime error, reported on stderr */
+#define CLI_EXIT_USAGE 2 /* bad command line or config */
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	const char *help; /* full text printed by --help */
+	int (*run)(int argc, char **argv);
+};
+
+const struct cli_cmd *cli_find(const char *name);
+void cli_print_help(const struct cli_cmd *cmd);
+/* Print "ferry CMD: MESSAGE" and return CLI_EXIT_USAGE. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Where the test guest was built (the demo's default kernel). */
+const char *cli_guest_path(void);
+
+int cmd_boot(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* runner.c: run a set of VMs to completion. */
+struct runner;
+
+struct runner *runner_create(void);
+/* Create a VM (it starts with runner_run); -errno after logging why. */
+int runner_add_vm(struct runner *r, const struct vmm_opts *opts);
+/*
+ * Start every VM, then wait until all have ended or SIGINT/SIGTERM arrives
+ * (which stops them cleanly).  Returns the process exit status: with one VM,
+ * its status (vmm_exit_status); with several, 0 only if all returned 0.
+ */
+int runner_run(struct runner *r);
+void runner_destroy(struct runner *r);
+
+#endif

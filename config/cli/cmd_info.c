@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cmd_info.c - `ferry info`: what this host offers Ferry, so a user can see at
+ * once why a feature is unavailable (no KVM, no hugepages, no VFIO, no bpffs).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "config/cli/cli.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+
+static void print_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "HugePages_Total", 15) || !strncmp(line, "HugePages_Free", 14) ||
+		    !strncmp(line, "Hugepagesize", 12))
+			printf("hugepages: %s", line);
+	fclose(f);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	const struct cli_cmd *cmd = cli_find("info");
+	struct statfs sfs;
+	struct stat st;
+	const char *guest = cli_guest_path();
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_print_help(cmd);
+		return CLI_EXIT_OK;
+	}
+	if (argc != 1)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[1]);
+	vmm_print_host_info(stdout);
+	print_hugepages();
+	printf("vfio: %s\n", access("/dev/vfio/vfio", R_OK | W_OK) == 0 ?
+				     "available" :
+				     "unavailable (no /dev/vfio/vfio)");
+	printf("bpffs: %s\n", statfs("/sys/fs/bpf", &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC ?
+				      "mounted at /sys/fs/bpf" :
+				      "not mounted (mount -t bpf bpf /sys/fs/bpf)");
+	printf("test guest: %s%s\n", *guest ? guest : "(unknown)",
+	       *guest && stat(guest, &st) == 0 ? "" : " (missing: build it first)");
+	return CLI_EXIT_OK;
+}

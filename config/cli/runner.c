@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * runner.c - runs the VMs of one ferry invocation (see cli.h).
+ *
+ * SIGINT and SIGTERM are blocked in every thread and read from a signalfd in
+ * the main loop, so a stop request is handled in one place, in order: every
+ * VM is asked to stop, then joined, then destroyed.  Each VM's end is
+ * reported on stderr in one line.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "config/cli/cli.h"
+#include "util/log.h"
+
+#define RUNNER_MAX_VMS 64
+
+struct runner {
+	unsigned int nr_vms;
+	struct vmm_vm *vms[RUNNER_MAX_VMS];
+	bool ended[RUNNER_MAX_VMS];
+	struct vmm_exit exits[RUNNER_MAX_VMS];
+	int sig_fd; /* signalfd for SIGINT/SIGTERM */
+	int ep_fd; /* epoll over sig_fd and every VM's done fd */
+	sigset_t old_mask; /* restored on destroy */
+};
+
+struct runner *runner_create(void)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+	sigset_t set;
+
+	if (!r)
+		return NULL;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	/* Block before any thread exists so every thread inherits the mask. */
+	pthread_sigmask(SIG_BLOCK, &set, &r->old_mask);
+	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	r->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->sig_fd < 0 || r->ep_fd < 0) {
+		LOG_ERR("cli", "cannot set up signal handling: %s", strerror(errno));
+		runner_destroy(r);
+		return NULL;
+	}
+	return r;
+}
+
+int runner_add_vm(struct runner *r, const struct vmm_opts *opts)
+{
+	struct vmm_vm *vm;
+	int err = -EINVAL;
+
+	if (r->nr_vms == RUNNER_MAX_VMS) {
+		LOG_ERR("cli", "at most %d VMs per ferry process", RUNNER_MAX_VMS);
+		return -ENOSPC;
+	}
+	vm = vmm_vm_create(opts, &err);
+	if (!vm)
+		return err;
+	r->vms[r->nr_vms++] = vm;
+	return 0;
+}
+
+static void runner_stop_all(struct runner *r)
+{
+	for (unsigned int i = 0; i < r->nr_vms; i++)
+		if (!r->ended[i])
+			vmm_vm_stop(r->vms[i]);
+}
+
+static int runner_watch(struct runner *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = RUNNER_MAX_VMS };
+
+	if (epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->sig_fd, &ev) < 0)
+		return -errno;
+	for (unsigned int i = 0; i < r->nr_vms; i++) {
+		ev.data.u32 = i;
+		if (epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, vmm_vm_done_fd(r->vms[i]), &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void runner_reap(struct runner *r, unsigned int i)
+{
+	struct vmm_exit *e = &r->exits[i];
+
+	vmm_vm_wait(r->vms[i], e);
+	r->ended[i] = true;
+	epoll_ctl(r->ep_fd, EPOLL_CTL_DEL, vmm_vm_done_fd(r->vms[i]), NULL);
+	if (e->kind == VMM_EXIT_ERROR || e->kind == VMM_EXIT_TRIPLE_FAULT)
+		LOG_ERR("cli", "%s: %s", vmm_vm_name(r->vms[i]), e->reason);
+	else
+		LOG_INFO("cli", "%s: %s", vmm_vm_name(r->vms[i]), e->reason);
+}
+
+static unsigned int runner_live(const struct runner *r)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < r->nr_vms; i++)
+		n += !r->ended[i];
+	return n;
+}
+
+static void runner_on_signal(struct runner *r)
+{
+	struct signalfd_siginfo si;
+
+	if (read(r->sig_fd, &si, sizeof(si)) == sizeof(si))
+		LOG_INFO("cli", "signal %u: stopping %u VM(s)", si.ssi_signo, runner_live(r));
+	runner_stop_all(r);
+}
+
+static int runner_status(const struct runner *r)
+{
+	int status = 0;
+
+	if (r->nr_vms == 1)
+		return vmm_exit_status(&r->exits[0]);
+	for (unsigned int i = 0; i < r->nr_vms && !status; i++)
+		status = vmm_exit_status(&r->exits[i]);
+	return status;
+}
+
+int runner_run(struct runner *r)
+{
+	struct epoll_event ev[8];
+	int n, ret;
+
+	ret = runner_watch(r);
+	for (unsigned int i = 0; !ret && i < r->nr_vms; i++)
+		ret = vmm_vm_start(r->vms[i]);
+	if (ret)
+		runner_stop_all(r);
+	while (runner_live(r)) {
+		n = epoll_wait(r->ep_fd, ev, (int)ARRAY_SIZE(ev), -1);
+		if (n < 0 && errno != EINTR)
+			runner_stop_all(r);
+		for (int k = 0; k < n; k++) {
+			if (ev[k].data.u32 == RUNNER_MAX_VMS)
+				runner_on_signal(r);
+			else
+				runner_reap(r, ev[k].data.u32);
+		}
+	}
+	return ret ? CLI_EXIT_ERROR : runner_status(r);
+}
+
+void runner_destroy(struct runner *r)
+{
+	if (!r)
+		return;
+	for (unsigned int i = 0; i < r->nr_vms; i++)
+		vmm_vm_destroy(r->vms[i]);
+	if (r->sig_fd >= 0)
+		close(r->sig_fd);
+	if (r->ep_fd >= 0)
+		close(r->ep_fd);
+	pthread_sigmask(SIG_SETMASK, &r->old_mask, NULL);
+	free(r);
+}

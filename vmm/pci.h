@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pci.h - a PCI host bridge with configuration mechanism #1 (ports 0xcf8 and
+ * 0xcfc) and bus 0, on which devices register with one embedded header.
+ *
+ * The bus owns the standard config header: it implements BAR sizing, moves a
+ * device's BARs when the guest reprograms them (calling the device's bar_map
+ * and bar_unmap ops), and applies writes through a per-byte write mask so a
+ * guest can change only what a real device lets it change.  Devices see
+ * config writes to their capabilities after the mask is applied.  Like
+ * firmware, the bus assigns BAR addresses at registration and turns decoding
+ * on, so guests without a PCI allocator (Ferry's test guest) just read them.
+ */
+#ifndef FERRY_VMM_PCI_H
+#define FERRY_VMM_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/lock.h"
+
+#define PCI_CFG_SIZE 256
+#define PCI_MAX_SLOTS 32
+#define PCI_NUM_BARS 6
+
+/* Standard header offsets (PCI Local Bus 3.0, section 6.1). */
+#define PCI_VENDOR_ID 0x00
+#define PCI_DEVICE_ID 0x02
+#define PCI_COMMAND 0x04
+#define PCI_STATUS 0x06
+#define PCI_REVISION_ID 0x08
+#define PCI_CLASS_PROG 0x09
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_BAR0 0x10
+#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
+#define PCI_SUBSYSTEM_ID 0x2e
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_INTERRUPT_LINE 0x3c
+#define PCI_INTERRUPT_PIN 0x3d
+#define PCI_CAP_START 0x40
+
+#define PCI_COMMAND_IO 0x1
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
+#define PCI_COMMAND_INTX_DISABLE 0x400
+#define PCI_STATUS_CAP_LIST 0x10
+
+#define PCI_BAR_IO 0x1
+#define PCI_BAR_MEM64 0x4
+
+struct pci_dev;
+
+struct pci_dev_ops {
+	/* The BAR now decodes at @addr: claim it (e.g. iotrap_register). */
+	int (*bar_map)(struct pci_dev *dev, unsigned int bar, uint64_t addr);
+	/* The BAR stops decoding at @addr. */
+	void (*bar_unmap)(struct pci_dev *dev, unsigned int bar, uint64_t addr);
+	/* After a masked write landed at @off (>= PCI_CAP_START). Optional. */
+	void (*cfg_written)(struct pci_dev *dev, uint32_t off, uint32_t len);
+};
+
+struct pci_bar {
+	uint64_t size; /* 0: BAR unused; else a power of two */
+	bool io; /* port I/O rather than memory */
+	uint64_t addr; /* address the BAR register holds */
+	bool mapped; /* currently claimed through bar_map */
+};
+
+/* The header a PCI device embeds; find the device with container_of(). */
+struct pci_dev {
+	uint8_t cfg[PCI_CFG_SIZE]; /* config space as the guest reads it */
+	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may write (BARs aside) */
+	struct pci_bar bars[PCI_NUM_BARS];
+	const struct pci_dev_ops *ops;
+	const char *name; /* for messages */
+	uint8_t slot; /* device number on bus 0 */
+	uint8_t cap_end; /* next free config offset for a capability */
+	uint8_t *cap_prev_next; /* where to link the next capability */
+};
+
+struct iotrap_bus;
+
+/* The guest wrote the chipset's reset control register (0xcf9). */
+typedef void (*pci_reset_fn)(void *opaque);
+
+struct pci_bus {
+	struct mutex lock; /* config accesses and BAR moves */
+	uint32_t cfg_addr GUARDED; /* the 0xcf8 latch */
+	struct pci_dev *slots[PCI_MAX_SLOTS] GUARDED;
+	uint64_t mmio_next GUARDED; /* next free BAR address */
+	uint64_t mmio_end;
+	uint32_t io_next GUARDED;
+	struct pci_dev host_bridge;
+	struct iotrap_bus *pio;
+	pci_reset_fn reset;
+	void *reset_opaque;
+};
+
+int pci_bus_init(struct pci_bus *bus, struct iotrap_bus *pio, pci_reset_fn reset, void *opaque);
+void pci_bus_fini(struct pci_bus *bus);
+
+/* Fill the identity of a device's header before pci_dev_register(). */
+void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16_t device,
+		  uint32_t class_code, uint16_t subsys_vendor, uint16_t subsys_id);
+/* Declare BAR @bar of @size bytes (a power of two >= 16); @flags PCI_BAR_*. */
+int pci_dev_add_bar(struct pci_dev *dev, unsigned int bar, uint64_t size, uint32_t flags);
+/*
+ * Append a capability (its first byte is the ID; the next-pointer byte is
+ * managed here) with a write mask for its bytes.  Returns its config offset
+ * or -ENOSPC.
+ */
+int pci_dev_add_cap(struct pci_dev *dev, const void *cap, const void *wmask, uint8_t len);
+
+/* Put @dev in a free slot, assign its BARs and enable decoding. */
+int pci_dev_register(struct pci_bus *bus, struct pci_dev *dev);
+void pci_dev_unregister(struct pci_bus *bus, struct pci_dev *dev);
+
+/* Bit n set: the device in slot n uses INTx (for the MP table). */
+uint32_t pci_bus_intx_slots(struct pci_bus *bus);
+
+/* Config-space handler, exposed for unit tests (bus 0 only). */
+void pci_cfg_access(struct pci_bus *bus, uint8_t slot, uint8_t fn, uint32_t off, uint8_t *data,
+		    uint32_t len, bool is_write);
+
+#endif
