@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * check.c - the checks a single table row cannot express: limits spanning two keys of one
+ * object (switch, vm) and cross-references between items (tenant references, unique names,
+ * VNIs, MACs within a tenant, vhost-user sockets).  Each item is checked against the items
+ * before it, so a whole file reports a duplicate at its second occurrence, and the control
+ * API checks a new item against everything already configured with the same code.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "config/table.h"
+
+unsigned int cfg_section_count(const struct cfg_section *s, const struct ferry_config *cfg)
+{
+	return *(const unsigned int *)((const char *)cfg + s->count_off);
+}
+
+void *cfg_section_item(const struct cfg_section *s, const struct ferry_config *cfg, unsigned int i)
+{
+	char *arr;
+
+	memcpy(&arr, (const char *)cfg + s->array_off, sizeof(arr));
+	return arr + (size_t)i * s->obj->size;
+}
+
+/* Object-local checks (struct cfg_object.check). */
+
+int cfg_check_switch(struct cfg_ctx *ctx, void *obj)
+{
+	const struct config_switch *sw = obj;
+
+	if (sw->n_pmd_cpus && sw->n_pmd_cpus != sw->pmd_threads)
+		return cfg_fail_at(ctx, "pmd_cpus",
+				   "lists %u CPUs but pmd_threads is %u (give one per thread)",
+				   sw->n_pmd_cpus, sw->pmd_threads);
+	return 0;
+}
+
+int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj)
+{
+	const struct config_vm *vm = obj;
+	uint64_t align = vm->hugepages ? 2ull << 20 : 4ull << 10;
+	char got[24];
+
+	if (vm->memory % align) {
+		config_format_size(vm->memory, got, sizeof(got));
+		return cfg_fail_at(ctx, "memory", "must be a multiple of %s, got %s",
+				   vm->hugepages ? "2M with hugepages" : "4K", got);
+	}
+	return 0;
+}
+
+/* Cross-references. */
+
+const struct config_tenant *config_find_tenant(const struct ferry_config *cfg, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; name && i < cfg->n_tenants; i++)
+		if (!strcmp(cfg->tenants[i].name, name))
+			return &cfg->tenants[i];
+	return NULL;
+}
+
+const struct config_vm *config_find_vm(const struct ferry_config *cfg, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; name && i < cfg->n_vms; i++)
+		if (!strcmp(cfg->vms[i].name, name))
+			return &cfg->vms[i];
+	return NULL;
+}
+
+static int check_tenant(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n_prior,
+			const void *item)
+{
+	const struct config_tenant *t = item;
+	unsigned int i;
+
+	for (i = 0; i < n_prior; i++) {
+		if (!strcmp(cfg->tenants[i].name, t->name))
+			return cfg_fail_at(ctx, "name", "duplicate tenant '%s' (also tenants[%u])",
+					   t->name, i);
+		if (cfg->tenants[i].vni == t->vni)
+			return cfg_fail_at(ctx, "vni", "VNI %u is already used by tenant '%s'",
+					   t->vni, cfg->tenants[i].name);
+	}
+	return 0;
+}
+
+static bool mac_clash(const struct config_nic *a, const struct config_nic *b)
+{
+	return a->backend.kind == CONFIG_BACKEND_SWITCH &&
+	       b->backend.kind == CONFIG_BACKEND_SWITCH && !strcmp(a->tenant, b->tenant) &&
+	       !memcmp(a->mac, b->mac, sizeof(a->mac));
+}
+
+static bool socket_clash(const struct config_nic *a, const struct config_nic *b)
+{
+	return a->backend.kind == CONFIG_BACKEND_VHOST_USER &&
+	       b->backend.kind == CONFIG_BACKEND_VHOST_USER &&
+	       !strcmp(a->backend.vhost_user_path, b->backend.vhost_user_path);
+}
+
+/* Where an earlier NIC clashes with @nic. */
+struct nic_owner {
+	const struct config_vm *vm;
+	unsigned int idx;
+};
+
+/*
+ * Find a NIC before @vm->nics[@n] (all NICs of the first @n_vms VMs, then @vm's own) that
+ * @clash with it.
+ */
+static bool find_clash(const struct ferry_config *cfg, unsigned int n_vms,
+		       const struct config_vm *vm, unsigned int n,
+		       bool (*clash)(const struct config_nic *, const struct config_nic *),
+		       struct nic_owner *owner)
+{
+	const struct config_nic *nic = &vm->nics[n];
+	unsigned int i, j;
+
+	for (i = 0; i <= n_vms; i++) {
+		const struct config_vm *o = i < n_vms ? &cfg->vms[i] : vm;
+		unsigned int lim = i < n_vms ? o->n_nics : n;
+
+		for (j = 0; j < lim; j++) {
+			if (clash(nic, &o->nics[j])) {
+				owner->vm = o;
+				owner->idx = j;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* A vhost-user socket used by a port: its index, or -1. */
+static int port_with_socket(const struct ferry_config *cfg, unsigned int n_ports, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_ports; i++)
+		if (!strcmp(cfg->vhost_ports[i].path, path))
+			return (int)i;
+	return -1;
+}
+
+static int check_nic_socket(struct cfg_ctx *ctx, const struct ferry_config *cfg,
+			    unsigned int n_prior, const struct config_vm *vm, unsigned int n)
+{
+	const char *path = vm->nics[n].backend.vhost_user_path;
+	struct nic_owner o;
+	int p = port_with_socket(cfg, cfg->n_vhost_ports, path);
+
+	if (p >= 0)
+		return cfg_fail_at(ctx, "backend.vhost-user",
+				   "socket '%s' is already used by port '%s'", path,
+				   cfg->vhost_ports[p].name);
+	if (find_clash(cfg, n_prior, vm, n, socket_clash, &o))
+		return cfg_fail_at(ctx, "backend.vhost-user",
+				   "socket '%s' is already used by vm '%s' nics[%u]", path,
+				   o.vm->name, o.idx);
+	return 0;
+}
+
+static int check_nic(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n_prior,
+		     const struct config_vm *vm, unsigned int n)
+{
+	const struct config_nic *nic = &vm->nics[n];
+	struct nic_owner o;
+	char mac[18];
+
+	if (nic->backend.kind == CONFIG_BACKEND_VHOST_USER)
+		return check_nic_socket(ctx, cfg, n_prior, vm, n);
+	if (!config_find_tenant(cfg, nic->tenant))
+		return cfg_fail_at(ctx, "tenant", "unknown tenant '%s'", nic->tenant);
+	if (find_clash(cfg, n_prior, vm, n, mac_clash, &o)) {
+		config_format_mac(nic->mac, mac);
+		return cfg_fail_at(ctx, "mac",
+				   "%s is already used in tenant '%s' by vm '%s' nics[%u]", mac,
+				   nic->tenant, o.vm->name, o.idx);
+	}
+	return 0;
+}
+
+static int check_vm(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n_prior,
+		    const void *item)
+{
+	const struct config_vm *vm = item;
+	unsigned int i;
+	size_t mark;
+	int ret = 0;
+
+	for (i = 0; i < n_prior; i++) {
+		if (!strcmp(cfg->vms[i].name, vm->name))
+			return cfg_fail_at(ctx, "name", "duplicate VM name '%s' (also vms[%u])",
+					   vm->name, i);
+		/* One terminal cannot be shared: its bytes would go to whichever VM reads first. */
+		if (vm->console.use_stdin && cfg->vms[i].console.use_stdin)
+			return cfg_fail_at(ctx, "console.stdin", "vm '%s' already reads stdin",
+					   cfg->vms[i].name);
+	}
+	for (i = 0; !ret && i < vm->n_nics; i++) {
+		mark = cfg_push_key(ctx, "nics");
+		cfg_push_index(ctx, i);
+		ret = check_nic(ctx, cfg, n_prior, vm, i);
+		cfg_pop(ctx, mark);
+	}
+	return ret;
+}
+
+static int check_vhost_port(struct cfg_ctx *ctx, const struct ferry_config *cfg,
+			    unsigned int n_prior, const void *item)
+{
+	const struct config_vhost_port *port = item;
+	unsigned int i, j;
+	int p;
+
+	for (i = 0; i < n_prior; i++)
+		if (!strcmp(cfg->vhost_ports[i].name, port->name))
+			return cfg_fail_at(ctx, "name", "duplicate port name '%s' (also %s[%u])",
+					   port->name, "vhost_user_ports", i);
+	if (!config_find_tenant(cfg, port->tenant))
+		return cfg_fail_at(ctx, "tenant", "unknown tenant '%s'", port->tenant);
+	p = port_with_socket(cfg, n_prior, port->path);
+	if (p >= 0)
+		return cfg_fail_at(ctx, "path", "socket '%s' is already used by port '%s'",
+				   port->path, cfg->vhost_ports[p].name);
+	for (i = 0; i < cfg->n_vms; i++)
+		for (j = 0; j < cfg->vms[i].n_nics; j++)
+			if (cfg->vms[i].nics[j].backend.kind == CONFIG_BACKEND_VHOST_USER &&
+			    !strcmp(cfg->vms[i].nics[j].backend.vhost_user_path, port->path))
+				return cfg_fail_at(
+					ctx, "path",
+					"socket '%s' is already used by vm '%s' nics[%u]",
+					port->path, cfg->vms[i].name, j);
+	return 0;
+}
+
+const struct cfg_section cfg_section_tenants = {
+	.key = "tenants",
+	.obj = &cfg_obj_tenant,
+	.array_off = offsetof(struct ferry_config, tenants),
+	.count_off = offsetof(struct ferry_config, n_tenants),
+	.check = check_tenant,
+};
+
+const struct cfg_section cfg_section_vms = {
+	.key = "vms",
+	.obj = &cfg_obj_vm,
+	.array_off = offsetof(struct ferry_config, vms),
+	.count_off = offsetof(struct ferry_config, n_vms),
+	.check = check_vm,
+};
+
+const struct cfg_section cfg_section_vhost_ports = {
+	.key = "vhost_user_ports",
+	.obj = &cfg_obj_vhost_port,
+	.array_off = offsetof(struct ferry_config, vhost_ports),
+	.count_off = offsetof(struct ferry_config, n_vhost_ports),
+	.check = check_vhost_port,
+};
+
+/* The root object's check: every item against those before it, tenants first. */
+int cfg_check_root(struct cfg_ctx *ctx, void *obj)
+{
+	static const struct cfg_section *const sections[] = {
+		&cfg_section_tenants,
+		&cfg_section_vms,
+		&cfg_section_vhost_ports,
+	};
+	const struct ferry_config *cfg = obj;
+	unsigned int s, i;
+	size_t mark;
+	int ret = 0;
+
+	for (s = 0; s < ARRAY_SIZE(sections); s++) {
+		for (i = 0; !ret && i < cfg_section_count(sections[s], cfg); i++) {
+			mark = cfg_push_key(ctx, sections[s]->key);
+			cfg_push_index(ctx, i);
+			ret = sections[s]->check(ctx, cfg, i,
+						 cfg_section_item(sections[s], cfg, i));
+			cfg_pop(ctx, mark);
+		}
+	}
+	return ret;
+}

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * config.c - the public entry points of config.h: load a file or a string (JSON syntax errors
+ * as FILE:LINE:COLUMN), parse a whole tree or one control-API item, the built-in demo job,
+ * and adding/removing items at run time.  The parsing itself is the table walker in
+ * engine.c; the cross-checks are in check.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/table.h"
+
+/* A config file larger than this is a mistake (or an attack through the control API). */
+#define CONFIG_FILE_MAX (4u << 20)
+
+/* find_item() reads an item's name as its first member. */
+_Static_assert(offsetof(struct config_tenant, name) == 0, "tenant name first");
+_Static_assert(offsetof(struct config_vm, name) == 0, "vm name first");
+_Static_assert(offsetof(struct config_vhost_port, name) == 0, "port name first");
+
+static _Thread_local struct config_error dummy_err;
+
+static struct config_error *err_or_dummy(struct config_error *err)
+{
+	/* Callers that do not want the message may pass NULL. */
+	return err ? err : &dummy_err;
+}
+
+static void set_error(struct config_error *err, const char *prefix, const char *msg)
+{
+	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, msg);
+}
+
+static int read_all(int fd, char *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = read(fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Read @path whole into a NUL-terminated buffer. */
+static char *read_file(const char *path, size_t *len, struct config_error *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		set_error(err, path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CONFIG_FILE_MAX)
+		ret = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+	else if (!(buf = malloc((size_t)st.st_size + 1)))
+		ret = -ENOMEM;
+	else
+		ret = read_all(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (ret) {
+		set_error(err, path, ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		free(buf);
+		return NULL;
+	}
+	buf[st.st_size] = '\0';
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+static json_t *load_json(const char *text, size_t len, const char *name, struct config_error *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	/* Duplicate keys would silently shadow each other: reject them. */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: %s", name, jerr.line, jerr.column,
+			 jerr.text);
+	return root;
+}
+
+/* The directory relative paths in @path resolve against (absolute when possible). */
+static char *file_dir(const char *path)
+{
+	char *full = realpath(path, NULL);
+	char *slash;
+
+	if (!full && !(full = strdup(path)))
+		return NULL;
+	slash = strrchr(full, '/');
+	if (!slash) {
+		free(full);
+		return strdup(".");
+	}
+	/* "/ferry.json" lives in "/". */
+	slash[slash == full ? 1 : 0] = '\0';
+	return full;
+}
+
+struct ferry_config *config_parse_json(json_t *root, const char *base_dir, struct config_error *err)
+{
+	struct ferry_config *cfg;
+	struct cfg_ctx ctx;
+
+	cfg_ctx_init(&ctx, err_or_dummy(err), base_dir, NULL);
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg) {
+		cfg_oom(&ctx);
+		return NULL;
+	}
+	if (cfg_parse_object(&ctx, &cfg_obj_root, root, cfg)) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct ferry_config *config_load_string(const char *text, const char *name, const char *base_dir,
+					struct config_error *err)
+{
+	struct ferry_config *cfg;
+	json_t *root;
+
+	err = err_or_dummy(err);
+	err->msg[0] = '\0';
+	root = load_json(text, strlen(text), name ? name : "<string>", err);
+	if (!root)
+		return NULL;
+	cfg = config_parse_json(root, base_dir, err);
+	json_decref(root);
+	return cfg;
+}
+
+struct ferry_config *config_load_file(const char *path, struct config_error *err)
+{
+	struct ferry_config *cfg = NULL;
+	char *text, *dir = NULL;
+	json_t *root;
+	size_t len;
+
+	err = err_or_dummy(err);
+	err->msg[0] = '\0';
+	text = read_file(path, &len, err);
+	if (!text)
+		return NULL;
+	root = load_json(text, len, path, err);
+	if (!root)
+		goto out_free_text;
+	dir = file_dir(path);
+	if (dir)
+		cfg = config_parse_json(root, dir, err);
+	else
+		set_error(err, path, strerror(ENOMEM));
+	free(dir);
+	json_decref(root);
+out_free_text:
+	free(text);
+	return cfg;
+}
+
+void config_free(struct ferry_config *cfg)
+{
+	if (!cfg)
+		return;
+	cfg_release_object(&cfg_obj_root, cfg);
+	free(cfg);
+}
+
+struct ferry_config *config_defaults(struct config_error *err)
+{
+	json_t *root = json_object();
+	struct ferry_config *cfg;
+
+	if (!root) {
+		set_error(err_or_dummy(err), "defaults", strerror(ENOMEM));
+		return NULL;
+	}
+	cfg = config_parse_json(root, NULL, err);
+	json_decref(root);
+	return cfg;
+}
+
+json_t *config_to_json(const struct ferry_config *cfg)
+{
+	json_t *j;
+
+	return cfg_dump_object(&cfg_obj_root, cfg, &j) ? NULL : j;
+}
+
+/* The demo job */
+
+static const struct {
+	const char *name, *tenant, *mac;
+} demo_vms[] = {
+	/* blue reuses red's MACs: the switch must keep the tenants apart to deliver anything. */
+	{ "red1", "red", "52:54:00:00:00:01" },
+	{ "red2", "red", "52:54:00:00:00:02" },
+	{ "blue1", "blue", "52:54:00:00:00:01" },
+	{ "blue2", "blue", "52:54:00:00:00:02" },
+};
+
+static json_t *demo_json(const char *kernel)
+{
+	json_t *vms = json_array(), *vm;
+	size_t i;
+
+	for (i = 0; vms && i < ARRAY_SIZE(demo_vms); i++) {
+		vm = json_pack("{s:s, s:s, s:s, s:i, s:b, s:[{s:s, s:s}]}", "name",
+			       demo_vms[i].name, "kernel", kernel, "memory", "64M", "vcpus", 1,
+			       "debug_exit", 1, "nics", "tenant", demo_vms[i].tenant, "mac",
+			       demo_vms[i].mac);
+		if (json_array_append_new(vms, vm)) {
+			json_decref(vms);
+			return NULL;
+		}
+	}
+	/* "o" hands vms over to the new object, even when packing fails. */
+	return json_pack("{s:[{s:s, s:i}, {s:s, s:i}], s:o}", "tenants", "name", "red", "vni", 100,
+			 "name", "blue", "vni", 200, "vms", vms);
+}
+
+struct ferry_config *config_builtin_demo(const char *kernel, struct config_error *err)
+{
+	struct ferry_config *cfg;
+	json_t *root;
+
+	err = err_or_dummy(err);
+	if (!kernel || !*kernel) {
+		set_error(err, "demo", "no test guest kernel given");
+		return NULL;
+	}
+	root = demo_json(kernel);
+	if (!root) {
+		set_error(err, "demo", "cannot build the demo (out of memory or non-UTF-8 path)");
+		return NULL;
+	}
+	cfg = config_parse_json(root, NULL, err);
+	json_decref(root);
+	return cfg;
+}
+
+/* Control API: one item of a section at a time */
+
+static void free_item(const struct cfg_section *s, void *item)
+{
+	if (!item)
+		return;
+	cfg_release_object(s->obj, item);
+	free(item);
+}
+
+static int parse_item(const struct cfg_section *s, const struct ferry_config *cfg, json_t *j,
+		      const char *where, void **out, struct config_error *err)
+{
+	struct cfg_ctx ctx;
+	void *item;
+	int ret;
+
+	/* Run-time paths stay as given: they are relative to the daemon, not to a file. */
+	cfg_ctx_init(&ctx, err_or_dummy(err), NULL, where);
+	item = calloc(1, s->obj->size);
+	if (!item)
+		return cfg_oom(&ctx);
+	ret = cfg_parse_object(&ctx, s->obj, j, item);
+	if (!ret)
+		ret = s->check(&ctx, cfg, cfg_section_count(s, cfg), item);
+	if (ret) {
+		free_item(s, item);
+		return ret;
+	}
+	*out = item;
+	return 0;
+}
+
+int config_parse_tenant(const struct ferry_config *cfg, json_t *j, const char *where,
+			struct config_tenant **out, struct config_error *err)
+{
+	void *item;
+	int ret = parse_item(&cfg_section_tenants, cfg, j, where, &item, err);
+
+	if (!ret)
+		*out = item;
+	return ret;
+}
+
+int config_parse_vm(const struct ferry_config *cfg, json_t *j, const char *where,
+		    struct config_vm **out, struct config_error *err)
+{
+	void *item;
+	int ret = parse_item(&cfg_section_vms, cfg, j, where, &item, err);
+
+	if (!ret)
+		*out = item;
+	return ret;
+}
+
+int config_parse_vhost_port(const struct ferry_config *cfg, json_t *j, const char *where,
+			    struct config_vhost_port **out, struct config_error *err)
+{
+	void *item;
+	int ret = parse_item(&cfg_section_vhost_ports, cfg, j, where, &item, err);
+
+	if (!ret)
+		*out = item;
+	return ret;
+}
+
+void config_tenant_free(struct config_tenant *t)
+{
+	free_item(&cfg_section_tenants, t);
+}
+
+void config_vm_free(struct config_vm *vm)
+{
+	free_item(&cfg_section_vms, vm);
+}
+
+void config_vhost_port_free(struct config_vhost_port *port)
+{
+	free_item(&cfg_section_vhost_ports, port);
+}
+
+/* The root row of a section: its item limit. */
+static unsigned int section_max(const struct cfg_section *s)
+{
+	size_t i;
+
+	for (i = 0; i < cfg_obj_root.n_keys; i++)
+		if (!strcmp(cfg_obj_root.keys[i].name, s->key))
+			return cfg_obj_root.keys[i].max_items;
+	return 0;
+}
+
+static unsigned int *section_count_ptr(const struct cfg_section *s, struct ferry_config *cfg)
+{
+	return (unsigned int *)((char *)cfg + s->count_off);
+}
+
+static int add_item(const struct cfg_section *s, struct ferry_config *cfg, void *item)
+{
+	unsigned int n = cfg_section_count(s, cfg);
+	char *arr;
+
+	if (n >= section_max(s))
+		return -ENOSPC;
+	memcpy(&arr, (char *)cfg + s->array_off, sizeof(arr));
+	arr = realloc(arr, (size_t)(n + 1) * s->obj->size);
+	if (!arr)
+		return -ENOMEM;
+	memcpy((char *)cfg + s->array_off, &arr, sizeof(arr));
+	/* The item's members move into the array; only its shell is freed. */
+	memcpy(arr + (size_t)n * s->obj->size, item, s->obj->size);
+	*section_count_ptr(s, cfg) = n + 1;
+	free(item);
+	return 0;
+}
+
+int config_add_tenant(struct ferry_config *cfg, struct config_tenant *t)
+{
+	return add_item(&cfg_section_tenants, cfg, t);
+}
+
+int config_add_vm(struct ferry_config *cfg, struct config_vm *vm)
+{
+	return add_item(&cfg_section_vms, cfg, vm);
+}
+
+int config_add_vhost_port(struct ferry_config *cfg, struct config_vhost_port *port)
+{
+	return add_item(&cfg_section_vhost_ports, cfg, port);
+}
+
+static bool tenant_in_use(const struct ferry_config *cfg, const char *name)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < cfg->n_vhost_ports; i++)
+		if (!strcmp(cfg->vhost_ports[i].tenant, name))
+			return true;
+	for (i = 0; i < cfg->n_vms; i++)
+		for (j = 0; j < cfg->vms[i].n_nics; j++)
+			if (cfg->vms[i].nics[j].tenant && !strcmp(cfg->vms[i].nics[j].tenant, name))
+				return true;
+	return false;
+}
+
+/* Every section's items start with their name (struct config_tenant, _vm, _vhost_port). */
+static int find_item(const struct cfg_section *s, const struct ferry_config *cfg, const char *name)
+{
+	unsigned int i, n = cfg_section_count(s, cfg);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(*(char **)cfg_section_item(s, cfg, i), name))
+			return (int)i;
+	return -ENOENT;
+}
+
+static int remove_item(const struct cfg_section *s, struct ferry_config *cfg, const char *name)
+{
+	int idx = find_item(s, cfg, name);
+	unsigned int n = cfg_section_count(s, cfg);
+	char *item;
+
+	if (idx < 0)
+		return idx;
+	item = cfg_section_item(s, cfg, (unsigned int)idx);
+	cfg_release_object(s->obj, item);
+	memmove(item, item + s->obj->size, (n - (unsigned int)idx - 1) * s->obj->size);
+	*section_count_ptr(s, cfg) = n - 1;
+	return 0;
+}
+
+int config_remove_tenant(struct ferry_config *cfg, const char *name)
+{
+	if (find_item(&cfg_section_tenants, cfg, name) >= 0 && tenant_in_use(cfg, name))
+		return -EBUSY;
+	return remove_item(&cfg_section_tenants, cfg, name);
+}
+
+int config_remove_vm(struct ferry_config *cfg, const char *name)
+{
+	return remove_item(&cfg_section_vms, cfg, name);
+}
+
+int config_remove_vhost_port(struct ferry_config *cfg, const char *name)
+{
+	return remove_item(&cfg_section_vhost_ports, cfg, name);
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * config.h - Ferry's configuration: the plain C structs a JSON config file (or a control-socket
+ * request) turns into, and the functions that parse, validate, print and edit them.
+ *
+ * Everything here is driven by one set of key tables (config/tables.c): parsing, defaults,
+ * validation, config_to_json(), the JSON Schema (config_print_schema) and the key reference in
+ * docs/config.md all read the same tables, so they cannot drift.  The CLI (config/cli/) and the
+ * control socket are the users; no other module parses JSON.
+ *
+ * Errors: every parser stops at the FIRST error and writes one message into struct config_error,
+ * naming the exact key path and the reason, e.g.
+ *     vms[1].nics[0].tenant: unknown tenant 'blue'
+ *     switch.pmd_threads: must be 1..64, got 0
+ *     FILE:LINE:COLUMN: <jansson's text>            (JSON syntax errors)
+ * Keys are checked in document order, then defaults and required keys, then cross-references
+ * (tenants, duplicates).  Functions returning int return 0 or -errno (-EINVAL for a bad config,
+ * -ENOMEM, -EIO for an unreadable file); constructors return NULL and fill the error.
+ *
+ * Ownership: a struct ferry_config and everything it points to is heap memory owned by the
+ * config; release it with config_free().  All strings are NUL-terminated and never NULL unless
+ * documented as optional.  Out of memory is reported as an error (never fatal here).
+ */
+#ifndef FERRY_CONFIG_CONFIG_H
+#define FERRY_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* One precise message: "key.path: reason". Empty string when there was no error. */
+struct config_error {
+	char msg[512];
+};
+
+enum config_hugepages {
+	CONFIG_HUGEPAGES_AUTO = 0, /* use hugepages when the host has enough free */
+	CONFIG_HUGEPAGES_ON, /* fail to start without them */
+	CONFIG_HUGEPAGES_OFF, /* plain 4K pages (DPDK --no-huge) */
+};
+
+enum config_vu_mode {
+	CONFIG_VU_SERVER = 0, /* ferry listens on the socket, the peer connects */
+	CONFIG_VU_CLIENT, /* ferry connects (and reconnects) to the peer's socket */
+};
+
+enum config_backend {
+	CONFIG_BACKEND_SWITCH = 0, /* the NIC is a port of ferry's own switch */
+	CONFIG_BACKEND_VHOST_USER, /* the NIC is served by an external vhost-user backend */
+};
+
+/* "switch": the poll-mode switch; every key has a default. */
+struct config_switch {
+	unsigned int pmd_threads; /* number of PMD threads, 1..64 */
+	unsigned int *pmd_cpus; /* host CPUs to pin PMD threads to (NULL when not pinned) */
+	unsigned int n_pmd_cpus; /* entries in pmd_cpus: 0 or pmd_threads */
+	unsigned int idle_sleep_us; /* idle time before a PMD sleeps on kicks; 0 = never */
+	unsigned int burst; /* packets per rx burst, 1..256 */
+	unsigned int mac_aging_s; /* FDB entry lifetime; 0 = never age */
+	enum config_hugepages hugepages; /* DPDK memory backing */
+	unsigned int mbufs; /* mempool size */
+};
+
+/* "tenants[]": one bridge domain. */
+struct config_tenant {
+	char *name; /* unique */
+	uint32_t vni; /* unique VXLAN network identifier, 1..16777215 */
+};
+
+struct config_nic_backend {
+	enum config_backend kind;
+	char *vhost_user_path; /* socket path for CONFIG_BACKEND_VHOST_USER, else NULL */
+};
+
+/* "vms[].nics[]": one virtio-net NIC. */
+struct config_nic {
+	char *tenant; /* tenant name (switch backend); NULL for a vhost-user backend */
+	uint8_t mac[6]; /* unicast, unique within the tenant */
+	unsigned int queues; /* queue pairs */
+	struct config_nic_backend backend;
+};
+
+/* "vms[].console": the 8250 serial console. */
+struct config_console {
+	char *log; /* file the console output is appended to; NULL = ferry's stdout */
+	bool use_stdin; /* JSON "stdin": feed ferry's stdin to the guest */
+};
+
+/* "vms[]": one KVM guest. */
+struct config_vm {
+	char *name; /* unique, [A-Za-z0-9_.-]{1,32} */
+	char *kernel; /* bzImage or ELF with a PVH note (existence is checked when opened) */
+	char *initrd; /* optional, NULL when absent */
+	char *cmdline; /* kernel command line (never NULL) */
+	uint64_t memory; /* bytes, >= 16M, multiple of 4K (2M with hugepages) */
+	unsigned int vcpus; /* 1..255 */
+	bool hugepages; /* back guest RAM with hugetlbfs */
+	struct config_console console;
+	bool debug_exit; /* expose the test guest's exit port */
+	struct config_nic *nics;
+	unsigned int n_nics;
+};
+
+/* "vhost_user_ports[]": a switch port whose peer speaks vhost-user (QEMU, testpmd...). */
+struct config_vhost_port {
+	char *name; /* unique among vhost-user ports */
+	char *path; /* Unix socket path, unique among all vhost-user sockets */
+	enum config_vu_mode mode;
+	char *tenant; /* tenant name */
+	unsigned int queues; /* queue pairs */
+};
+
+/* "control": the run-time control socket. */
+struct config_control {
+	char *socket; /* Unix socket path; NULL = no control socket */
+};
+
+struct ferry_config {
+	struct config_switch sw; /* JSON "switch" */
+	struct config_tenant *tenants;
+	unsigned int n_tenants;
+	struct config_vm *vms;
+	unsigned int n_vms;
+	struct config_vhost_port *vhost_ports; /* JSON "vhost_user_ports" */
+	unsigned int n_vhost_ports;
+	struct config_control control;
+};
+
+/*
+ * Loading a whole config.  Relative paths in a file resolve against the file's directory;
+ * config_load_string() and config_parse_json() resolve them against @base_dir (NULL keeps
+ * them as written).  @name labels syntax errors ("<string>" when NULL).
+ */
+struct ferry_config *config_load_file(const char *path, struct config_error *err);
+struct ferry_config *config_load_string(const char *text, const char *name, const char *base_dir,
+					struct config_error *err);
+struct ferry_config *config_parse_json(json_t *root, const char *base_dir,
+				       struct config_error *err);
+void config_free(struct ferry_config *cfg);
+
+/* A config with every default and no tenants, VMs or ports. */
+struct ferry_config *config_defaults(struct config_error *err);
+/*
+ * The demo job: tenants "red" (VNI 100: VMs red1, red2) and "blue" (VNI 200: blue1, blue2),
+ * blue reusing red's MACs so isolation is observable; one test-guest @kernel for all four.
+ */
+struct ferry_config *config_builtin_demo(const char *kernel, struct config_error *err);
+
+/* The config as JSON (resolved paths, every default spelled out); NULL on OOM. */
+json_t *config_to_json(const struct ferry_config *cfg);
+
+/*
+ * Control API: parse and validate one item against the running config @cfg (tenant
+ * references, unique names, MACs and socket paths) without changing @cfg.  Errors name keys
+ * relative to @where (e.g. "vms[4]"; NULL for none).  On success *out is a new item owned by
+ * the caller: hand it to config_add_*() or release it with config_*_free().
+ */
+int config_parse_tenant(const struct ferry_config *cfg, json_t *j, const char *where,
+			struct config_tenant **out, struct config_error *err);
+int config_parse_vm(const struct ferry_config *cfg, json_t *j, const char *where,
+		    struct config_vm **out, struct config_error *err);
+int config_parse_vhost_port(const struct ferry_config *cfg, json_t *j, const char *where,
+			    struct config_vhost_port **out, struct config_error *err);
+void config_tenant_free(struct config_tenant *t);
+void config_vm_free(struct config_vm *vm);
+void config_vhost_port_free(struct config_vhost_port *port);
+
+/*
+ * Append a parsed item (ownership moves to @cfg, *item is freed on success and left to the
+ * caller on failure).  Arrays are reallocated: pointers into cfg->vms etc. become stale.
+ * The item must come from config_parse_*() against this same @cfg.
+ */
+int config_add_tenant(struct ferry_config *cfg, struct config_tenant *t);
+int config_add_vm(struct ferry_config *cfg, struct config_vm *vm);
+int config_add_vhost_port(struct ferry_config *cfg, struct config_vhost_port *port);
+/* Remove by name: -ENOENT if absent; a tenant still referenced gives -EBUSY. */
+int config_remove_tenant(struct ferry_config *cfg, const char *name);
+int config_remove_vm(struct ferry_config *cfg, const char *name);
+int config_remove_vhost_port(struct ferry_config *cfg, const char *name);
+
+/* Lookups by name; NULL when absent. */
+const struct config_tenant *config_find_tenant(const struct ferry_config *cfg, const char *name);
+const struct config_vm *config_find_vm(const struct ferry_config *cfg, const char *name);
+
+/* The JSON Schema (draft 2020-12) and the markdown key reference, both from the key tables. */
+int config_print_schema(FILE *f);
+int config_print_docs(FILE *f);
+
+/*
+ * Value helpers shared with the CLI.  Sizes are a decimal number with an optional K, M or G
+ * suffix (binary units, either case): 0 or -EINVAL (bad syntax) / -ERANGE (over 2^64-1).
+ * MACs are six colon-separated hex pairs; config_parse_mac() checks syntax only.
+ */
+int config_parse_size(const char *s, uint64_t *bytes);
+int config_parse_mac(const char *s, uint8_t mac[6]);
+bool config_mac_is_unicast(const uint8_t mac[6]); /* not multicast/broadcast, not all-zero */
+/* "256M" when exact in K/M/G, else decimal bytes; always NUL-terminated. */
+void config_format_size(uint64_t bytes, char *buf, size_t len);
+void config_format_mac(const uint8_t mac[6], char buf[18]);
+
+#endif

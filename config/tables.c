@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tables.c - Ferry's configuration schema as data: one row per JSON key, naming its C member
+ * in config.h, its type (types.c), default, range and description.  Parsing, defaults,
+ * validation, config_to_json(), config/schema.json and docs/config.md are all generated from
+ * these rows, so a key is added or changed here and nowhere else (plus its member in
+ * config.h).  Checks spanning several keys or items are in check.c.
+ */
+#include <stddef.h>
+
+#include "config/table.h"
+
+/* Designated-initializer helpers: where a key's value lives in its struct. */
+#define MEMBER(st, m) .off = offsetof(st, m), .size = sizeof(((st *)0)->m)
+#define ARRAY(st, m, n) MEMBER(st, m), .count_off = offsetof(st, n)
+#define OBJECT(st, keys_, check_) \
+	.keys = keys_, .n_keys = ARRAY_SIZE(keys_), .size = sizeof(st), .check = check_
+
+static const char *const hugepages_choices[] = { "auto", "on", "off", NULL };
+static const char *const vu_mode_choices[] = { "server", "client", NULL };
+static const char *const backend_choices[] = { "switch", NULL };
+
+/* vms[].nics[].backend when it is an object */
+static const struct cfg_key vu_backend_keys[] = {
+	{ .name = "vhost-user",
+	  .type = &cfg_type_path,
+	  MEMBER(struct config_nic_backend, vhost_user_path),
+	  .required = true,
+	  .max = CFG_SOCKET_PATH_MAX,
+	  .doc = "Socket of the external vhost-user backend (ferry connects as the front-end)." },
+};
+
+static const struct cfg_object vu_backend_obj = {
+	.name = "vhost_user_backend",
+	.doc = "A NIC served by an external vhost-user backend instead of ferry's switch",
+	OBJECT(struct config_nic_backend, vu_backend_keys, NULL),
+};
+
+#define NIC(m) MEMBER(struct config_nic, m)
+static const struct cfg_key nic_keys[] = {
+	{ .name = "tenant",
+	  .type = &cfg_type_name,
+	  NIC(tenant),
+	  .when_key = "backend",
+	  .when_value = "\"switch\"",
+	  .doc = "Tenant (bridge domain) whose switch the NIC is plugged into." },
+	{ .name = "mac",
+	  .type = &cfg_type_mac,
+	  NIC(mac),
+	  .required = true,
+	  .doc = "The NIC's address; unique within its tenant (other tenants may reuse it)." },
+	{ .name = "queues",
+	  .type = &cfg_type_uint,
+	  NIC(queues),
+	  .min = 1,
+	  .max = 16,
+	  .def = "1",
+	  .doc = "Queue pairs (virtio-net multiqueue)." },
+	{ .name = "backend",
+	  .type = &cfg_type_backend,
+	  NIC(backend),
+	  .def = "\"switch\"",
+	  .choices = backend_choices,
+	  .obj = &vu_backend_obj,
+	  .doc = "\"switch\": a port of ferry's switch; {\"vhost-user\": PATH}: an external "
+		 "backend." },
+};
+#undef NIC
+
+static const struct cfg_object nic_obj = {
+	.name = "nic",
+	.doc = "One virtio-net NIC of a VM",
+	OBJECT(struct config_nic, nic_keys, NULL),
+};
+
+static const struct cfg_key console_keys[] = {
+	{ .name = "log",
+	  .type = &cfg_type_path,
+	  MEMBER(struct config_console, log),
+	  .max = CFG_PATH_MAX,
+	  .doc = "File the serial console output is appended to (default: ferry's stdout)." },
+	{ .name = "stdin",
+	  .type = &cfg_type_bool,
+	  MEMBER(struct config_console, use_stdin),
+	  .def = "false",
+	  .doc = "Feed ferry's stdin to the guest's serial port (at most one VM)." },
+};
+
+static const struct cfg_object console_obj = {
+	.name = "console",
+	.doc = "The VM's 8250 serial console",
+	OBJECT(struct config_console, console_keys, NULL),
+};
+
+#define VM(m) MEMBER(struct config_vm, m)
+static const struct cfg_key vm_keys[] = {
+	{ .name = "name",
+	  .type = &cfg_type_name,
+	  VM(name),
+	  .required = true,
+	  .doc = "Unique VM name, used in logs, port names and the control API." },
+	{ .name = "kernel",
+	  .type = &cfg_type_path,
+	  VM(kernel),
+	  .required = true,
+	  .max = CFG_PATH_MAX,
+	  .doc = "Guest kernel: a bzImage or an ELF with a PVH note." },
+	{ .name = "initrd",
+	  .type = &cfg_type_path,
+	  VM(initrd),
+	  .max = CFG_PATH_MAX,
+	  .doc = "Initial ramdisk (optional)." },
+	{ .name = "cmdline",
+	  .type = &cfg_type_string,
+	  VM(cmdline),
+	  .max = 2047,
+	  .def = "\"console=ttyS0\"",
+	  .doc = "Kernel command line (x86 allows 2047 bytes)." },
+	{ .name = "memory",
+	  .type = &cfg_type_size,
+	  VM(memory),
+	  .min = 16ull << 20,
+	  .max = 1024ull << 30,
+	  .def = "\"256M\"",
+	  .doc = "Guest RAM; a multiple of 4K, or of 2M with hugepages." },
+	{ .name = "vcpus",
+	  .type = &cfg_type_uint,
+	  VM(vcpus),
+	  .min = 1,
+	  .max = 255,
+	  .def = "1",
+	  .doc = "Virtual CPUs (one thread each)." },
+	{ .name = "hugepages",
+	  .type = &cfg_type_bool,
+	  VM(hugepages),
+	  .def = "false",
+	  .doc = "Back guest RAM with 2M hugetlbfs pages." },
+	{ .name = "console",
+	  .type = &cfg_type_object,
+	  VM(console),
+	  .obj = &console_obj,
+	  .def = "{}",
+	  .doc = "Serial console settings." },
+	{ .name = "debug_exit",
+	  .type = &cfg_type_bool,
+	  VM(debug_exit),
+	  .def = "false",
+	  .doc = "Expose the test guest's exit port (the guest ends the VM with a status)." },
+	{ .name = "nics",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct config_vm, nics, n_nics),
+	  .obj = &nic_obj,
+	  .max_items = 16,
+	  .def = "[]",
+	  .doc = "The VM's virtio-net NICs, in PCI slot order." },
+};
+#undef VM
+
+const struct cfg_object cfg_obj_vm = {
+	.name = "vm",
+	.doc = "One KVM guest",
+	OBJECT(struct config_vm, vm_keys, cfg_check_vm_local),
+};
+
+static const struct cfg_key tenant_keys[] = {
+	{ .name = "name",
+	  .type = &cfg_type_name,
+	  MEMBER(struct config_tenant, name),
+	  .required = true,
+	  .doc = "Unique tenant name, referenced by NICs and ports." },
+	{ .name = "vni",
+	  .type = &cfg_type_uint,
+	  MEMBER(struct config_tenant, vni),
+	  .required = true,
+	  .min = 1,
+	  .max = 16777215,
+	  .doc = "Unique VXLAN network identifier (RFC 7348: 24 bits)." },
+};
+
+const struct cfg_object cfg_obj_tenant = {
+	.name = "tenant",
+	.doc = "One tenant: a bridge domain with its own MAC table",
+	OBJECT(struct config_tenant, tenant_keys, NULL),
+};
+
+#define VU(m) MEMBER(struct config_vhost_port, m)
+static const struct cfg_key vhost_port_keys[] = {
+	{ .name = "name",
+	  .type = &cfg_type_name,
+	  VU(name),
+	  .required = true,
+	  .doc = "Unique port name." },
+	{ .name = "path",
+	  .type = &cfg_type_path,
+	  VU(path),
+	  .required = true,
+	  .max = CFG_SOCKET_PATH_MAX,
+	  .doc = "vhost-user socket; unique among all vhost-user sockets." },
+	{ .name = "mode",
+	  .type = &cfg_type_enum,
+	  VU(mode),
+	  .choices = vu_mode_choices,
+	  .def = "\"server\"",
+	  .doc = "\"server\": ferry listens; \"client\": ferry connects and reconnects." },
+	{ .name = "tenant",
+	  .type = &cfg_type_name,
+	  VU(tenant),
+	  .required = true,
+	  .doc = "Tenant the port belongs to." },
+	{ .name = "queues",
+	  .type = &cfg_type_uint,
+	  VU(queues),
+	  .min = 1,
+	  .max = 16,
+	  .def = "1",
+	  .doc = "Queue pairs offered to the peer." },
+};
+#undef VU
+
+const struct cfg_object cfg_obj_vhost_port = {
+	.name = "vhost_user_port",
+	.doc = "A switch port whose peer (QEMU, DPDK) speaks vhost-user",
+	OBJECT(struct config_vhost_port, vhost_port_keys, NULL),
+};
+
+#define SW(m) MEMBER(struct config_switch, m)
+static const struct cfg_key switch_keys[] = {
+	{ .name = "pmd_threads",
+	  .type = &cfg_type_uint,
+	  SW(pmd_threads),
+	  .min = 1,
+	  .max = 64,
+	  .def = "1",
+	  .doc = "Poll-mode threads; each owns a disjoint set of queues." },
+	{ .name = "pmd_cpus",
+	  .type = &cfg_type_uint_array,
+	  ARRAY(struct config_switch, pmd_cpus, n_pmd_cpus),
+	  .min = 0,
+	  .max = 1023,
+	  .max_items = 64,
+	  .doc = "Host CPUs to pin the PMD threads to, one per thread (default: not pinned)." },
+	{ .name = "idle_sleep_us",
+	  .type = &cfg_type_uint,
+	  SW(idle_sleep_us),
+	  .min = 0,
+	  .max = 1000000,
+	  .def = "200",
+	  .doc = "Idle time after which a PMD sleeps on its kick eventfds; 0 = never sleep." },
+	{ .name = "burst",
+	  .type = &cfg_type_uint,
+	  SW(burst),
+	  .min = 1,
+	  .max = 256,
+	  .def = "32",
+	  .doc = "Packets per receive burst." },
+	{ .name = "mac_aging_s",
+	  .type = &cfg_type_uint,
+	  SW(mac_aging_s),
+	  .min = 0,
+	  .max = 86400,
+	  .def = "300",
+	  .doc = "Seconds a learned MAC stays in the table; 0 = never age." },
+	{ .name = "hugepages",
+	  .type = &cfg_type_enum,
+	  SW(hugepages),
+	  .choices = hugepages_choices,
+	  .def = "\"auto\"",
+	  .doc = "Packet memory: \"auto\" uses hugepages when the host has them, \"on\" "
+		 "requires them, \"off\" never uses them." },
+	{ .name = "mbufs",
+	  .type = &cfg_type_uint,
+	  SW(mbufs),
+	  .min = 1024,
+	  .max = 4194304,
+	  .def = "16384",
+	  .doc = "Packet buffers in the switch's mempool." },
+};
+#undef SW
+
+static const struct cfg_object switch_obj = {
+	.name = "switch",
+	.doc = "The poll-mode switch",
+	OBJECT(struct config_switch, switch_keys, cfg_check_switch),
+};
+
+static const struct cfg_key control_keys[] = {
+	{ .name = "socket",
+	  .type = &cfg_type_path,
+	  MEMBER(struct config_control, socket),
+	  .max = CFG_SOCKET_PATH_MAX,
+	  .doc = "Unix socket of the control API (default: no control socket)." },
+};
+
+static const struct cfg_object control_obj = {
+	.name = "control",
+	.doc = "The run-time control API",
+	OBJECT(struct config_control, control_keys, NULL),
+};
+
+#define CFG(m) MEMBER(struct ferry_config, m)
+static const struct cfg_key root_keys[] = {
+	{ .name = "$schema",
+	  .type = &cfg_type_hint,
+	  .doc = "For editors: where this file's JSON Schema is (config/schema.json); ignored." },
+	{ .name = "switch",
+	  .type = &cfg_type_object,
+	  CFG(sw),
+	  .obj = &switch_obj,
+	  .def = "{}",
+	  .doc = "Switch settings." },
+	{ .name = "tenants",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct ferry_config, tenants, n_tenants),
+	  .obj = &cfg_obj_tenant,
+	  .max_items = 4096,
+	  .def = "[]",
+	  .doc = "Tenants; names and VNIs are unique." },
+	{ .name = "vms",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct ferry_config, vms, n_vms),
+	  .obj = &cfg_obj_vm,
+	  .max_items = 64,
+	  .def = "[]",
+	  .doc = "Guests to run." },
+	{ .name = "vhost_user_ports",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct ferry_config, vhost_ports, n_vhost_ports),
+	  .obj = &cfg_obj_vhost_port,
+	  .max_items = 256,
+	  .def = "[]",
+	  .doc = "Switch ports for vhost-user peers." },
+	{ .name = "control",
+	  .type = &cfg_type_object,
+	  CFG(control),
+	  .obj = &control_obj,
+	  .def = "{}",
+	  .doc = "Control socket." },
+};
+#undef CFG
+
+const struct cfg_object cfg_obj_root = {
+	.name = "ferry_config",
+	.doc = "A ferry configuration file",
+	OBJECT(struct ferry_config, root_keys, cfg_check_root),
+};
