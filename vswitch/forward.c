@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * forward.c - what a PMD does with one rx burst: sanity checks, MAC learning,
+ * one bulk FDB lookup, then unicast, flood (head-end replication within the
+ * ingress port's tenant only) or drop, into per-output-port tx buffers that
+ * are flushed when full and at the end of every PMD iteration (pmd.c).
+ *
+ * Frames come from guests and peers: nothing in them is trusted.  A frame is
+ * read only after its first segment is known to hold an Ethernet header, and
+ * every rejected frame is counted by reason.  No allocation, lock (except a
+ * shared tx queue's, see port.h) or syscall happens here.
+ */
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_spinlock.h>
+
+#include "vswitch/fdb.h"
+#include "vswitch/port.h"
+#include "vswitch/private.h"
+
+/* Classified frames of one burst, in arrival order. */
+struct fwd_burst {
+	unsigned int n;
+	struct rte_mbuf *pkts[VSW_BURST_MAX];
+	const struct rte_ether_addr *src[VSW_BURST_MAX];
+	const struct rte_ether_addr *dst[VSW_BURST_MAX];
+	uint16_t out[VSW_BURST_MAX]; /* FDB answer for dst */
+};
+
+static void fwd_drop(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf *m,
+		     enum vsw_drop_reason why)
+{
+	rte_pktmbuf_free(m);
+	vsw_ctr_add(&pmd->port_ctr[in->id].drops[why], 1);
+	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].dropped, 1);
+}
+
+static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
+{
+	struct vsw_port *port = txb->port;
+	struct vsw_port_ctr *pc = &pmd->port_ctr[port->id];
+	uint16_t q = pmd->txq % port->n_txq, sent, i;
+	uint64_t bytes = 0, lost = 0;
+
+	/* Count before sending: a port may free what it took right away. */
+	for (i = 0; i < txb->n; i++)
+		bytes += rte_pktmbuf_pkt_len(txb->pkts[i]);
+	if (port->shared_txq)
+		rte_spinlock_lock(&port->txq_lock[q]);
+	sent = port->ops->tx_burst(port, q, txb->pkts, txb->n);
+	if (port->shared_txq)
+		rte_spinlock_unlock(&port->txq_lock[q]);
+	for (i = sent; i < txb->n; i++) {
+		lost += rte_pktmbuf_pkt_len(txb->pkts[i]);
+		rte_pktmbuf_free(txb->pkts[i]);
+	}
+	vsw_ctr_add(&pc->tx_packets, sent);
+	vsw_ctr_add(&pc->tx_bytes, bytes - lost);
+	vsw_ctr_add(&pmd->ctr.tx_packets, sent);
+	if (sent < txb->n)
+		vsw_ctr_add(&pc->drops[VSW_DROP_TX], (uint64_t)(txb->n - sent));
+	txb->n = 0;
+}
+
+/* txb->port != NULL exactly while the port is on the dirty list. */
+static void fwd_buffer(struct vsw_pmd *pmd, struct vsw_port *out, struct rte_mbuf *m)
+{
+	struct vsw_txbuf *txb = &pmd->txb[out->id];
+
+	if (!txb->port) {
+		txb->port = out;
+		pmd->dirty[pmd->n_dirty++] = out->id;
+	}
+	txb->pkts[txb->n++] = m;
+	if (txb->n >= pmd->sw->opts.burst)
+		fwd_send(pmd, txb);
+}
+
+void vsw_fwd_flush(struct vsw_pmd *pmd)
+{
+	struct vsw_txbuf *txb;
+	uint16_t i;
+
+	for (i = 0; i < pmd->n_dirty; i++) {
+		txb = &pmd->txb[pmd->dirty[i]];
+		if (txb->n)
+			fwd_send(pmd, txb);
+		txb->port = NULL;
+	}
+	pmd->n_dirty = 0;
+}
+
+/* The port behind @id if it may receive from tenant @t, else NULL. */
+static struct vsw_port *fwd_port(struct vsw_pmd *pmd, uint16_t id, const struct vsw_tenant *t)
+{
+	struct vsw_port *p;
+
+	if (id >= VSW_MAX_PORTS)
+		return NULL;
+	/* Pairs with the release store in vswitch.c when a port is published. */
+	p = atomic_load_explicit(&pmd->sw->ports[id], memory_order_acquire);
+	return p && p->tenant == t ? p : NULL;
+}
+
+/*
+ * One buffer for @k ports: every segment gets k references because
+ * rte_pktmbuf_free() drops one per segment.  Ports must not write into
+ * shared frames (port.h).
+ */
+static void fwd_share(struct rte_mbuf *m, unsigned int k)
+{
+	for (; m; m = m->next)
+		rte_mbuf_refcnt_update(m, (int16_t)(k - 1));
+}
+
+static void fwd_flood(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf *m)
+{
+	struct vsw_tenant *t = in->tenant;
+	const struct vsw_port_set *set = atomic_load_explicit(&t->ports, memory_order_acquire);
+	struct vsw_port *outs[VSW_MAX_PORTS];
+	unsigned int i, k = 0;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->ids[i] == in->id)
+			continue;
+		outs[k] = fwd_port(pmd, set->ids[i], t);
+		if (outs[k])
+			k++;
+	}
+	if (k == 0) {
+		fwd_drop(pmd, in, m, VSW_DROP_NO_DEST);
+		return;
+	}
+	fwd_share(m, k);
+	for (i = 0; i < k; i++)
+		fwd_buffer(pmd, outs[i], m);
+	vsw_ctr_add(&pmd->tenant_ctr[t->idx].flooded, 1);
+}
+
+static void fwd_one(struct vsw_pmd *pmd, struct vsw_port *in, struct fwd_burst *b, unsigned int i)
+{
+	struct vsw_port *out;
+
+	if (rte_is_multicast_ether_addr(b->dst[i]) || b->out[i] == VSW_PORT_NONE) {
+		fwd_flood(pmd, in, b->pkts[i]);
+		return;
+	}
+	if (b->out[i] == in->id) {
+		fwd_drop(pmd, in, b->pkts[i], VSW_DROP_HAIRPIN);
+		return;
+	}
+	out = fwd_port(pmd, b->out[i], in->tenant);
+	if (!out) {
+		/* Stale entry of a port being removed: treat as unknown. */
+		fwd_flood(pmd, in, b->pkts[i]);
+		return;
+	}
+	fwd_buffer(pmd, out, b->pkts[i]);
+	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].unicast, 1);
+}
+
+/* Keep frames with a readable Ethernet header and a unicast source. */
+static void fwd_filter(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf **pkts, uint16_t n,
+		       struct fwd_burst *b)
+{
+	struct rte_ether_hdr *eth;
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	b->n = 0;
+	for (i = 0; i < n; i++) {
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		if (rte_pktmbuf_data_len(pkts[i]) < RTE_ETHER_HDR_LEN) {
+			fwd_drop(pmd, in, pkts[i], VSW_DROP_RUNT);
+			continue;
+		}
+		eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+		if (rte_is_multicast_ether_addr(&eth->src_addr) ||
+		    rte_is_zero_ether_addr(&eth->src_addr)) {
+			fwd_drop(pmd, in, pkts[i], VSW_DROP_BAD_SRC);
+			continue;
+		}
+		b->pkts[b->n] = pkts[i];
+		b->src[b->n] = &eth->src_addr;
+		b->dst[b->n] = &eth->dst_addr;
+		b->n++;
+	}
+	vsw_ctr_add(&pmd->port_ctr[in->id].rx_packets, n);
+	vsw_ctr_add(&pmd->port_ctr[in->id].rx_bytes, bytes);
+	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].rx_packets, n);
+	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].rx_bytes, bytes);
+}
+
+void vsw_fwd_burst(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf **pkts, uint16_t n,
+		   uint32_t now_s)
+{
+	struct vsw_tenant_ctr *tc = &pmd->tenant_ctr[in->tenant->idx];
+	struct vsw_fdb_learn res = { 0 };
+	struct fwd_burst b;
+	unsigned int i;
+
+	fwd_filter(pmd, in, pkts, n, &b);
+	if (b.n == 0)
+		return;
+	vsw_fdb_learn_bulk(in->tenant->fdb, b.src, b.n, in->id, now_s, &res);
+	vsw_ctr_add(&tc->learned, res.learned);
+	vsw_ctr_add(&tc->moved, res.moved);
+	vsw_ctr_add(&tc->learn_failed, res.failed);
+	vsw_fdb_lookup_bulk(in->tenant->fdb, b.dst, b.n, b.out);
+	for (i = 0; i < b.n; i++)
+		fwd_one(pmd, in, &b, i);
+}

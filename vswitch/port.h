@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * port.h - the one ops table every switch port implements.
+ *
+ * The switch (vswitch.c, pmd.c, forward.c) sees ports only through struct
+ * vsw_port_ops; a kind lives in one file (port_dummy.c, port_vnet.c; later
+ * tap, AF_XDP uplink, VXLAN) and finds its private state with container_of().
+ * Life cycle, as OVS's netdev: alloc -> construct -> [datapath] -> destruct ->
+ * dealloc; alloc and construct may fail, destruct and dealloc may not.
+ *
+ * Threads: alloc/construct/destruct/dealloc/get_stats run on the control
+ * thread.  rx_burst, tx_burst and the notify ops run on the PMD that owns the
+ * queue; destruct runs only after an RCU grace period, when no PMD can call
+ * into the port any more.  Each rx queue has exactly one PMD.  A tx queue is
+ * used by one PMD unless the port has fewer tx queues than the switch has
+ * PMDs; then the switch serialises it with the queue's spinlock (as OVS does
+ * for "concurrent txq"), so drivers never lock.
+ */
+#ifndef FERRY_VSWITCH_PORT_H
+#define FERRY_VSWITCH_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_spinlock.h>
+
+#include "vswitch/vswitch.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct vsw_tenant;
+
+#define VSW_PORT_MAX_QUEUES 16 /* rx and tx queues per port */
+#define VSW_PMD_NONE 0xffffu /* rx queue assigned to no PMD */
+
+struct vsw_port_ops {
+	const char *kind; /* "dummy", "vnet", ... as in struct vsw_port_cfg */
+	struct vsw_port *(*alloc)(void);
+	/*
+	 * Validate @args (the kind's own struct) and set up the port; must set
+	 * n_rxq and n_txq (1 .. VSW_PORT_MAX_QUEUES).  0 or -errno.
+	 */
+	int (*construct)(struct vsw_port *port, const void *args);
+	void (*destruct)(struct vsw_port *port);
+	void (*dealloc)(struct vsw_port *port);
+	/* Frames from the port, allocated from port->pool; returns the count. */
+	uint16_t (*rx_burst)(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+	/*
+	 * Send frames; returns how many were taken, in order from pkts[0].  The
+	 * port owns (and eventually frees) what it took; the switch frees the
+	 * rest and counts them as drops.  A frame may be shared with other ports
+	 * (refcnt > 1 when flooding): a port must not write into it.
+	 */
+	uint16_t (*tx_burst)(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+	void (*get_stats)(const struct vsw_port *port, struct vsw_port_drv_stats *st);
+	/*
+	 * Idle sleep: an eventfd that becomes readable when rx queue @q has work
+	 * while notifications are enabled, or -1 if the queue cannot notify (the
+	 * PMD then sleeps with a short timeout).  The owning PMD reads the
+	 * eventfd to reset it; nobody else may read it while the queue polls.
+	 */
+	int (*wait_fd)(struct vsw_port *port, uint16_t q);
+	/* Ask for notifications; true if work is already pending (do not sleep). */
+	bool (*enable_notify)(struct vsw_port *port, uint16_t q);
+	void (*disable_notify)(struct vsw_port *port, uint16_t q);
+	/*
+	 * Optional: TSC of the last notification sent for @q (0 = unknown), so
+	 * the PMD can measure its wake-up latency.
+	 */
+	uint64_t (*notify_tsc)(struct vsw_port *port, uint16_t q);
+};
+
+/* The part of every port the switch owns; kinds embed it. */
+struct vsw_port {
+	const struct vsw_port_ops *ops;
+	struct vsw *sw; /* the switch this port is attached to */
+	struct vsw_tenant *tenant; /* fixed for the port's life */
+	struct rte_mempool *pool; /* rx buffers come from here */
+	char name[VSW_NAME_LEN];
+	uint16_t id; /* index in the switch's port table */
+	uint16_t n_rxq, n_txq; /* set by construct */
+	bool shared_txq; /* fewer tx queues than PMDs: txq_lock serialises them */
+	rte_spinlock_t txq_lock[VSW_PORT_MAX_QUEUES];
+	/* PMD polling each rx queue, VSW_PMD_NONE while moving (control side only). */
+	uint16_t rxq_pmd[VSW_PORT_MAX_QUEUES];
+};
+
+/* The kinds (port.c lists them). */
+extern const struct vsw_port_ops vsw_port_dummy_ops;
+extern const struct vsw_port_ops vsw_port_vnet_ops;
+
+/* Kind lookup by name; NULL if unknown. */
+const struct vsw_port_ops *vsw_port_kind_find(const char *kind);
+
+/*
+ * For drivers: the port's wait fds may have changed (a queue stopped and may
+ * restart with another eventfd); PMDs re-read them before their next sleep.
+ * Callable from any thread except a PMD.
+ */
+void vsw_port_fds_changed(struct vsw_port *port);
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * port_vnet.h - parameters of the "vnet" port kind: a virtio-net device of
+ * vhost/ (an in-process guest's NIC or a vhost-user peer) seen as a switch
+ * port.  port_vnet.c is the only file of vswitch/ that knows about vhost/.
+ */
+#ifndef FERRY_VSWITCH_PORT_VNET_H
+#define FERRY_VSWITCH_PORT_VNET_H
+
+struct vnet_dev;
+
+struct vsw_vnet_args {
+	/*
+	 * The device; it must outlive the port.  The port installs the switch's
+	 * datapath fence on it (vnet_set_datapath_sync) and removes it again.
+	 */
+	struct vnet_dev *dev;
+};
+
+#endif

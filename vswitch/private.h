@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * private.h - the switch's internal objects, shared by the files of
+ * vswitch/ and nobody else: the switch (vswitch.c), tenants (tenant.c), PMD
+ * contexts (pmd.c) and the per-burst forwarding code (forward.c).
+ *
+ * Publication rule: everything a PMD reads that the control thread changes
+ * (the port table, a tenant's port set, a PMD's poll list) is an _Atomic
+ * pointer to an immutable object.  The control thread builds a new object,
+ * stores it with release order, waits one RCU grace period (rte_rcu_qsbr;
+ * each PMD is a QSBR reader and reports quiescence once per loop iteration)
+ * and only then frees the old one.  PMDs never hold such a pointer across a
+ * quiescent state.  Counters are per PMD, written by that PMD only, read by
+ * the control thread with relaxed loads and summed.
+ */
+#ifndef FERRY_VSWITCH_PRIVATE_H
+#define FERRY_VSWITCH_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/compiler.h"
+#include "vswitch/vswitch.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_rcu_qsbr;
+struct vsw_fdb;
+
+/* The ports of one tenant: flooding targets.  Immutable once published. */
+struct vsw_port_set {
+	unsigned int n;
+	uint16_t ids[];
+};
+
+struct vsw_tenant {
+	uint32_t vni;
+	unsigned int idx; /* slot in vsw.tenants and in the per-PMD counters */
+	struct vsw_fdb *fdb;
+	struct vsw_port_set *_Atomic ports; /* RCU-published */
+	_Atomic uint64_t aged; /* written by the control thread only */
+};
+
+/* One (port, rx queue) a PMD polls. */
+struct vsw_rxq_ref {
+	struct vsw_port *port;
+	uint16_t q;
+};
+
+/* A PMD's queues.  Immutable once published; gen tells the PMD to rebuild its epoll set. */
+struct vsw_poll_list {
+	uint64_t gen;
+	unsigned int n;
+	struct vsw_rxq_ref rxq[];
+};
+
+struct vsw_port_ctr {
+	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	_Atomic uint64_t drops[VSW_DROP_MAX];
+};
+
+struct vsw_tenant_ctr {
+	_Atomic uint64_t rx_packets, rx_bytes, unicast, flooded, dropped;
+	_Atomic uint64_t learned, moved, learn_failed;
+};
+
+struct vsw_pmd_ctr {
+	_Atomic uint64_t iterations, busy_iterations, rx_packets, tx_packets;
+	_Atomic uint64_t sleeps, sleep_aborts, wakeups_measured;
+	_Atomic uint64_t lat_min_ns, lat_max_ns, lat_sum_ns;
+	_Atomic uint64_t lat_hist[VSW_LAT_BUCKETS];
+};
+
+/* Frames waiting for one output port during one PMD iteration. */
+struct vsw_txbuf {
+	struct vsw_port *port; /* captured when buffering; valid until the next quiescent state */
+	uint16_t n;
+	struct rte_mbuf *pkts[VSW_BURST_MAX];
+};
+
+struct vsw_pmd {
+	struct vsw *sw;
+	unsigned int idx; /* also the QSBR thread id */
+	int cpu; /* -1: not pinned */
+	uint16_t txq; /* tx queue this PMD uses on every port (idx modulo the port's count) */
+	pthread_t thread;
+	bool thread_started;
+	_Atomic bool stop; /* set by the control thread; read with acquire each iteration */
+	struct vsw_poll_list *_Atomic poll; /* RCU-published by the control thread */
+	int ctl_fd; /* eventfd: the control thread wakes a sleeping PMD */
+	_Atomic uint64_t ctl_tsc; /* TSC of the last ctl_fd write */
+
+	/* Private to the PMD thread. */
+	int epfd; /* epoll over the wait fds of ep_gen's poll list and ctl_fd */
+	uint64_t ep_gen; /* poll list generation epfd was built for */
+	uint64_t ep_fd_gen; /* vsw.fd_gen when epfd was built */
+	bool ep_timeout; /* some queue has no wait fd: sleep with a timeout */
+	uint64_t lat_start; /* notification TSC of the wake being measured, 0 = none */
+	uint64_t last_busy; /* TSC of the last iteration that received frames */
+	uint16_t n_dirty; /* output ports with buffered frames */
+	uint16_t dirty[VSW_MAX_PORTS];
+	struct vsw_txbuf txb[VSW_MAX_PORTS];
+
+	/* Written by the PMD, read by the control thread. */
+	struct vsw_port_ctr port_ctr[VSW_MAX_PORTS];
+	struct vsw_tenant_ctr tenant_ctr[VSW_MAX_TENANTS];
+	struct vsw_pmd_ctr ctr;
+};
+
+struct vsw {
+	struct vsw_opts opts;
+	unsigned int instance; /* makes DPDK object names unique in the process */
+	struct rte_mempool *pool;
+	struct rte_rcu_qsbr *qs; /* one reader per PMD context */
+	uint64_t tsc_hz, tsc0; /* the switch clock: seconds since tsc0 */
+	uint64_t idle_tsc; /* idle_sleep_us in TSC cycles, 0 = never sleep */
+	pthread_mutex_t ctl_lock; /* serialises control operations; PMDs never take it */
+	struct vsw_port *_Atomic ports[VSW_MAX_PORTS]; /* RCU-published */
+	struct vsw_tenant *tenants[VSW_MAX_TENANTS]; /* control side only */
+	unsigned int n_pmds; /* PMD contexts */
+	bool manual; /* no PMD threads: vsw_poll() drives context 0 */
+	struct vsw_pmd *pmds[VSW_MAX_PMDS];
+	uint64_t poll_gen; /* last poll list generation handed out */
+	_Atomic uint64_t fd_gen; /* bumped when a port's wait fds may have changed */
+	pthread_t hk_thread; /* housekeeping: MAC aging */
+	bool hk_started;
+	int hk_fd; /* eventfd that stops the housekeeping thread */
+};
+
+/* Single-writer counter update: no locked instruction needed. */
+static inline void vsw_ctr_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline uint64_t vsw_ctr_read(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static inline uint32_t vsw_clock_s(const struct vsw *sw, uint64_t tsc)
+{
+	return (uint32_t)((tsc - sw->tsc0) / sw->tsc_hz);
+}
+
+/* tenant.c */
+struct vsw_tenant *vsw_tenant_create(struct vsw *sw, uint32_t vni, unsigned int idx);
+void vsw_tenant_destroy(struct vsw_tenant *t);
+/* Publish @t's port set with @add added (or VSW_PORT_NONE) and @del removed; returns the old set. */
+struct vsw_port_set *vsw_tenant_publish_ports(struct vsw_tenant *t, uint16_t add, uint16_t del);
+void vsw_tenant_fill_stats(struct vsw *sw, const struct vsw_tenant *t, struct vsw_tenant_stats *st);
+
+/* pmd.c */
+struct vsw_pmd *vsw_pmd_create(struct vsw *sw, unsigned int idx, int cpu);
+int vsw_pmd_start(struct vsw_pmd *pmd);
+/* Join the thread (if any); the context stays for counters and port removal. */
+void vsw_pmd_stop(struct vsw_pmd *pmd);
+void vsw_pmd_destroy(struct vsw_pmd *pmd);
+/* Publish a new poll list, wake the PMD; returns the old list (free after a grace period). */
+struct vsw_poll_list *vsw_pmd_publish(struct vsw_pmd *pmd, struct vsw_poll_list *pl);
+/* Wake the PMD if it sleeps (it then re-reads its poll list). */
+void vsw_pmd_kick(struct vsw_pmd *pmd);
+/* One iteration on the calling thread (manual mode); frames received. */
+unsigned int vsw_pmd_poll_once(struct vsw_pmd *pmd);
+void vsw_pmd_fill_stats(const struct vsw_pmd *pmd, struct vsw_pmd_stats *st);
+
+/* forward.c */
+void vsw_fwd_burst(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf **pkts, uint16_t n,
+		   uint32_t now_s);
+/* Send everything buffered; called at the end of every iteration. */
+void vsw_fwd_flush(struct vsw_pmd *pmd);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vswitch.h - the public API of Ferry's poll-mode virtual switch.
+ *
+ * A switch owns PMD threads, tenants (bridge domains keyed by a 24-bit VNI,
+ * each with its own MAC table) and ports (port.h: one ops table, kinds such
+ * as "dummy" and "vnet").  Everything here is control plane: callers are the
+ * ferry main thread, the control socket and tests; the functions may block
+ * briefly (an RCU grace period) but never wait on a guest.  The data path is
+ * entirely inside vswitch/ (pmd.c, forward.c) and is reached by nobody else.
+ *
+ * The DPDK EAL underneath is per process (eal.h); the first vsw_create() of a
+ * process initialises it from the switch options when nobody did before.
+ */
+#ifndef FERRY_VSWITCH_VSWITCH_H
+#define FERRY_VSWITCH_VSWITCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vswitch/eal.h"
+
+#define VSW_MAX_PORTS 256 /* port ids are 0 .. VSW_MAX_PORTS - 1 */
+#define VSW_MAX_TENANTS 64 /* bridge domains per switch */
+#define VSW_MAX_PMDS 16 /* PMD threads per switch */
+#define VSW_BURST_MAX 64 /* largest rx burst (rte_hash bulk lookup limit) */
+#define VSW_MAX_VNI 0xffffffu /* VNIs are 24 bits (RFC 7348) */
+#define VSW_PORT_NONE 0xffffu /* "no port" in FDB lookups */
+#define VSW_NAME_LEN 32 /* port names, including the NUL */
+
+struct vsw;
+struct vsw_port;
+
+struct vsw_opts {
+	/* PMD threads; 0 = none: the caller drives forwarding with vsw_poll(). */
+	unsigned int pmd_threads;
+	int pmd_cpus[VSW_MAX_PMDS]; /* CPU of PMD i, -1 = inherit the creator's mask */
+	unsigned int idle_sleep_us; /* idle time before a PMD sleeps; 0 = never sleep */
+	unsigned int burst; /* rx burst size, 1 .. VSW_BURST_MAX */
+	unsigned int mac_aging_s; /* FDB entry lifetime without traffic; 0 = never age */
+	unsigned int fdb_size; /* MAC entries per tenant */
+	struct vsw_eal_opts eal; /* used only if this switch initialises the EAL */
+};
+
+/* Why a frame was dropped; per port (ingress, except TX which is egress). */
+enum vsw_drop_reason {
+	VSW_DROP_RUNT, /* shorter than an Ethernet header */
+	VSW_DROP_BAD_SRC, /* multicast or all-zero source MAC */
+	VSW_DROP_HAIRPIN, /* destination learned on the ingress port */
+	VSW_DROP_NO_DEST, /* flood with no other port in the tenant */
+	VSW_DROP_TX, /* the egress port did not take the frame */
+	VSW_DROP_MAX
+};
+
+/* Counters a port driver keeps itself (port.h, get_stats op). */
+struct vsw_port_drv_stats {
+	uint64_t rx_missed; /* frames the driver lost before the switch saw them */
+	uint64_t tx_errors; /* frames the driver failed to deliver after accepting */
+	uint64_t notifications; /* wake-ups the port sent to a sleeping PMD */
+};
+
+struct vsw_port_stats {
+	char name[VSW_NAME_LEN];
+	const char *kind; /* static string of the port kind */
+	uint32_t vni; /* tenant the port belongs to */
+	uint16_t n_rxq, n_txq;
+	uint64_t rx_packets, rx_bytes; /* frames received from the port */
+	uint64_t tx_packets, tx_bytes; /* frames the port accepted */
+	uint64_t drops[VSW_DROP_MAX];
+	struct vsw_port_drv_stats drv;
+};
+
+struct vsw_tenant_stats {
+	uint32_t vni;
+	unsigned int n_ports;
+	uint32_t fdb_entries; /* MACs currently learned */
+	uint64_t rx_packets, rx_bytes; /* frames entering the tenant from any port */
+	uint64_t unicast; /* frames forwarded to one learned port */
+	uint64_t flooded; /* frames replicated to all other ports */
+	uint64_t dropped; /* frames dropped on ingress (any reason) */
+	uint64_t learned, moved, aged; /* FDB events */
+	uint64_t learn_failed; /* table full or writer busy: not learned this time */
+};
+
+#define VSW_LAT_BUCKETS 16 /* wake latency histogram: bucket i counts < 2^i us */
+
+struct vsw_pmd_stats {
+	int cpu; /* pinned CPU or -1 */
+	unsigned int n_rxq; /* queues this PMD polls */
+	uint64_t iterations, busy_iterations;
+	uint64_t rx_packets, tx_packets;
+	uint64_t sleeps; /* times the PMD slept in epoll_wait */
+	uint64_t sleep_aborts; /* went to sleep but found pending work when arming */
+	uint64_t wakeups_measured; /* wakes whose latency was measured */
+	uint64_t wake_lat_min_ns, wake_lat_max_ns, wake_lat_sum_ns;
+	uint64_t wake_lat_hist[VSW_LAT_BUCKETS];
+};
+
+/* What vsw_port_add() needs; @args is the kind's own parameter struct. */
+struct vsw_port_cfg {
+	const char *name;
+	const char *kind; /* "dummy" (port_dummy.h), "vnet" (port_vnet.h) */
+	uint32_t vni; /* tenant; must exist */
+	const void *args; /* struct vsw_dummy_args, struct vsw_vnet_args, ... */
+};
+
+/* Fill @opts with the defaults: 1 PMD, 200 us idle sleep, burst 32, 300 s aging. */
+void vsw_opts_init(struct vsw_opts *opts);
+
+/* Returns NULL (and logs what failed) on error. */
+struct vsw *vsw_create(const struct vsw_opts *opts);
+/* Stops the PMDs and removes every port and tenant. */
+void vsw_destroy(struct vsw *sw);
+
+int vsw_tenant_add(struct vsw *sw, uint32_t vni);
+/* -EBUSY while the tenant still has ports. */
+int vsw_tenant_remove(struct vsw *sw, uint32_t vni);
+
+/* On success stores the new port's id in *id. */
+int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id);
+/* Returns once no PMD can touch the port any more; other ports keep forwarding. */
+int vsw_port_remove(struct vsw *sw, uint16_t id);
+/* The port object for kind-specific calls (e.g. vsw_dummy_inject); NULL if none. */
+struct vsw_port *vsw_port_lookup(struct vsw *sw, uint16_t id);
+/* Move rx queue @q of a port to PMD @pmd (0 .. pmd count - 1). */
+int vsw_port_set_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q, unsigned int pmd);
+
+int vsw_port_stats(struct vsw *sw, uint16_t id, struct vsw_port_stats *st);
+int vsw_tenant_stats(struct vsw *sw, uint32_t vni, struct vsw_tenant_stats *st);
+int vsw_pmd_stats(struct vsw *sw, unsigned int pmd, struct vsw_pmd_stats *st);
+/* PMD contexts: pmd_threads, or 1 when the caller polls (pmd_threads == 0). */
+unsigned int vsw_pmd_count(const struct vsw *sw);
+
+/* Look a MAC up in a tenant's FDB: the port id, or -ENOENT. */
+int vsw_mac_lookup(struct vsw *sw, uint32_t vni, const uint8_t mac[6]);
+/* Run MAC aging now (the switch also does it from its housekeeping thread). */
+unsigned int vsw_mac_age(struct vsw *sw);
+
+/*
+ * Manual mode (pmd_threads == 0): run one PMD iteration on the calling thread
+ * and return the number of frames received.  -EINVAL when PMD threads run.
+ */
+int vsw_poll(struct vsw *sw);
+
+/*
+ * Wait until every PMD has finished what it was doing when this was called
+ * (one RCU grace period).  @sw is a struct vsw *; the signature matches the
+ * vhost device's datapath_sync callback.  Never call it from a PMD.
+ */
+void vsw_datapath_sync(void *sw);
+
+#endif
