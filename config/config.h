@@ -169,8 +169,10 @@ void config_vhost_port_free(struct config_vhost_port *port);
 
 /*
  * Append a parsed item (ownership moves to @cfg, *item is freed on success and left to the
- * caller on failure).  Arrays are reallocated: pointers into cfg->vms etc. become stale.
- * The item must come from config_parse_*() against this same @cfg.
+ * caller on failure; -ENOSPC past the list limits of the schema).  Arrays are reallocated:
+ * pointers into cfg->vms etc. become stale.  The item must come from config_parse_*()
+ * against @cfg as it is now: parse and add one item at a time, since two items parsed before
+ * either is added were not checked against each other.
  */
 int config_add_tenant(struct ferry_config *cfg, struct config_tenant *t);
 int config_add_vm(struct ferry_config *cfg, struct config_vm *vm);
