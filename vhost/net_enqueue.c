@@ -23,7 +23,6 @@
 #include "vhost/net_priv.h"
 
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 /* Writable segments one (merged) frame may use, across all of its chains. */
 #define RX_MAX_IOV 256
@@ -164,8 +163,6 @@ uint16_t vnet_enqueue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mbuf *
 	if (!q)
 		return 0;
 	for (i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		ret = rx_one(q, &f, pkts[i]);
 		if (ret == -EMSGSIZE) {
 			vnet_count(&q->cnt.errors, 1);
