@@ -15,15 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "fake_guest.h"
 #include "vhost/net.h"
 #include "vhost/net_priv.h"
 
 #include <rte_cycles.h>
-#include <rte_eal.h>
-#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #define QSIZE 256
@@ -132,28 +129,9 @@ int main(void)
 		{ "64 B, VERSION_1+MRG_RXBUF",
 		  VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) },
 	};
-	char prefix[64];
-	char *argv[] = { "bench_copy",
-			 "--no-huge",
-			 "--no-shconf",
-			 "--no-pci",
-			 "--no-telemetry",
-			 "-l",
-			 "0",
-			 "-m",
-			 "128",
-			 "--log-level",
-			 "lib.eal:error",
-			 "--file-prefix",
-			 prefix };
-	struct rte_mempool *mp;
+	struct rte_mempool *mp = fg_dpdk_init("bench_copy", 4095, 256);
 	unsigned int i;
 
-	snprintf(prefix, sizeof(prefix), "ferry_bench_%d", (int)getpid());
-	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0)
-		return 1;
-	mp = rte_pktmbuf_pool_create("bench", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				     SOCKET_ID_ANY);
 	if (!mp)
 		return 1;
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -168,7 +146,6 @@ int main(void)
 		vnet_destroy(dst.dev);
 		fg_mem_fini(&g);
 	}
-	rte_mempool_free(mp);
-	rte_eal_cleanup();
+	fg_dpdk_fini(mp);
 	return 0;
 }

@@ -14,6 +14,10 @@
 
 #include "fake_guest.h"
 
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
 #define FG_GUARD 0x10000ull
 
 /* Host offsets of the three regions inside the reservation: R1 before R0 on purpose. */
@@ -186,4 +190,39 @@ uint64_t fg_vq_calls(struct fg_vq *v)
 	if (read(v->call_fd, &n, sizeof(n)) != sizeof(n))
 		return 0;
 	return n;
+}
+
+struct rte_mempool *fg_dpdk_init(const char *prog, unsigned int nb_mbufs, unsigned int cache)
+{
+	char name[32], prefix[64];
+	char *argv[] = {
+		name, "--no-huge", "--no-shconf", "--no-pci",	   "--no-telemetry", "-l",  "0",
+		"-m", "128",	   "--log-level", "lib.eal:error", "--file-prefix",  prefix
+	};
+	struct rte_mempool *mp;
+
+	/*
+	 * DPDK 22.11 refuses --in-memory together with --no-huge ("--legacy-mem
+	 * is not compatible with --in-memory"); --no-shconf keeps the run free of
+	 * shared files just the same.
+	 */
+	snprintf(name, sizeof(name), "%s", prog);
+	snprintf(prefix, sizeof(prefix), "ferry_%s_%d", prog, (int)getpid());
+	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0) {
+		fprintf(stderr, "%s: rte_eal_init failed\n", prog);
+		return NULL;
+	}
+	mp = rte_pktmbuf_pool_create(prog, nb_mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     SOCKET_ID_ANY);
+	if (!mp) {
+		fprintf(stderr, "%s: cannot create the mbuf pool\n", prog);
+		rte_eal_cleanup();
+	}
+	return mp;
+}
+
+void fg_dpdk_fini(struct rte_mempool *mp)
+{
+	rte_mempool_free(mp);
+	rte_eal_cleanup();
 }

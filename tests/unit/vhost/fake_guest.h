@@ -17,6 +17,8 @@
 #include "vhost/virtio_dev.h"
 #include "vhost/virtq.h"
 
+struct rte_mempool;
+
 #define FG_REGION_SIZE 0x100000ull
 #define FG_R0_GPA 0x000000ull /* rings and most buffers */
 #define FG_R1_GPA 0x100000ull /* adjacent in gpa, elsewhere in host memory */
@@ -70,5 +72,13 @@ uint16_t fg_vq_add(struct fg_vq *v, const struct fg_buf *b, unsigned int n);
 bool fg_vq_get_used(struct fg_vq *v, uint32_t *id, uint32_t *len);
 /* Interrupts received since the last call (drains the call eventfd). */
 uint64_t fg_vq_calls(struct fg_vq *v);
+
+/*
+ * Start DPDK's EAL for a test program (no hugepages, no PCI, one lcore, a
+ * per-process file prefix) and create a pool of @nb_mbufs 2 KiB mbufs with a
+ * per-lcore cache of @cache.  NULL on failure, with a message on stderr.
+ */
+struct rte_mempool *fg_dpdk_init(const char *prog, unsigned int nb_mbufs, unsigned int cache);
+void fg_dpdk_fini(struct rte_mempool *mp);
 
 #endif

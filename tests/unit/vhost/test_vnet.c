@@ -11,17 +11,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 #include "fake_guest.h"
 #include "vhost/net.h"
 #include "vhost/net_priv.h"
 
-#include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
-#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
@@ -829,41 +826,12 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-	char prefix[64];
-	char *argv[] = { "unit_vnet",
-			 "--no-huge",
-			 "--no-shconf",
-			 "--no-pci",
-			 "--no-telemetry",
-			 "-l",
-			 "0",
-			 "-m",
-			 "128",
-			 "--log-level",
-			 "lib.eal:error",
-			 "--file-prefix",
-			 prefix };
 	int ret;
 
-	/*
-	 * DPDK 22.11 refuses --in-memory together with --no-huge ("--legacy-mem
-	 * is not compatible with --in-memory"); --no-shconf keeps the run free of
-	 * shared files just the same.
-	 */
-	snprintf(prefix, sizeof(prefix), "ferry_vnet_%d", (int)getpid());
-	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0) {
-		fprintf(stderr, "unit_vnet: rte_eal_init failed\n");
+	pool = fg_dpdk_init("unit_vnet", 2047, 0);
+	if (!pool)
 		return 1;
-	}
-	pool = rte_pktmbuf_pool_create("vnet_test", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (!pool) {
-		fprintf(stderr, "unit_vnet: cannot create the mbuf pool\n");
-		rte_eal_cleanup();
-		return 1;
-	}
 	ret = cunit_run(suites);
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
+	fg_dpdk_fini(pool);
 	return ret;
 }
