@@ -69,8 +69,8 @@ int main(int argc, char **argv)
 	sw = vsw_create(&o);
 	if (!sw || vsw_tenant_add(sw, 1))
 		return 1;
-	pa = vt_dummy(sw, "a", 1, 4096);
-	pb = vt_dummy(sw, "b", 1, 4096);
+	if (vt_dummy_add(sw, "a", 1, 4096, &pa) || vt_dummy_add(sw, "b", 1, 4096, &pb))
+		return 1;
 	a = vsw_port_lookup(sw, pa);
 	b = vsw_port_lookup(sw, pb);
 	vt_mac(ma, 1);

@@ -2,7 +2,8 @@
 /*
  * test_main.c - the unit_vswitch test program: brings the EAL up once for
  * the whole process (DPDK allows one EAL per process) and runs the
- * forwarding (test_fwd.c) and PMD (test_pmd.c) suites.
+ * forwarding (test_fwd.c), PMD (test_pmd.c) and vnet adapter
+ * (test_vnet_port.c) suites.
  */
 #include <stdio.h>
 
@@ -24,6 +25,7 @@ int main(void)
 	CU_SuiteInfo suites[] = {
 		{ "vswitch_fwd", suite_init, suite_fini, NULL, NULL, vt_fwd_tests },
 		{ "vswitch_pmd", suite_init, suite_fini, NULL, NULL, vt_pmd_tests },
+		{ "vswitch_vnet", suite_init, suite_fini, NULL, NULL, vt_vnet_tests },
 		CU_SUITE_INFO_NULL,
 	};
 	struct vsw_opts o;

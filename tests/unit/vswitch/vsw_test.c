@@ -68,13 +68,19 @@ unsigned int vt_drain(struct vsw *sw, uint16_t port)
 	return total;
 }
 
-uint16_t vt_dummy(struct vsw *sw, const char *name, uint32_t vni, unsigned int ring)
+int vt_dummy_add(struct vsw *sw, const char *name, uint32_t vni, unsigned int ring, uint16_t *id)
 {
 	struct vsw_dummy_args a = { .n_rxq = 1, .n_txq = 1, .ring_size = ring };
 	struct vsw_port_cfg cfg = { .name = name, .kind = "dummy", .vni = vni, .args = &a };
+
+	return vsw_port_add(sw, &cfg, id);
+}
+
+uint16_t vt_dummy(struct vsw *sw, const char *name, uint32_t vni, unsigned int ring)
+{
 	uint16_t id = VSW_PORT_NONE;
 
-	CU_ASSERT_EQUAL_FATAL(vsw_port_add(sw, &cfg, &id), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_dummy_add(sw, name, vni, ring, &id), 0);
 	return id;
 }
 

@@ -26,6 +26,8 @@ bool vt_send(struct vsw *sw, uint16_t port, const uint8_t dst[6], const uint8_t 
 /* Collect and free everything on @port's tx queues; returns the count. */
 unsigned int vt_drain(struct vsw *sw, uint16_t port);
 /* Add a dummy port with one queue each way and rings of @ring entries. */
+int vt_dummy_add(struct vsw *sw, const char *name, uint32_t vni, unsigned int ring, uint16_t *id);
+/* The same inside a CUnit test: a failure ends the test. */
 uint16_t vt_dummy(struct vsw *sw, const char *name, uint32_t vni, unsigned int ring);
 /* Options for tests: no hugepages, small pool, given PMD count. */
 void vt_opts(struct vsw_opts *o, unsigned int pmds);
@@ -34,5 +36,6 @@ uint64_t vt_ms(void);
 
 extern CU_TestInfo vt_fwd_tests[];
 extern CU_TestInfo vt_pmd_tests[];
+extern CU_TestInfo vt_vnet_tests[];
 
 #endif
