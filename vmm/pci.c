@@ -73,7 +73,7 @@ int pci_dev_add_bar(struct pci_dev *dev, unsigned int bar, uint64_t size, uint32
 	if (bar >= PCI_NUM_BARS || (mem64 && bar + 1 >= PCI_NUM_BARS) || size < 16 ||
 	    !IS_POW2(size) || ((flags & PCI_BAR_IO) && (mem64 || size > 256)))
 		return -EINVAL;
-	dev->bars[bar] = (struct pci_bar){ .size = size, .io = flags & PCI_BAR_IO };
+	dev->bars[bar] = (struct pci_bar){ .size = size, .io = flags & PCI_BAR_IO, .mem64 = mem64 };
 	cfg_put32(dev, PCI_BAR0 + 4 * bar, flags & (PCI_BAR_IO | PCI_BAR_MEM64));
 	return 0;
 }
@@ -102,13 +102,18 @@ static bool bar_decodes(const struct pci_dev *d, unsigned int bar)
 	return d->bars[bar].io ? (cmd & PCI_COMMAND_IO) : (cmd & PCI_COMMAND_MEMORY);
 }
 
+/* The read-only type bits of a BAR register, from its declaration. */
+static uint32_t bar_flags(const struct pci_bar *b)
+{
+	return b->io ? PCI_BAR_IO : b->mem64 ? PCI_BAR_MEM64 : 0;
+}
+
 /* Read the BAR's address back from config space, masked to its size. */
 static uint64_t bar_cfg_addr(const struct pci_dev *d, unsigned int bar)
 {
-	uint32_t lo = cfg_get32(d, PCI_BAR0 + 4 * bar);
-	uint64_t addr = lo & ~(d->bars[bar].io ? 0x3u : 0xfu);
+	uint64_t addr = cfg_get32(d, PCI_BAR0 + 4 * bar);
 
-	if (lo & PCI_BAR_MEM64)
+	if (d->bars[bar].mem64)
 		addr |= (uint64_t)cfg_get32(d, PCI_BAR0 + 4 * (bar + 1)) << 32;
 	return addr & ~(d->bars[bar].size - 1);
 }
@@ -137,11 +142,10 @@ static void bar_sync(struct pci_dev *d, unsigned int bar)
 /* Write the address back as the BAR reads: size-masked, type bits kept. */
 static void bar_write_back(struct pci_dev *d, unsigned int bar)
 {
-	uint32_t flags = cfg_get32(d, PCI_BAR0 + 4 * bar) & (d->bars[bar].io ? 0x3u : 0xfu);
 	uint64_t addr = bar_cfg_addr(d, bar);
 
-	cfg_put32(d, PCI_BAR0 + 4 * bar, (uint32_t)addr | flags);
-	if (flags & PCI_BAR_MEM64)
+	cfg_put32(d, PCI_BAR0 + 4 * bar, (uint32_t)addr | bar_flags(&d->bars[bar]));
+	if (d->bars[bar].mem64)
 		cfg_put32(d, PCI_BAR0 + 4 * (bar + 1), (uint32_t)(addr >> 32));
 }
 
@@ -154,8 +158,7 @@ static void pci_write_bars(struct pci_dev *d, uint32_t off, const uint8_t *data,
 		if (o < PCI_BAR0 || bar >= PCI_NUM_BARS)
 			continue;
 		/* The upper half of a 64-bit BAR belongs to the BAR below it. */
-		if (!d->bars[bar].size && bar > 0 &&
-		    (cfg_get32(d, PCI_BAR0 + 4 * (bar - 1)) & PCI_BAR_MEM64))
+		if (!d->bars[bar].size && bar > 0 && d->bars[bar - 1].mem64)
 			bar--;
 		if (!d->bars[bar].size)
 			continue;
@@ -311,7 +314,6 @@ static int pci_assign_bars(struct pci_bus *bus, struct pci_dev *dev) REQUIRES(bu
 {
 	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
 		struct pci_bar *b = &dev->bars[i];
-		uint32_t flags = cfg_get32(dev, PCI_BAR0 + 4 * i) & 0xf;
 		uint64_t addr;
 
 		if (!b->size)
@@ -327,8 +329,8 @@ static int pci_assign_bars(struct pci_bus *bus, struct pci_dev *dev) REQUIRES(bu
 				return -ENOSPC;
 			bus->mmio_next = addr + b->size;
 		}
-		cfg_put32(dev, PCI_BAR0 + 4 * i, (uint32_t)addr | flags);
-		if (flags & PCI_BAR_MEM64)
+		cfg_put32(dev, PCI_BAR0 + 4 * i, (uint32_t)addr | bar_flags(b));
+		if (b->mem64)
 			cfg_put32(dev, PCI_BAR0 + 4 * (i + 1), (uint32_t)(addr >> 32));
 	}
 	return 0;

@@ -63,6 +63,7 @@ struct pci_dev_ops {
 struct pci_bar {
 	uint64_t size; /* 0: BAR unused; else a power of two */
 	bool io; /* port I/O rather than memory */
+	bool mem64; /* 64-bit memory BAR: the next BAR register is its upper half */
 	uint64_t addr; /* address the BAR register holds */
 	bool mapped; /* currently claimed through bar_map */
 };

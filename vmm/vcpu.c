@@ -125,7 +125,7 @@ static int vcpu_set_fpu(struct vmm_vcpu *vcpu)
 	return ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0 ? -errno : 0;
 }
 
-static int vcpu_configure(struct vmm_vcpu *vcpu)
+int vcpu_configure(struct vmm_vcpu *vcpu)
 {
 	int ret;
 
@@ -168,12 +168,7 @@ int vcpu_create(struct vmm_vm *vm, struct vmm_vcpu *vcpu, unsigned int id)
 		goto err_close;
 	}
 	vcpu->run_size = (size_t)size;
-	ret = vcpu_configure(vcpu);
-	if (ret)
-		goto err_unmap;
 	return 0;
-err_unmap:
-	munmap(vcpu->run, vcpu->run_size);
 err_close:
 	close(vcpu->fd);
 	vcpu->fd = -1;

@@ -355,10 +355,14 @@ static int level_vcpus_init(struct vmm_vm *vm)
 		ret = vcpu_create(vm, &vm->vcpus[i], i);
 		if (ret)
 			return ret;
-		if (i == 0) {
-			ret = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
-			vm->tsc_khz = ret > 0 ? (uint32_t)ret : 0;
-		}
+	}
+	/* The TSC frequency goes into every vCPU's CPUID, so read it first. */
+	ret = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+	vm->tsc_khz = ret > 0 ? (uint32_t)ret : 0;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_configure(&vm->vcpus[i]);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -68,6 +68,8 @@ struct vmm_vm {
 
 /* vcpu.c */
 int vcpu_create(struct vmm_vm *vm, struct vmm_vcpu *vcpu, unsigned int id);
+/* CPUID, MSRs, FPU and local APIC; needs vm->tsc_khz for the timing leaf. */
+int vcpu_configure(struct vmm_vcpu *vcpu);
 void vcpu_destroy(struct vmm_vcpu *vcpu);
 int vcpu_setup_boot(struct vmm_vcpu *vcpu, const struct boot_entry *entry);
 int vcpu_start(struct vmm_vcpu *vcpu);

@@ -6,12 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 
 #include "config/cli/cli.h"
-
-#define BPF_FS_MAGIC 0xcafe4a11
+#include "ebpf/ebpf.h"
+#include "vfio/vfio.h"
 
 static void print_hugepages(void)
 {
@@ -30,7 +28,6 @@ static void print_hugepages(void)
 int cmd_info(int argc, char **argv)
 {
 	const struct cli_cmd *cmd = cli_find("info");
-	struct statfs sfs;
 	struct stat st;
 	const char *guest = cli_guest_path();
 
@@ -42,12 +39,8 @@ int cmd_info(int argc, char **argv)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[1]);
 	vmm_print_host_info(stdout);
 	print_hugepages();
-	printf("vfio: %s\n", access("/dev/vfio/vfio", R_OK | W_OK) == 0 ?
-				     "available" :
-				     "unavailable (no /dev/vfio/vfio)");
-	printf("bpffs: %s\n", statfs("/sys/fs/bpf", &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC ?
-				      "mounted at /sys/fs/bpf" :
-				      "not mounted (mount -t bpf bpf /sys/fs/bpf)");
+	vfio_print_host_info(stdout);
+	ebpf_print_host_info(stdout);
 	printf("test guest: %s%s\n", *guest ? guest : "(unknown)",
 	       *guest && stat(guest, &st) == 0 ? "" : " (missing: build it first)");
 	return CLI_EXIT_OK;

@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Ferry's two entry points, for a fresh Debian 12 machine, as root:
+#   ./dev.sh demo   install dependencies, build, run the built-in demo job
+#   ./dev.sh test   install dependencies, build, run the whole test suite
+# .ci/run calls `./dev.sh test`.  Both print what they do; both are idempotent.
+set -eu
+
+cd "$(dirname "$0")"
+
+# Debian packages: build tools, libraries (DPDK, libbpf/libxdp, libnl,
+# OpenSSL, CUnit, jansson) and the real peers the tests run against.
+PACKAGES="gcc clang llvm lld meson ninja-build pkg-config python3 clang-format
+ libdpdk-dev dpdk-dev libbpf-dev libxdp-dev bpftool libnl-3-dev libnl-route-3-dev
+ libssl-dev libcunit1-dev libjansson-dev iproute2 qemu-system-x86 busybox-static
+ linux-image-cloud-amd64 openvswitch-switch-dpdk gnuplot-nox procps kmod"
+
+install_deps() {
+	missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "== installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+}
+
+# build DIR [meson options...]: configure once, then build.
+build() {
+	dir=$1
+	shift
+	[ -f "$dir/build.ninja" ] || meson setup "$dir" "$@"
+	ninja -C "$dir"
+}
+
+# Hugepages make DPDK faster; without them the switch runs --no-huge.
+reserve_hugepages() {
+	if [ "$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)" -lt 512 ]; then
+		echo 512 > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+	fi
+}
+
+# Sum meson's JSON test logs into one "N passed, N failed" line for CI.
+summarise() {
+	python3 - "$@" <<'PY'
+import json, sys
+ok = bad = skip = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        bad += 1
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            ok += 1
+        elif r == "SKIP":
+            skip += 1
+        else:
+            bad += 1
+print("%d passed, %d failed" % (ok, bad))
+if skip:
+    print("(%d skipped: each printed its reason)" % skip)
+sys.exit(1 if bad else 0)
+PY
+}
+
+cmd_demo() {
+	install_deps
+	reserve_hugepages
+	build build
+	exec ./build/config/cli/ferry run
+}
+
+cmd_test() {
+	install_deps
+	reserve_hugepages
+	status=0
+	build build
+	# clang: a second compiler and -Wthread-safety over every lock annotation.
+	CC=clang build build-clang
+	# AddressSanitizer + UndefinedBehaviorSanitizer over the unit suites.
+	build build-asan -Dsanitize=true
+	meson test -C build --print-errorlogs || status=1
+	ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --suite unit --print-errorlogs ||
+		status=1
+	summarise build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
+	exit $status
+}
+
+case "${1:-}" in
+demo) cmd_demo ;;
+test) cmd_test ;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac
