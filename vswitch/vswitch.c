@@ -316,6 +316,9 @@ static void vsw_zero_port_ctr(struct vsw *sw, uint16_t id)
 		memset(&sw->pmds[i]->port_ctr[id], 0, sizeof(sw->pmds[i]->port_ctr[id]));
 }
 
+static struct vsw_port *vsw_port_get(struct vsw *sw, uint16_t id);
+static int vsw_port_find_name(struct vsw *sw, const char *name);
+
 static int vsw_port_check_cfg(const struct vsw_port_cfg *cfg, const struct vsw_port_ops **ops)
 {
 	if (!cfg->name || !cfg->name[0] || strlen(cfg->name) >= VSW_NAME_LEN) {
@@ -428,6 +431,11 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&sw->ctl_lock);
+	if (vsw_port_find_name(sw, cfg->name) >= 0) {
+		LOG_ERR("vswitch", "port %s already exists", cfg->name);
+		ret = -EEXIST;
+		goto out_unlock;
+	}
 	t = vsw_tenant_find(sw, cfg->vni);
 	pid = vsw_free_port_id(sw);
 	if (!t || pid == VSW_PORT_NONE) {
@@ -466,6 +474,55 @@ struct vsw_port *vsw_port_lookup(struct vsw *sw, uint16_t id)
 	p = vsw_port_get(sw, id);
 	pthread_mutex_unlock(&sw->ctl_lock);
 	return p;
+}
+
+/* Control side, under ctl_lock. */
+static int vsw_port_find_name(struct vsw *sw, const char *name)
+{
+	struct vsw_port *p;
+	uint16_t id;
+
+	for (id = 0; id < VSW_MAX_PORTS; id++) {
+		p = vsw_port_get(sw, id);
+		if (p && strcmp(p->name, name) == 0)
+			return id;
+	}
+	return -ENOENT;
+}
+
+int vsw_port_by_name(struct vsw *sw, const char *name)
+{
+	int ret;
+
+	pthread_mutex_lock(&sw->ctl_lock);
+	ret = vsw_port_find_name(sw, name);
+	pthread_mutex_unlock(&sw->ctl_lock);
+	return ret;
+}
+
+unsigned int vsw_port_ids(struct vsw *sw, uint16_t *ids, unsigned int max)
+{
+	unsigned int n = 0;
+	uint16_t id;
+
+	pthread_mutex_lock(&sw->ctl_lock);
+	for (id = 0; id < VSW_MAX_PORTS && n < max; id++)
+		if (vsw_port_get(sw, id))
+			ids[n++] = id;
+	pthread_mutex_unlock(&sw->ctl_lock);
+	return n;
+}
+
+unsigned int vsw_tenant_vnis(struct vsw *sw, uint32_t *vnis, unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&sw->ctl_lock);
+	for (i = 0; i < VSW_MAX_TENANTS && n < max; i++)
+		if (sw->tenants[i])
+			vnis[n++] = sw->tenants[i]->vni;
+	pthread_mutex_unlock(&sw->ctl_lock);
+	return n;
 }
 
 static int vsw_port_detach(struct vsw *sw, struct vsw_port *p)

@@ -116,12 +116,18 @@ int vsw_tenant_add(struct vsw *sw, uint32_t vni);
 /* -EBUSY while the tenant still has ports. */
 int vsw_tenant_remove(struct vsw *sw, uint32_t vni);
 
-/* On success stores the new port's id in *id. */
+/* On success stores the new port's id in *id; -EEXIST if the name is taken. */
 int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id);
 /* Returns once no PMD can touch the port any more; other ports keep forwarding. */
 int vsw_port_remove(struct vsw *sw, uint16_t id);
 /* The port object for kind-specific calls (e.g. vsw_dummy_inject); NULL if none. */
 struct vsw_port *vsw_port_lookup(struct vsw *sw, uint16_t id);
+/* The id of the port called @name, or -ENOENT.  Names are unique in a switch. */
+int vsw_port_by_name(struct vsw *sw, const char *name);
+/* Up to @max ids of existing ports, in id order; returns how many were stored. */
+unsigned int vsw_port_ids(struct vsw *sw, uint16_t *ids, unsigned int max);
+/* Up to @max VNIs of existing tenants; returns how many were stored. */
+unsigned int vsw_tenant_vnis(struct vsw *sw, uint32_t *vnis, unsigned int max);
 /* Move rx queue @q of a port to PMD @pmd (0 .. pmd count - 1). */
 int vsw_port_set_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q, unsigned int pmd);
 

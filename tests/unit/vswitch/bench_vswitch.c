@@ -4,10 +4,11 @@
  * One PMD forwards a -> b at 64 B; the main thread closes the loop by moving
  * what b transmitted back into a's rx ring, so the same mbufs circulate and
  * the number reported is the switch's, not an allocator's.  Usage:
- *   bench_vswitch [seconds] [pmd-cpu]
+ *   bench_vswitch [seconds] [pmd-cpu] [hugepages: auto|on|off]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_mbuf.h>
 
@@ -66,6 +67,10 @@ int main(int argc, char **argv)
 	o.mac_aging_s = 0;
 	if (argc > 2)
 		o.pmd_cpus[0] = atoi(argv[2]);
+	if (argc > 3)
+		o.eal.hugepages = !strcmp(argv[3], "on")   ? VSW_HUGE_ON :
+				  !strcmp(argv[3], "auto") ? VSW_HUGE_AUTO :
+							     VSW_HUGE_OFF;
 	sw = vsw_create(&o);
 	if (!sw || vsw_tenant_add(sw, 1))
 		return 1;
@@ -84,7 +89,8 @@ int main(int argc, char **argv)
 	bench_loop(sw, a, b, (uint64_t)secs * 1000);
 	t1 = vt_ms();
 	r1 = bench_rx(sw);
-	printf("dummy->dummy 64B, 1 PMD: %.2f Mpps (%lu frames in %lu ms)\n",
+	printf("dummy->dummy 64B, 1 PMD, %s: %.2f Mpps (%lu frames in %lu ms)\n",
+	       vsw_eal_hugepages() ? "hugepages" : "no-huge",
 	       (double)(r1 - r0) / (double)(t1 - t0) / 1000.0, (unsigned long)(r1 - r0),
 	       (unsigned long)(t1 - t0));
 	vsw_destroy(sw);

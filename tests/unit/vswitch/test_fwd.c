@@ -336,11 +336,20 @@ static void test_fdb_full(void)
 
 static void test_tenant_rules(void)
 {
-	struct vsw_port_cfg cfg = { .name = "x", .kind = "dummy", .vni = 300 };
+	struct vsw_port_cfg cfg = { .name = "a", .kind = "dummy", .vni = T1 };
+	uint16_t id, ids[8];
+	uint32_t vnis[8];
 	struct fx f;
-	uint16_t id;
 
 	fx_up(&f, 0, 0);
+	CU_ASSERT_EQUAL(vsw_port_add(f.sw, &cfg, &id), -EEXIST); /* names are unique */
+	CU_ASSERT_EQUAL(vsw_port_by_name(f.sw, "e"), f.p[4]);
+	CU_ASSERT_EQUAL(vsw_port_by_name(f.sw, "zz"), -ENOENT);
+	CU_ASSERT_EQUAL(vsw_port_ids(f.sw, ids, 8), NPORTS);
+	CU_ASSERT_EQUAL(vsw_port_ids(f.sw, ids, 2), 2);
+	CU_ASSERT_EQUAL(vsw_tenant_vnis(f.sw, vnis, 8), 2);
+	cfg.name = "x";
+	cfg.vni = 300;
 	CU_ASSERT_EQUAL(vsw_tenant_add(f.sw, T1), -EEXIST);
 	CU_ASSERT_EQUAL(vsw_tenant_add(f.sw, VSW_MAX_VNI + 1), -EINVAL);
 	CU_ASSERT_EQUAL(vsw_port_add(f.sw, &cfg, &id), -ENOENT); /* no tenant 300 */
@@ -353,6 +362,8 @@ static void test_tenant_rules(void)
 	CU_ASSERT_EQUAL(vsw_port_remove(f.sw, f.p[5]), 0);
 	CU_ASSERT_EQUAL(vsw_port_remove(f.sw, f.p[5]), -ENOENT);
 	CU_ASSERT_EQUAL(vsw_tenant_remove(f.sw, T2), 0);
+	CU_ASSERT_EQUAL(vsw_tenant_vnis(f.sw, vnis, 8), 1);
+	CU_ASSERT_EQUAL(vnis[0], T1);
 	CU_ASSERT_EQUAL(vsw_poll(f.sw) >= 0, 1);
 	fx_down(&f);
 }
