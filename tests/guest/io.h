@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * io.h - one-instruction wrappers around x86 instructions the guest needs.
+ * Everything above the "ring 0 only" line works in ring 3 too (port I/O
+ * because ring 3 runs with IOPL=3); the rest faults there and is used only by
+ * cpu.c, which offers it to ring 3 as services (svc.h).
+ */
+#ifndef FERRY_GUEST_IO_H
+#define FERRY_GUEST_IO_H
+
+#include <stdint.h>
+
+#include "guest.h"
+
+#define PORT_RESET_CONTROL 0xcf9 /* PCI reset control register */
+#define RESET_CONTROL_SYS 0x02 /* make the next CPU reset a full system reset */
+#define RESET_CONTROL_CPU 0x04 /* reset the CPU now */
+#define PORT_I8042_COMMAND 0x64
+#define I8042_PULSE_RESET 0xfe /* pulse output line 0: the CPU reset line */
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/*
+ * A pointer to physical address @pa (identity-mapped below 4 GiB).  The empty
+ * asm hides the constant from the compiler, which otherwise warns about
+ * dereferencing addresses in the first page (BIOS data area, ...).
+ */
+static inline void *phys_ptr(uint64_t pa)
+{
+	uintptr_t p = (uintptr_t)pa;
+
+	__asm__("" : "+r"(p));
+	return (void *)p;
+}
+
+/* MMIO accessors: volatile so the compiler neither merges nor drops them. */
+static inline uint32_t mmio_read32(uintptr_t addr)
+{
+	return *(volatile uint32_t *)addr;
+}
+
+static inline void mmio_write32(uintptr_t addr, uint32_t v)
+{
+	*(volatile uint32_t *)addr = v;
+}
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r;
+
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/*
+ * Ends the VM with status @code: the debug-exit port first (Ferry, QEMU's
+ * isa-debug-exit), then, for a VMM without one, a reset, which ends the VM
+ * in Ferry and in QEMU -no-reboot: the PCI reset control register (system
+ * reset, then CPU reset), then the keyboard controller's reset line.
+ * Returns only if nothing worked.  Port I/O only, so either ring may call it.
+ */
+static inline void vm_stop(uint8_t code)
+{
+	outb(DEBUG_EXIT_PORT, code);
+	outb(PORT_RESET_CONTROL, RESET_CONTROL_SYS);
+	outb(PORT_RESET_CONTROL, RESET_CONTROL_SYS | RESET_CONTROL_CPU);
+	outb(PORT_I8042_COMMAND, I8042_PULSE_RESET);
+}
+
+/* A spin-wait hint: lets a hypervisor with pause-loop exiting run others. */
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+/* ---- ring 0 only ---- */
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "memory");
+}
+
+static inline uint64_t read_cr2(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+#endif
