@@ -187,7 +187,7 @@ static NORETURN void cpu_report_fault(const struct trap_frame *f)
 
 	if (!atomic_compare_exchange_strong(&fault_owner, &expected, apic + 1)) {
 		if (expected == apic + 1)
-			vm_stop(EXIT_FAULT);
+			outb(DEBUG_EXIT_PORT, EXIT_FAULT);
 		cpu_park();
 	}
 	con_printf_panic(CON_PREFIX "FAULT %s vector %lu error 0x%lx rip 0x%lx cr2 0x%lx rsp 0x%lx "
@@ -198,7 +198,7 @@ static NORETURN void cpu_report_fault(const struct trap_frame *f)
 				       "ring=%lu cpu=%d apic=%u mode=%s\n",
 			 f->vector, name, f->error, f->rip, read_cr2(), f->cs & 3,
 			 fw_cpu_index(apic), apic, cpu_fault_mode);
-	vm_stop(EXIT_FAULT);
+	outb(DEBUG_EXIT_PORT, EXIT_FAULT);
 	cpu_park();
 }
 

@@ -63,7 +63,7 @@ extern char _image_start[], _image_end[];
 
 /*
  * Ring 3 only (main.c): writes @code to the debug port, which stops the VM;
- * if the VMM has no such port, parks this CPU.  Never returns.
+ * if the VMM has no such port, says so and parks this CPU.  Never returns.
  */
 NORETURN void guest_exit(int code);
 #endif

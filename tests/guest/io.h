@@ -10,14 +10,6 @@
 
 #include <stdint.h>
 
-#include "guest.h"
-
-#define PORT_RESET_CONTROL 0xcf9 /* PCI reset control register */
-#define RESET_CONTROL_SYS 0x02 /* make the next CPU reset a full system reset */
-#define RESET_CONTROL_CPU 0x04 /* reset the CPU now */
-#define PORT_I8042_COMMAND 0x64
-#define I8042_PULSE_RESET 0xfe /* pulse output line 0: the CPU reset line */
-
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
@@ -101,21 +93,6 @@ static inline uint64_t rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
-}
-
-/*
- * Ends the VM with status @code: the debug-exit port first (Ferry, QEMU's
- * isa-debug-exit), then, for a VMM without one, a reset, which ends the VM
- * in Ferry and in QEMU -no-reboot: the PCI reset control register (system
- * reset, then CPU reset), then the keyboard controller's reset line.
- * Returns only if nothing worked.  Port I/O only, so either ring may call it.
- */
-static inline void vm_stop(uint8_t code)
-{
-	outb(DEBUG_EXIT_PORT, code);
-	outb(PORT_RESET_CONTROL, RESET_CONTROL_SYS);
-	outb(PORT_RESET_CONTROL, RESET_CONTROL_SYS | RESET_CONTROL_CPU);
-	outb(PORT_I8042_COMMAND, I8042_PULSE_RESET);
 }
 
 /* A spin-wait hint: lets a hypervisor with pause-loop exiting run others. */
