@@ -200,10 +200,13 @@ void pci_cfg_access(struct pci_bus *bus, uint8_t slot, uint8_t fn, uint32_t off,
 			memset(data, 0xff, len);
 		return;
 	}
-	if (is_write)
+	if (is_write) {
 		pci_cfg_write(d, off, data, len);
-	else
-		memcpy(data, d->cfg + off, len);
+		return;
+	}
+	if (off + len > PCI_CAP_START && d->ops && d->ops->cfg_read)
+		d->ops->cfg_read(d, off, len);
+	memcpy(data, d->cfg + off, len);
 }
 
 static void pci_config_address_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,

@@ -58,6 +58,8 @@ struct pci_dev_ops {
 	void (*bar_unmap)(struct pci_dev *dev, unsigned int bar, uint64_t addr);
 	/* After a masked write landed at @off (>= PCI_CAP_START). Optional. */
 	void (*cfg_written)(struct pci_dev *dev, uint32_t off, uint32_t len);
+	/* Before a read at @off (>= PCI_CAP_START): refresh cfg[]. Optional. */
+	void (*cfg_read)(struct pci_dev *dev, uint32_t off, uint32_t len);
 };
 
 struct pci_bar {

@@ -6,6 +6,7 @@
  * received-data interrupts with the OUT2 gate of PC-compatible boards.
  * Transmission is instantaneous: LSR always reports the transmitter empty.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -89,16 +90,52 @@ static void serial_rx_push(struct serial *s, uint8_t c) REQUIRES(s->lock)
 	s->lsr |= LSR_DR;
 }
 
+void serial_set_lines(struct serial *s, const char *prefix, serial_line_fn cb, void *opaque)
+{
+	s->prefix = prefix;
+	s->line_cb = cb;
+	s->line_opaque = opaque;
+}
+
+static void serial_out(struct serial *s, unsigned int which, const void *buf, size_t len)
+{
+	if (s->out_fd[which] >= 0 && write(s->out_fd[which], buf, len) < 0)
+		s->out_fd[which] = -1; /* the reader went away; stop writing */
+}
+
+/* A line is complete (or the buffer is full): hand it on, then start afresh. */
+static void serial_flush_line(struct serial *s) REQUIRES(s->lock)
+{
+	if (s->prefix) {
+		char out[SERIAL_LINE_MAX + 64];
+		int n = snprintf(out, sizeof(out), "%s%.*s\n", s->prefix, (int)s->line_len,
+				 s->line);
+
+		serial_out(s, 0, out, (size_t)MIN(n, (int)sizeof(out) - 1));
+	}
+	if (s->line_cb) {
+		s->line[s->line_len] = '\0';
+		s->line_cb(s->line_opaque, s->line, s->line_len);
+	}
+	s->line_len = 0;
+}
+
 static void serial_transmit(struct serial *s, uint8_t c) REQUIRES(s->lock)
 {
+	s->thr_ipending = true;
 	if (s->mcr & MCR_LOOP) {
 		serial_rx_push(s, c);
-	} else {
-		for (unsigned int i = 0; i < 2; i++)
-			if (s->out_fd[i] >= 0 && write(s->out_fd[i], &c, 1) < 0)
-				s->out_fd[i] = -1; /* the reader went away; stop writing */
+		return;
 	}
-	s->thr_ipending = true;
+	serial_out(s, 1, &c, 1);
+	if (!s->prefix)
+		serial_out(s, 0, &c, 1);
+	if (!s->prefix && !s->line_cb)
+		return;
+	if (c == '\n' || s->line_len == SERIAL_LINE_MAX - 1)
+		serial_flush_line(s);
+	if (c != '\n' && c != '\r')
+		s->line[s->line_len++] = (char)c;
 }
 
 static void serial_write_reg(struct serial *s, unsigned int reg, uint8_t v) REQUIRES(s->lock)

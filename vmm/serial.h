@@ -22,7 +22,11 @@
 #define SERIAL_NR_REGS 8
 #define SERIAL_FIFO_LEN 64
 
+#define SERIAL_LINE_MAX 512
+
 typedef void (*serial_irq_fn)(void *opaque, int level);
+/* One complete console line (without its newline), for whoever watches it. */
+typedef void (*serial_line_fn)(void *opaque, const char *line, size_t len);
 
 struct serial {
 	struct mutex lock;
@@ -39,12 +43,24 @@ struct serial {
 	int irq_level GUARDED; /* last level driven on the line */
 	uint8_t rx[SERIAL_FIFO_LEN] GUARDED; /* received, not yet read */
 	unsigned int rx_head GUARDED, rx_len GUARDED;
-	int out_fd[2]; /* where transmitted bytes go, -1 if unused */
+	int out_fd[2]; /* terminal, console log; -1 if unused */
 	serial_irq_fn set_irq;
 	void *irq_opaque;
+	/*
+	 * Optional line handling: with a prefix, the terminal gets whole lines
+	 * as "PREFIX line" (several VMs share one terminal); with a callback,
+	 * every line is also handed over.  The log always gets raw bytes.
+	 */
+	const char *prefix;
+	serial_line_fn line_cb;
+	void *line_opaque;
+	char line[SERIAL_LINE_MAX] GUARDED;
+	size_t line_len GUARDED;
 };
 
 void serial_init(struct serial *s, int out_fd, int log_fd, serial_irq_fn set_irq, void *opaque);
+/* Line handling (see struct serial); call before the guest runs. */
+void serial_set_lines(struct serial *s, const char *prefix, serial_line_fn cb, void *opaque);
 void serial_fini(struct serial *s);
 
 /* The I/O handler for the eight registers (iotrap_fn signature). */

@@ -162,11 +162,14 @@ static int level_core_init(struct vmm_vm *vm)
 		ret = vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
 	if (!ret)
 		ret = vm_ioctl(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
+	if (!ret)
+		irq_router_init(&vm->irq, vm->vm_fd);
 	return ret;
 }
 
 static void level_core_exit(struct vmm_vm *vm)
 {
+	irq_router_fini(&vm->irq);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -251,6 +254,8 @@ static int level_devices_init(struct vmm_vm *vm)
 	if (ret)
 		goto err_pio;
 	serial_init(&vm->com1, vm->opts.console_fd, vm->log_fd, vm_serial_irq, vm);
+	serial_set_lines(&vm->com1, vm->opts.console_prefix, vm->opts.console_line,
+			 vm->opts.console_opaque);
 	ret = iotrap_register(&vm->pio, SERIAL_COM1_BASE, SERIAL_NR_REGS, serial_io, &vm->com1);
 	if (ret)
 		goto err_mmio;
@@ -671,6 +676,11 @@ struct pci_bus *vmm_vm_pci(struct vmm_vm *vm)
 struct iotrap_bus *vmm_vm_mmio(struct vmm_vm *vm)
 {
 	return &vm->mmio;
+}
+
+struct irq_router *vmm_vm_irq(struct vmm_vm *vm)
+{
+	return &vm->irq;
 }
 
 struct iotrap_bus *vmm_vm_pio(struct vmm_vm *vm)

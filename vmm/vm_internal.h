@@ -14,6 +14,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/e820.h"
 #include "vmm/iotrap.h"
+#include "vmm/irq.h"
 #include "vmm/legacy.h"
 #include "vmm/mem.h"
 #include "vmm/pci.h"
@@ -46,6 +47,7 @@ struct vmm_vm {
 	struct serial com1;
 	struct legacy_devs legacy;
 	struct pci_bus pci;
+	struct irq_router irq; /* GSI routes, from the core level on */
 	struct boot_image image;
 	uint8_t *kernel_buf; /* the kernel file, owned */
 	size_t kernel_len;

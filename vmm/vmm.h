@@ -19,6 +19,7 @@ struct vmm_vm;
 struct vmm_mem;
 struct pci_bus;
 struct iotrap_bus;
+struct irq_router;
 
 struct vmm_opts {
 	const char *name; /* for messages; "vm" if NULL */
@@ -32,6 +33,13 @@ struct vmm_opts {
 	int console_in_fd; /* guest console input, -1 for none */
 	const char *console_log; /* also append console output here, or NULL */
 	bool debug_exit; /* enable the debug-exit port (0x501) */
+	/*
+	 * With several VMs on one terminal: prefix each console line (NULL: raw
+	 * bytes), and/or receive every line through console_line.
+	 */
+	const char *console_prefix;
+	void (*console_line)(void *opaque, const char *line, size_t len);
+	void *console_opaque;
 };
 
 #define VMM_MAX_VCPUS 254
@@ -80,6 +88,7 @@ const struct vmm_mem *vmm_vm_mem(const struct vmm_vm *vm);
 struct pci_bus *vmm_vm_pci(struct vmm_vm *vm);
 struct iotrap_bus *vmm_vm_mmio(struct vmm_vm *vm);
 struct iotrap_bus *vmm_vm_pio(struct vmm_vm *vm);
+struct irq_router *vmm_vm_irq(struct vmm_vm *vm);
 const char *vmm_vm_name(const struct vmm_vm *vm);
 
 #endif

@@ -46,8 +46,10 @@ int cmd_info(int argc, char **argv);
 struct runner;
 
 struct runner *runner_create(void);
-/* Create a VM (it starts with runner_run); -errno after logging why. */
-int runner_add_vm(struct runner *r, const struct vmm_opts *opts);
+/* Create a VM (it starts with runner_run) and return it in *@vm if not NULL. */
+int runner_add_vm(struct runner *r, const struct vmm_opts *opts, struct vmm_vm **vm);
+/* How VM @i (in order of addition) ended; valid after runner_run(). */
+const struct vmm_exit *runner_vm_exit(const struct runner *r, unsigned int i);
 /*
  * Start every VM, then wait until all have ended or SIGINT/SIGTERM arrives
  * (which stops them cleanly).  Returns the process exit status: with one VM,
@@ -55,5 +57,9 @@ int runner_add_vm(struct runner *r, const struct vmm_opts *opts);
  */
 int runner_run(struct runner *r);
 void runner_destroy(struct runner *r);
+
+/* job.c: run a whole config (switch, tenants, VMs and their NICs); an exit status. */
+struct ferry_config;
+int job_run(const struct ferry_config *cfg, bool summary);
 
 #endif

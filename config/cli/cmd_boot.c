@@ -136,7 +136,7 @@ int cmd_boot(int argc, char **argv)
 	r = runner_create();
 	if (!r)
 		return CLI_EXIT_ERROR;
-	ret = runner_add_vm(r, &o);
+	ret = runner_add_vm(r, &o, NULL);
 	if (ret)
 		ret = ret == -EINVAL || ret == -ENOENT || ret == -EACCES ? CLI_EXIT_USAGE :
 									   CLI_EXIT_ERROR;

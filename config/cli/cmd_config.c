@@ -29,46 +29,6 @@ static struct ferry_config *load_config(const char *path)
 	return cfg;
 }
 
-static void vm_opts_from_config(const struct config_vm *v, struct vmm_opts *o)
-{
-	*o = (struct vmm_opts){
-		.name = v->name,
-		.mem_size = v->memory,
-		.vcpus = v->vcpus,
-		.hugepages = v->hugepages,
-		.kernel = v->kernel,
-		.initrd = v->initrd,
-		.cmdline = v->cmdline,
-		.console_fd = v->console.log ? -1 : STDOUT_FILENO,
-		.console_in_fd = v->console.use_stdin ? STDIN_FILENO : -1,
-		.console_log = v->console.log,
-		.debug_exit = v->debug_exit,
-	};
-}
-
-static int run_config(const struct ferry_config *cfg)
-{
-	struct runner *r = runner_create();
-	struct vmm_opts o;
-	int ret = 0;
-
-	if (!r)
-		return CLI_EXIT_ERROR;
-	for (unsigned int i = 0; i < cfg->n_vms && !ret; i++) {
-		if (cfg->vms[i].n_nics) {
-			LOG_ERR("cli",
-				"vms[%u].nics: virtio-net NICs need the switch, not built yet", i);
-			ret = -ENOTSUP;
-			break;
-		}
-		vm_opts_from_config(&cfg->vms[i], &o);
-		ret = runner_add_vm(r, &o);
-	}
-	ret = ret ? CLI_EXIT_ERROR : runner_run(r);
-	runner_destroy(r);
-	return ret;
-}
-
 static int print_json(const struct ferry_config *cfg)
 {
 	json_t *j = config_to_json(cfg);
@@ -115,7 +75,7 @@ int cmd_run(int argc, char **argv)
 	cfg = load_config(print_demo || optind == argc ? NULL : argv[optind]);
 	if (!cfg)
 		return CLI_EXIT_USAGE;
-	ret = print_demo ? print_json(cfg) : run_config(cfg);
+	ret = print_demo ? print_json(cfg) : job_run(cfg, true);
 	config_free(cfg);
 	return ret;
 }

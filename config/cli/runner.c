@@ -53,7 +53,7 @@ struct runner *runner_create(void)
 	return r;
 }
 
-int runner_add_vm(struct runner *r, const struct vmm_opts *opts)
+int runner_add_vm(struct runner *r, const struct vmm_opts *opts, struct vmm_vm **out)
 {
 	struct vmm_vm *vm;
 	int err = -EINVAL;
@@ -66,7 +66,14 @@ int runner_add_vm(struct runner *r, const struct vmm_opts *opts)
 	if (!vm)
 		return err;
 	r->vms[r->nr_vms++] = vm;
+	if (out)
+		*out = vm;
 	return 0;
+}
+
+const struct vmm_exit *runner_vm_exit(const struct runner *r, unsigned int i)
+{
+	return i < r->nr_vms ? &r->exits[i] : NULL;
 }
 
 static void runner_stop_all(struct runner *r)

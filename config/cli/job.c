@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * job.c - runs one validated config: the switch and its tenants, the VMs,
+ * and each NIC as a virtio-net device (vhost/) on the VM's virtio-pci
+ * transport (vmm/) plugged into the switch as a "vnet" port (vswitch/).
+ * This is the only place the three meet; none of them knows the others.
+ *
+ * Teardown runs in the reverse of the order things were plugged in: the VMs
+ * have stopped (runner_run), ports leave the switch (no PMD touches the
+ * devices any more), transports leave the PCI bus, devices are freed, then
+ * the VMs and finally the switch.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/cli/cli.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "vhost/net.h"
+#include "vmm/virtio_pci.h"
+#include "vswitch/port_vnet.h"
+#include "vswitch/vswitch.h"
+
+#define JOB_MAX_NICS 8
+#define RESULT_MAX 512
+
+struct job_nic {
+	char name[VSW_NAME_LEN];
+	struct vnet_dev *dev;
+	struct virtio_pci *vp;
+	int port; /* switch port id, -1 if none */
+};
+
+struct job_vm {
+	const struct config_vm *cfg;
+	struct vmm_vm *vm;
+	char prefix[48]; /* console line prefix: "[name] " */
+	char result[RESULT_MAX]; /* the guest's last FERRY-RESULT line */
+	unsigned int n_nics;
+	struct job_nic nics[JOB_MAX_NICS];
+};
+
+struct job {
+	const struct ferry_config *cfg;
+	struct vsw *sw;
+	struct runner *r;
+	struct job_vm *vms;
+};
+
+/* Keep each guest's structured result (vCPU thread; read after the join). */
+static void job_console_line(void *opaque, const char *line, size_t len)
+{
+	struct job_vm *jv = opaque;
+
+	if (len > 13 && strncmp(line, "FERRY-RESULT ", 13) == 0)
+		snprintf(jv->result, sizeof(jv->result), "%s", line + 13);
+}
+
+static bool job_needs_switch(const struct ferry_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->n_vms; i++)
+		if (cfg->vms[i].n_nics)
+			return true;
+	return cfg->n_vhost_ports > 0;
+}
+
+static void job_switch_opts(const struct config_switch *c, struct vsw_opts *o)
+{
+	vsw_opts_init(o);
+	o->pmd_threads = c->pmd_threads;
+	for (unsigned int i = 0; i < VSW_MAX_PMDS; i++)
+		o->pmd_cpus[i] = i < c->n_pmd_cpus ? (int)c->pmd_cpus[i] : -1;
+	o->idle_sleep_us = c->idle_sleep_us;
+	o->burst = c->burst;
+	o->mac_aging_s = c->mac_aging_s;
+	o->eal.mbufs = c->mbufs;
+	o->eal.hugepages = c->hugepages == CONFIG_HUGEPAGES_ON	? VSW_HUGE_ON :
+			   c->hugepages == CONFIG_HUGEPAGES_OFF ? VSW_HUGE_OFF :
+								  VSW_HUGE_AUTO;
+}
+
+static int job_start_switch(struct job *j)
+{
+	struct vsw_opts o;
+	int ret;
+
+	if (!job_needs_switch(j->cfg))
+		return 0;
+	job_switch_opts(&j->cfg->sw, &o);
+	j->sw = vsw_create(&o);
+	if (!j->sw)
+		return -EIO;
+	for (unsigned int i = 0; i < j->cfg->n_tenants; i++) {
+		ret = vsw_tenant_add(j->sw, j->cfg->tenants[i].vni);
+		if (ret) {
+			LOG_ERR("cli", "tenants[%u]: cannot add VNI %u: %s", i,
+				j->cfg->tenants[i].vni, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)
+{
+	const struct config_nic *c = &jv->cfg->nics[k];
+	struct job_nic *n = &jv->nics[k];
+	struct vnet_params p = { .name = n->name, .queue_pairs = (uint16_t)c->queues };
+	struct vsw_vnet_args args;
+	struct vsw_port_cfg pc;
+	uint16_t id;
+	int ret;
+
+	snprintf(n->name, sizeof(n->name), "%s.%u", jv->cfg->name, k);
+	if (c->backend.kind != CONFIG_BACKEND_SWITCH) {
+		LOG_ERR("cli", "%s: vhost-user NIC backends are not available yet", n->name);
+		return -ENOTSUP;
+	}
+	memcpy(p.mac, c->mac, sizeof(p.mac));
+	n->dev = vnet_create(&p);
+	n->vp = n->dev ? virtio_pci_create(jv->vm, vnet_virtio_dev(n->dev), n->name) : NULL;
+	if (!n->vp)
+		return -EIO;
+	args = (struct vsw_vnet_args){ .dev = n->dev };
+	pc = (struct vsw_port_cfg){ .name = n->name,
+				    .kind = "vnet",
+				    .vni = config_find_tenant(j->cfg, c->tenant)->vni,
+				    .args = &args };
+	ret = vsw_port_add(j->sw, &pc, &id);
+	if (ret) {
+		LOG_ERR("cli", "%s: cannot join the switch: %s", n->name, strerror(-ret));
+		return ret;
+	}
+	n->port = id;
+	return 0;
+}
+
+static void job_vm_opts(struct job_vm *jv, bool several, struct vmm_opts *o)
+{
+	const struct config_vm *v = jv->cfg;
+
+	snprintf(jv->prefix, sizeof(jv->prefix), "[%s] ", v->name);
+	*o = (struct vmm_opts){
+		.name = v->name,
+		.mem_size = v->memory,
+		.vcpus = v->vcpus,
+		.hugepages = v->hugepages,
+		.kernel = v->kernel,
+		.initrd = v->initrd,
+		.cmdline = v->cmdline,
+		.console_fd = v->console.log ? -1 : STDOUT_FILENO,
+		.console_in_fd = v->console.use_stdin ? STDIN_FILENO : -1,
+		.console_log = v->console.log,
+		.debug_exit = v->debug_exit,
+		.console_prefix = several ? jv->prefix : NULL,
+		.console_line = job_console_line,
+		.console_opaque = jv,
+	};
+}
+
+static int job_add_vm(struct job *j, unsigned int i)
+{
+	struct job_vm *jv = &j->vms[i];
+	struct vmm_opts o;
+	int ret;
+
+	jv->cfg = &j->cfg->vms[i];
+	for (unsigned int k = 0; k < JOB_MAX_NICS; k++)
+		jv->nics[k].port = -1;
+	if (jv->cfg->n_nics > JOB_MAX_NICS) {
+		LOG_ERR("cli", "vms[%u].nics: at most %d NICs per VM", i, JOB_MAX_NICS);
+		return -EINVAL;
+	}
+	job_vm_opts(jv, j->cfg->n_vms > 1, &o);
+	ret = runner_add_vm(j->r, &o, &jv->vm);
+	for (unsigned int k = 0; !ret && k < jv->cfg->n_nics; k++) {
+		ret = job_add_nic(j, jv, k);
+		jv->n_nics = k + 1; /* so teardown sees a half-built NIC too */
+	}
+	return ret;
+}
+
+static void job_teardown(struct job *j)
+{
+	for (unsigned int i = 0; j->vms && i < j->cfg->n_vms; i++) {
+		struct job_vm *jv = &j->vms[i];
+
+		for (unsigned int k = 0; k < jv->n_nics; k++) {
+			struct job_nic *n = &jv->nics[k];
+
+			if (n->port >= 0)
+				vsw_port_remove(j->sw, (uint16_t)n->port);
+			virtio_pci_destroy(n->vp);
+			vnet_destroy(n->dev);
+		}
+	}
+	runner_destroy(j->r);
+	vsw_destroy(j->sw);
+	free(j->vms);
+}
+
+/* ---- the summary: what each guest reported, and what the switch saw ---- */
+
+static const char *exit_word(const struct vmm_exit *e)
+{
+	if (e->kind == VMM_EXIT_DEBUG)
+		return e->status == 0 ? "passed" : "FAILED";
+	return e->kind == VMM_EXIT_STOPPED ? "stopped" : "FAILED";
+}
+
+static void job_print_vms(const struct job *j)
+{
+	printf("\n%-10s %-8s %-8s %s\n", "vm", "tenant", "result", "guest report");
+	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
+		const struct job_vm *jv = &j->vms[i];
+		const struct vmm_exit *e = runner_vm_exit(j->r, i);
+
+		printf("%-10s %-8s %-8s %s\n", jv->cfg->name,
+		       jv->cfg->n_nics && jv->cfg->nics[0].tenant ? jv->cfg->nics[0].tenant : "-",
+		       exit_word(e), jv->result[0] ? jv->result : e->reason);
+	}
+}
+
+static void job_print_switch(struct job *j)
+{
+	struct vsw_tenant_stats ts;
+	struct vsw_pmd_stats ps;
+
+	printf("\n%-8s %6s %10s %10s %10s %8s %7s\n", "tenant", "vni", "rx frames", "unicast",
+	       "flooded", "dropped", "macs");
+	for (unsigned int i = 0; i < j->cfg->n_tenants; i++) {
+		const struct config_tenant *t = &j->cfg->tenants[i];
+
+		if (vsw_tenant_stats(j->sw, t->vni, &ts))
+			continue;
+		printf("%-8s %6u %10llu %10llu %10llu %8llu %7u\n", t->name, t->vni,
+		       (unsigned long long)ts.rx_packets, (unsigned long long)ts.unicast,
+		       (unsigned long long)ts.flooded, (unsigned long long)ts.dropped,
+		       ts.fdb_entries);
+	}
+	for (unsigned int p = 0; p < vsw_pmd_count(j->sw); p++) {
+		if (vsw_pmd_stats(j->sw, p, &ps) || !ps.wakeups_measured)
+			continue;
+		printf("pmd%u: %llu sleeps; wake-up latency min/avg/max %.1f/%.1f/%.1f us\n", p,
+		       (unsigned long long)ps.sleeps, ps.wake_lat_min_ns / 1e3,
+		       ps.wake_lat_sum_ns / 1e3 / ps.wakeups_measured, ps.wake_lat_max_ns / 1e3);
+	}
+}
+
+int job_run(const struct ferry_config *cfg, bool summary)
+{
+	struct job j = { .cfg = cfg };
+	int ret, status = CLI_EXIT_ERROR;
+
+	j.vms = calloc(cfg->n_vms ? cfg->n_vms : 1, sizeof(*j.vms));
+	j.r = runner_create();
+	if (!j.vms || !j.r)
+		goto out;
+	ret = job_start_switch(&j);
+	for (unsigned int i = 0; !ret && i < cfg->n_vms; i++)
+		ret = job_add_vm(&j, i);
+	if (ret)
+		goto out;
+	status = runner_run(j.r);
+	if (summary) {
+		job_print_vms(&j);
+		if (j.sw)
+			job_print_switch(&j);
+		printf("\n%s\n", status == 0 ? "ferry: every VM passed its checks" :
+					       "ferry: at least one VM failed (see above)");
+	}
+out:
+	job_teardown(&j);
+	return status;
+}
