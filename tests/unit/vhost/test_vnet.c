@@ -9,8 +9,12 @@
  * and the queue life cycle.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "fake_guest.h"
@@ -787,6 +791,107 @@ static void test_event_idx_burst(void)
 	down();
 }
 
+/* --- quiesce: control ops racing a PMD thread ------------------------------------------------ */
+
+/*
+ * A stand-in for the switch's PMD thread and its rte_rcu_qsbr: it bursts on
+ * transmitq 0 of A, plays the guest by recycling every returned chain, and
+ * reports a quiescent state (epoch++) between bursts.
+ */
+struct fake_pmd {
+	_Atomic bool quit; /* set by the control thread to end the run */
+	_Atomic uint64_t gen; /* odd from queue_stop's return until the restart */
+	_Atomic uint64_t epoch; /* bursts completed */
+	_Atomic uint64_t moved; /* frames dequeued */
+	_Atomic uint64_t violations; /* frames dequeued by bursts begun after a stop returned */
+};
+
+static struct fake_pmd pmd;
+
+static void *pmd_main(void *arg)
+{
+	struct rte_mbuf *m[8];
+	uint32_t id, len;
+	uint16_t n;
+
+	(void)arg;
+	while (!atomic_load(&pmd.quit)) {
+		uint64_t gen = atomic_load(&pmd.gen);
+
+		n = vnet_dequeue_burst(A.dev, 0, pool, m, 8);
+		rte_pktmbuf_free_bulk(m, n);
+		atomic_fetch_add(&pmd.moved, n);
+		/* A burst that ran wholly while the queue was stopped must find nothing. */
+		if ((gen & 1) && gen == atomic_load(&pmd.gen) && n)
+			atomic_fetch_add(&pmd.violations, n);
+		while (fg_vq_get_used(&A.q[1], &id, &len))
+			fg_vq_publish(&A.q[1], (uint16_t)id);
+		/* Release: everything this burst did happens before the fence sees it finish. */
+		atomic_fetch_add_explicit(&pmd.epoch, 1, memory_order_release);
+	}
+	return NULL;
+}
+
+/* Spin (yielding) until @c exceeds @v; false after 10 s so a bug fails instead of hanging. */
+static bool wait_above(_Atomic uint64_t *c, uint64_t v)
+{
+	time_t end = time(NULL) + 10;
+
+	while (atomic_load_explicit(c, memory_order_acquire) <= v)
+		if (sched_yield() || time(NULL) > end)
+			return false;
+	return true;
+}
+
+/* One PMD, one reporter: when its epoch moves, every burst begun before the call has ended. */
+static void qsbr_sync(void *arg)
+{
+	(void)arg;
+	if (!wait_above(&pmd.epoch, atomic_load(&pmd.epoch)))
+		atomic_store(&pmd.quit, true); /* a stuck PMD: end the run, the test then fails */
+}
+
+static void test_quiesce_race(void)
+{
+	static uint8_t f[64];
+	struct virtio_queue_cfg cfg;
+	pthread_t th;
+	uint16_t base, used;
+	bool ok = true;
+	int i;
+
+	up(BASE_FEATURES, BASE_FEATURES);
+	memset(&pmd, 0, sizeof(pmd));
+	vnet_set_datapath_sync(A.dev, qsbr_sync, NULL);
+	mk_tcp4(f, sizeof(f), 1);
+	for (i = 0; i < QSIZE; i++)
+		guest_send(&A.q[1], f, sizeof(f), NULL, false);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, pmd_main, NULL), 0);
+	for (i = 0; i < 200 && ok; i++) {
+		ok = wait_above(&pmd.moved, atomic_load(&pmd.moved) + QSIZE);
+		base = A.vdev->ops->queue_stop(A.vdev, 1);
+		atomic_fetch_add(&pmd.gen, 1);
+		used = __atomic_load_n(&A.q[1].used->idx, __ATOMIC_ACQUIRE);
+		/* Nothing in flight: everything taken was returned, and the rings stay still. */
+		ok = ok && base == used && wait_above(&pmd.epoch, atomic_load(&pmd.epoch) + 3) &&
+		     __atomic_load_n(&A.q[1].used->idx, __ATOMIC_ACQUIRE) == used;
+		fg_vq_cfg(&A.q[1], &cfg);
+		cfg.last_avail_idx = cfg.used_idx = base;
+		atomic_fetch_add(&pmd.gen, 1);
+		ok = ok && A.vdev->ops->queue_start(A.vdev, 1, &cfg) == 0;
+	}
+	/* Stop at the first failure: the PMD thread must be joined before any assertion bails out. */
+	CU_ASSERT_TRUE(ok);
+	atomic_store(&pmd.quit, true);
+	pthread_join(th, NULL);
+	vnet_set_datapath_sync(A.dev, NULL, NULL); /* no PMD left to wait for */
+	CU_ASSERT(atomic_load(&pmd.moved) >= 200u * QSIZE);
+	CU_ASSERT_EQUAL(atomic_load(&pmd.violations), 0);
+	CU_ASSERT_EQUAL(stats(&A, 1).errors, 0);
+	CU_ASSERT_EQUAL(stats(&A, 1).broken, 0);
+	down();
+}
+
 static CU_TestInfo tx_tests[] = {
 	{ "basic", test_tx_basic },
 	{ "multi-segment", test_tx_multiseg },
@@ -816,11 +921,17 @@ static CU_TestInfo ctl_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo quiesce_tests[] = {
+	{ "stop and restart under a running PMD", test_quiesce_race },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{ "vnet_tx", NULL, NULL, NULL, NULL, tx_tests },
 	{ "vnet_rx", NULL, NULL, NULL, NULL, rx_tests },
 	{ "vnet_hostile", NULL, NULL, NULL, NULL, hostile_tests },
 	{ "vnet_control", NULL, NULL, NULL, NULL, ctl_tests },
+	{ "vnet_quiesce", NULL, NULL, NULL, NULL, quiesce_tests },
 	CU_SUITE_INFO_NULL,
 };
 
