@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 
-/* Ferry headers first: util/compiler.h defines container_of, which rte_common.h then keeps. */
 #include "util/log.h"
 #include "vhost/iov.h"
 #include "vhost/net_priv.h"

@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 
-/* Ferry headers first: util/compiler.h defines container_of, which rte_common.h then keeps. */
 #include "vhost/net_priv.h"
 
 #include <rte_byteorder.h>
