@@ -208,14 +208,23 @@ json_t *config_to_json(const struct ferry_config *cfg)
 
 /* The demo job */
 
+/*
+ * Two tenants with the same MAC plan.  In each, a client echoes requests off
+ * a server, then broadcasts; every frame carries its tenant's tag, so a frame
+ * delivered across tenants (unicast or flood) shows up as "foreign" in the
+ * other tenant's guests, which then fail.
+ */
+#define DEMO_CLIENT "mode=net role=client peer=52:54:00:00:00:02 count=5000 bcast=100 tag="
+#define DEMO_SERVER "mode=net role=server count=5000 bcast=100 tag="
+
 static const struct {
-	const char *name, *tenant, *mac;
+	const char *name, *tenant, *mac, *cmdline;
 } demo_vms[] = {
 	/* blue reuses red's MACs: the switch must keep the tenants apart to deliver anything. */
-	{ "red1", "red", "52:54:00:00:00:01" },
-	{ "red2", "red", "52:54:00:00:00:02" },
-	{ "blue1", "blue", "52:54:00:00:00:01" },
-	{ "blue2", "blue", "52:54:00:00:00:02" },
+	{ "red1", "red", "52:54:00:00:00:01", DEMO_CLIENT "red" },
+	{ "red2", "red", "52:54:00:00:00:02", DEMO_SERVER "red" },
+	{ "blue1", "blue", "52:54:00:00:00:01", DEMO_CLIENT "blue" },
+	{ "blue2", "blue", "52:54:00:00:00:02", DEMO_SERVER "blue" },
 };
 
 static json_t *demo_json(const char *kernel)
@@ -224,10 +233,10 @@ static json_t *demo_json(const char *kernel)
 	size_t i;
 
 	for (i = 0; vms && i < ARRAY_SIZE(demo_vms); i++) {
-		vm = json_pack("{s:s, s:s, s:s, s:i, s:b, s:[{s:s, s:s}]}", "name",
-			       demo_vms[i].name, "kernel", kernel, "memory", "64M", "vcpus", 1,
-			       "debug_exit", 1, "nics", "tenant", demo_vms[i].tenant, "mac",
-			       demo_vms[i].mac);
+		vm = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:[{s:s, s:s}]}", "name",
+			       demo_vms[i].name, "kernel", kernel, "cmdline", demo_vms[i].cmdline,
+			       "memory", "64M", "vcpus", 1, "debug_exit", 1, "nics", "tenant",
+			       demo_vms[i].tenant, "mac", demo_vms[i].mac);
 		if (json_array_append_new(vms, vm)) {
 			json_decref(vms);
 			return NULL;

@@ -165,6 +165,15 @@ static void net_snapshot_features(struct vnet_dev *dev, struct vnet_queue *q)
 	q->guest_csum = net_has(dev->acked, VIRTIO_NET_F_GUEST_CSUM);
 }
 
+/* A ring broke (any thread): the transport asks the driver for a reset. */
+static void net_queue_broken(void *arg)
+{
+	struct vnet_dev *dev = arg;
+
+	if (dev->vdev.needs_reset)
+		dev->vdev.needs_reset(&dev->vdev);
+}
+
 static int net_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 			   const struct virtio_queue_cfg *cfg)
 {
@@ -187,6 +196,8 @@ static int net_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 				      .max_chain_len = (qidx & 1) ? VNET_HDR_LEN + VNET_MAX_FRAME :
 								    VNET_MAX_RX_CHAIN,
 				      .name = name,
+				      .on_broken = net_queue_broken,
+				      .on_broken_arg = dev,
 			      });
 	if (ret)
 		return ret;

@@ -95,6 +95,13 @@ struct virtio_dev {
 	struct vhost_mem *mem; /* the guest memory map descriptor buffers live in */
 	/* Installed by the transport: raise the configuration-change interrupt. */
 	void (*config_changed)(struct virtio_dev *dev);
+	/*
+	 * Installed by the transport (may be NULL): the device can no longer
+	 * serve a queue (the driver broke the ring); the transport reports
+	 * DEVICE_NEEDS_RESET (virtio 1.2, 2.1.2).  Any thread may call it, a
+	 * PMD included, so it must not block.
+	 */
+	void (*needs_reset)(struct virtio_dev *dev);
 	void *transport; /* the transport's private data for the callback */
 };
 

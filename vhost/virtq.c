@@ -79,6 +79,8 @@ int vq_init(struct vq *vq, const struct vq_params *p)
 	vq->indirect = p->indirect;
 	vq->max_chain_len = p->max_chain_len;
 	vq->kick_fd = cfg->kick_fd;
+	vq->on_broken = p->on_broken;
+	vq->on_broken_arg = p->on_broken_arg;
 	atomic_store_explicit(&vq->call_fd, cfg->call_fd, memory_order_relaxed);
 	atomic_store_explicit(&vq->broken, false, memory_order_relaxed);
 	snprintf(vq->name, sizeof(vq->name), "%s", p->name ? p->name : "vq");
@@ -106,6 +108,8 @@ int vq_mark_broken(struct vq *vq, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	LOG_RL(LOG_LVL_ERR, "vhost", "%s: queue broken, no longer served: %s", vq->name, why);
+	if (vq->on_broken)
+		vq->on_broken(vq->on_broken_arg);
 	return -EIO;
 }
 

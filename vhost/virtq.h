@@ -93,6 +93,9 @@ struct vq_params {
 	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
 	uint32_t max_chain_len; /* bytes one chain may describe (device's cap) */
 	const char *name; /* for logs, e.g. "vnet0 q1" */
+	/* Called once, on the thread that finds the ring broken (any thread). Optional. */
+	void (*on_broken)(void *arg);
+	void *on_broken_arg;
 };
 
 /* A popped descriptor chain, as iovecs into guest memory. */
@@ -128,6 +131,8 @@ struct vq {
 	_Atomic int call_fd; /* eventfd to interrupt the driver, -1: none (transport's) */
 	_Atomic bool broken; /* set once the driver broke the ring protocol */
 	_Atomic uint64_t nr_broken; /* times this queue was marked broken */
+	void (*on_broken)(void *arg); /* tell the device (and its transport) */
+	void *on_broken_arg;
 	_Atomic uint64_t nr_calls; /* interrupts sent */
 	char name[32]; /* for logs */
 };

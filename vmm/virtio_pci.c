@@ -94,6 +94,7 @@ struct virtio_pci {
 	struct vp_queue *q; /* GUARDED by lock; an array, so not annotated */
 	struct msix msix; /* vector i: queue i; the last vector: config */
 	_Atomic uint16_t config_vector;
+	atomic_bool needs_reset; /* the device broke down: DEVICE_NEEDS_RESET until reset */
 	atomic_uchar isr;
 	atomic_uchar config_gen;
 	uint8_t msix_cap; /* config offsets of our capabilities */
@@ -171,6 +172,15 @@ static void vp_raise_config(struct virtio_pci *vp)
 	msix_notify(&vp->msix, atomic_load(&vp->config_vector));
 }
 
+/* Any thread (a PMD finding a broken ring): atomics and an eventfd write only. */
+static void vp_needs_reset(struct virtio_dev *dev)
+{
+	struct virtio_pci *vp = dev->transport;
+
+	if (!atomic_exchange(&vp->needs_reset, true))
+		vp_raise_config(vp);
+}
+
 /* The driver set DRIVER_OK: serve every enabled queue, or ask for a reset. */
 static void vp_driver_ok(struct virtio_pci *vp) REQUIRES(vp->lock)
 {
@@ -178,8 +188,7 @@ static void vp_driver_ok(struct virtio_pci *vp) REQUIRES(vp->lock)
 		if (!vp->q[i].enabled || vp->q[i].running)
 			continue;
 		if (vp_queue_start(vp, i)) {
-			vp->status |= VIRTIO_STATUS_NEEDS_RESET;
-			vp_raise_config(vp);
+			vp_needs_reset(vp->dev);
 			return;
 		}
 	}
@@ -204,6 +213,7 @@ static void vp_reset(struct virtio_pci *vp) REQUIRES(vp->lock)
 	vp->queue_select = 0;
 	atomic_store(&vp->config_vector, MSIX_NO_VECTOR);
 	atomic_store(&vp->isr, 0);
+	atomic_store(&vp->needs_reset, false);
 }
 
 static uint64_t vp_device_features(struct virtio_pci *vp)
@@ -231,7 +241,7 @@ static void vp_write_status(struct virtio_pci *vp, uint8_t v) REQUIRES(vp->lock)
 	}
 	if ((added & VIRTIO_STATUS_FEATURES_OK) && !vp_features_ok(vp))
 		added &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK; /* the driver re-reads and sees no */
-	/* Bits are only ever added until a reset (2.1). */
+	/* Bits are only ever added until a reset (2.1); NEEDS_RESET is the device's. */
 	vp->status |= added & (uint8_t)~VIRTIO_STATUS_NEEDS_RESET;
 	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK))
 		vp_driver_ok(vp);
@@ -257,7 +267,8 @@ static void vp_common_image(struct virtio_pci *vp, uint8_t *img) REQUIRES(vp->lo
 	       vp->gfselect < 2 ? (uint32_t)(vp->driver_features >> (32 * vp->gfselect)) : 0, 4);
 	vp_put(img + 0x10, atomic_load(&vp->config_vector), 2);
 	vp_put(img + 0x12, vp->nqueues, 2);
-	img[0x14] = vp->status;
+	img[0x14] = (uint8_t)(vp->status |
+			      (atomic_load(&vp->needs_reset) ? VIRTIO_STATUS_NEEDS_RESET : 0));
 	img[0x15] = atomic_load(&vp->config_gen);
 	vp_put(img + 0x16, vp->queue_select, 2);
 	if (!q)
@@ -298,10 +309,8 @@ static void vp_write_queue_field(struct virtio_pci *vp, unsigned int off, uint64
 	else if (off == 0x1c && v == 1)
 		q->enabled = true;
 	/* Enabling after DRIVER_OK starts the queue at once. */
-	if (off == 0x1c && v == 1 && live && vp_queue_start(vp, vp->queue_select)) {
-		vp->status |= VIRTIO_STATUS_NEEDS_RESET;
-		vp_raise_config(vp);
-	}
+	if (off == 0x1c && v == 1 && live && vp_queue_start(vp, vp->queue_select))
+		vp_needs_reset(vp->dev);
 }
 
 static void vp_write_field(struct virtio_pci *vp, unsigned int off, const uint8_t *img)
@@ -668,6 +677,7 @@ struct virtio_pci *virtio_pci_create(struct vmm_vm *vm, struct virtio_dev *dev, 
 	dev->mem = vp->mem;
 	dev->transport = vp;
 	dev->config_changed = vp_config_changed;
+	dev->needs_reset = vp_needs_reset;
 	ret = pci_dev_register(vmm_vm_pci(vm), &vp->pci);
 	if (ret)
 		goto err_free;
@@ -676,6 +686,7 @@ err_free:
 	LOG_ERR("virtio-pci", "%s: cannot create the %s transport: %s", name, dev->ops->name,
 		strerror(-ret));
 	dev->config_changed = NULL;
+	dev->needs_reset = NULL;
 	vp_free(vp);
 	return NULL;
 }
@@ -690,6 +701,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	mutex_unlock(&vp->lock);
 	pci_dev_unregister(vmm_vm_pci(vp->vm), &vp->pci);
 	vp->dev->config_changed = NULL;
+	vp->dev->needs_reset = NULL;
 	vp->dev->mem = NULL;
 	vp_free(vp);
 }

@@ -56,3 +56,40 @@ def result(text, **match):
             return r
     fail("no FERRY-RESULT line with %s in:\n%s" % (match, text[-3000:]))
     return None
+
+
+def vm_results(text):
+    """{vm name: [result dicts]} from '[name] FERRY-RESULT k=v ...' console lines."""
+    out = {}
+    for line in text.splitlines():
+        if not line.startswith("[") or "] FERRY-RESULT " not in line:
+            continue
+        name, rest = line[1:].split("] FERRY-RESULT ", 1)
+        out.setdefault(name, []).append(dict(w.split("=", 1) for w in rest.split() if "=" in w))
+    return out
+
+
+def last_result(res, vm):
+    if vm not in res or not res[vm]:
+        fail("VM %s printed no FERRY-RESULT line" % vm)
+    return res[vm][-1]
+
+
+def write_config(path, guest, tenants, vms, switch=None):
+    """A ferry config: tenants {name: vni}, vms [(name, tenant, mac, cmdline)]."""
+    import json
+    cfg = {
+        "switch": switch or {"hugepages": "auto", "mbufs": 16384},
+        "tenants": [{"name": n, "vni": v} for n, v in tenants.items()],
+        "vms": [{"name": n, "kernel": guest, "memory": "64M", "cmdline": c, "debug_exit": True,
+                 "nics": [{"tenant": t, "mac": m}]} for n, t, m, c in vms],
+    }
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=1)
+
+
+def run_config(ferry, path, timeout=600):
+    rc, out, err = run([ferry, "run", path], timeout=timeout)
+    print(out)
+    print(err, file=sys.stderr)
+    return rc, out, vm_results(out)

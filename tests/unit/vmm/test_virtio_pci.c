@@ -345,6 +345,18 @@ static void test_hostile_rings(void)
 	CU_ASSERT(bring_up((64ull << 20) - 16, QSIZE) & ST_NEEDS_RESET);
 	/* And a good one still works after all that. */
 	CU_ASSERT_EQUAL(bring_up(RING_GPA + 0x10000, QSIZE) & ST_NEEDS_RESET, 0);
+	/* A ring the driver breaks while running: the device asks for a reset. */
+	{
+		struct virtq_desc *td = gpa(RING_GPA + 0x10000);
+		struct virtq_avail *ta = gpa(RING_GPA + 0x10000 + 16 * QSIZE);
+		struct rte_mbuf *m[4];
+
+		td[0] = (struct virtq_desc){ BUF_GPA, 76, 1 /* NEXT */, 0 }; /* a loop */
+		ta->ring[0] = 0;
+		__atomic_store_n(&ta->idx, 1, __ATOMIC_RELEASE);
+		CU_ASSERT_EQUAL(vnet_dequeue_burst(dev, 0, pool, m, 4), 0);
+		CU_ASSERT(mmio_rd(COMMON(0x14), 1) & ST_NEEDS_RESET);
+	}
 	/* Reset clears it all. */
 	mmio_wr(COMMON(0x14), 0, 1);
 	CU_ASSERT_EQUAL(mmio_rd(COMMON(0x14), 1), 0);
