@@ -50,16 +50,21 @@ struct runner *runner_create(void);
 int runner_add_vm(struct runner *r, const struct vmm_opts *opts, struct vmm_vm **vm);
 /* How VM @i (in order of addition) ended; valid after runner_run(). */
 const struct vmm_exit *runner_vm_exit(const struct runner *r, unsigned int i);
+/* Call @fn(@arg) from the main loop whenever @fd is readable (control socket). */
+int runner_watch_fd(struct runner *r, int fd, void (*fn)(void *arg), void *arg);
+/* Stop watching @fd (before closing it). */
+void runner_unwatch_fd(struct runner *r, int fd);
 /*
- * Start every VM, then wait until all have ended or SIGINT/SIGTERM arrives
- * (which stops them cleanly).  Returns the process exit status: with one VM,
- * its status (vmm_exit_status); with several, 0 only if all returned 0.
+ * Start every VM, then wait until all have ended - or, as a @daemon, until
+ * SIGINT/SIGTERM arrives whatever the VMs do.  A signal stops every VM
+ * cleanly.  Returns the process exit status: with one VM, its status
+ * (vmm_exit_status); otherwise 0 only if every VM returned 0.
  */
-int runner_run(struct runner *r);
+int runner_run(struct runner *r, bool daemon);
 void runner_destroy(struct runner *r);
 
 /* job.c: run a whole config (switch, tenants, VMs and their NICs); an exit status. */
 struct ferry_config;
-int job_run(const struct ferry_config *cfg, bool summary);
+int job_run(struct ferry_config *cfg, bool summary);
 
 #endif

@@ -141,7 +141,7 @@ int cmd_boot(int argc, char **argv)
 		ret = ret == -EINVAL || ret == -ENOENT || ret == -EACCES ? CLI_EXIT_USAGE :
 									   CLI_EXIT_ERROR;
 	else
-		ret = runner_run(r);
+		ret = runner_run(r, false);
 	runner_destroy(r);
 	return ret;
 }

@@ -17,38 +17,13 @@
 #include <unistd.h>
 
 #include "config/cli/cli.h"
+#include "config/cli/job.h"
 #include "config/config.h"
 #include "util/log.h"
 #include "vhost/net.h"
 #include "vmm/virtio_pci.h"
 #include "vswitch/port_vnet.h"
 #include "vswitch/vswitch.h"
-
-#define JOB_MAX_NICS 8
-#define RESULT_MAX 512
-
-struct job_nic {
-	char name[VSW_NAME_LEN];
-	struct vnet_dev *dev;
-	struct virtio_pci *vp;
-	int port; /* switch port id, -1 if none */
-};
-
-struct job_vm {
-	const struct config_vm *cfg;
-	struct vmm_vm *vm;
-	char prefix[48]; /* console line prefix: "[name] " */
-	char result[RESULT_MAX]; /* the guest's last FERRY-RESULT line */
-	unsigned int n_nics;
-	struct job_nic nics[JOB_MAX_NICS];
-};
-
-struct job {
-	const struct ferry_config *cfg;
-	struct vsw *sw;
-	struct runner *r;
-	struct job_vm *vms;
-};
 
 /* Keep each guest's structured result (vCPU thread; read after the join). */
 static void job_console_line(void *opaque, const char *line, size_t len)
@@ -59,12 +34,22 @@ static void job_console_line(void *opaque, const char *line, size_t len)
 		snprintf(jv->result, sizeof(jv->result), "%s", line + 13);
 }
 
+/*
+ * A job with a control socket or vhost-user ports serves until it is told to
+ * stop; one with only VMs ends when they all have.
+ */
+static bool job_is_daemon(const struct ferry_config *cfg)
+{
+	return cfg->control.socket || cfg->n_vhost_ports > 0 || cfg->n_vms == 0;
+}
+
+/* A switch runs whenever something could be plugged into it, now or later. */
 static bool job_needs_switch(const struct ferry_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->n_vms; i++)
 		if (cfg->vms[i].n_nics)
 			return true;
-	return cfg->n_vhost_ports > 0;
+	return cfg->n_vhost_ports > 0 || cfg->n_tenants > 0 || cfg->control.socket;
 }
 
 static void job_switch_opts(const struct config_switch *c, struct vsw_opts *o)
@@ -185,6 +170,8 @@ static int job_add_vm(struct job *j, unsigned int i)
 
 static void job_teardown(struct job *j)
 {
+	ctl_stop(j);
+	job_vhost_ports_fini(j);
 	for (unsigned int i = 0; j->vms && i < j->cfg->n_vms; i++) {
 		struct job_vm *jv = &j->vms[i];
 
@@ -250,7 +237,7 @@ static void job_print_switch(struct job *j)
 	}
 }
 
-int job_run(const struct ferry_config *cfg, bool summary)
+int job_run(struct ferry_config *cfg, bool summary)
 {
 	struct job j = { .cfg = cfg };
 	int ret, status = CLI_EXIT_ERROR;
@@ -262,10 +249,14 @@ int job_run(const struct ferry_config *cfg, bool summary)
 	ret = job_start_switch(&j);
 	for (unsigned int i = 0; !ret && i < cfg->n_vms; i++)
 		ret = job_add_vm(&j, i);
+	for (unsigned int i = 0; !ret && i < cfg->n_vhost_ports; i++)
+		ret = job_vhost_port_add(&j, &cfg->vhost_ports[i]);
+	if (!ret && cfg->control.socket)
+		ret = ctl_start(&j, cfg->control.socket);
 	if (ret)
 		goto out;
-	status = runner_run(j.r);
-	if (summary) {
+	status = runner_run(j.r, job_is_daemon(cfg));
+	if (summary && cfg->n_vms) {
 		job_print_vms(&j);
 		if (j.sw)
 			job_print_switch(&j);

@@ -20,6 +20,16 @@
 #include "util/log.h"
 
 #define RUNNER_MAX_VMS 64
+#define RUNNER_MAX_WATCHES 8
+/* epoll tags: VM i is i; the signalfd and watched fds come after. */
+#define TAG_SIGNAL RUNNER_MAX_VMS
+#define TAG_WATCH (RUNNER_MAX_VMS + 1)
+
+struct runner_watch {
+	int fd; /* -1: slot free */
+	void (*fn)(void *arg);
+	void *arg;
+};
 
 struct runner {
 	unsigned int nr_vms;
@@ -29,6 +39,8 @@ struct runner {
 	int sig_fd; /* signalfd for SIGINT/SIGTERM */
 	int ep_fd; /* epoll over sig_fd and every VM's done fd */
 	sigset_t old_mask; /* restored on destroy */
+	bool stop_requested; /* a signal arrived */
+	struct runner_watch watches[RUNNER_MAX_WATCHES];
 };
 
 struct runner *runner_create(void)
@@ -38,6 +50,8 @@ struct runner *runner_create(void)
 
 	if (!r)
 		return NULL;
+	for (unsigned int i = 0; i < RUNNER_MAX_WATCHES; i++)
+		r->watches[i].fd = -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -83,9 +97,35 @@ static void runner_stop_all(struct runner *r)
 			vmm_vm_stop(r->vms[i]);
 }
 
+int runner_watch_fd(struct runner *r, int fd, void (*fn)(void *arg), void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	for (unsigned int i = 0; i < RUNNER_MAX_WATCHES; i++) {
+		if (r->watches[i].fd >= 0)
+			continue;
+		ev.data.u32 = TAG_WATCH + i;
+		if (epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			return -errno;
+		r->watches[i] = (struct runner_watch){ fd, fn, arg };
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void runner_unwatch_fd(struct runner *r, int fd)
+{
+	for (unsigned int i = 0; i < RUNNER_MAX_WATCHES; i++) {
+		if (r->watches[i].fd != fd)
+			continue;
+		epoll_ctl(r->ep_fd, EPOLL_CTL_DEL, fd, NULL);
+		r->watches[i].fd = -1;
+	}
+}
+
 static int runner_watch(struct runner *r)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = RUNNER_MAX_VMS };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_SIGNAL };
 
 	if (epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->sig_fd, &ev) < 0)
 		return -errno;
@@ -125,6 +165,7 @@ static void runner_on_signal(struct runner *r)
 
 	if (read(r->sig_fd, &si, sizeof(si)) == sizeof(si))
 		LOG_INFO("cli", "signal %u: stopping %u VM(s)", si.ssi_signo, runner_live(r));
+	r->stop_requested = true;
 	runner_stop_all(r);
 }
 
@@ -139,7 +180,17 @@ static int runner_status(const struct runner *r)
 	return status;
 }
 
-int runner_run(struct runner *r)
+static void runner_dispatch(struct runner *r, uint32_t tag)
+{
+	if (tag == TAG_SIGNAL)
+		runner_on_signal(r);
+	else if (tag >= TAG_WATCH && r->watches[tag - TAG_WATCH].fd >= 0)
+		r->watches[tag - TAG_WATCH].fn(r->watches[tag - TAG_WATCH].arg);
+	else if (tag < r->nr_vms)
+		runner_reap(r, tag);
+}
+
+int runner_run(struct runner *r, bool daemon)
 {
 	struct epoll_event ev[8];
 	int n, ret;
@@ -147,18 +198,18 @@ int runner_run(struct runner *r)
 	ret = runner_watch(r);
 	for (unsigned int i = 0; !ret && i < r->nr_vms; i++)
 		ret = vmm_vm_start(r->vms[i]);
-	if (ret)
+	if (ret) {
 		runner_stop_all(r);
-	while (runner_live(r)) {
+		daemon = false;
+	}
+	while (runner_live(r) || (daemon && !r->stop_requested)) {
 		n = epoll_wait(r->ep_fd, ev, (int)ARRAY_SIZE(ev), -1);
-		if (n < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR) {
 			runner_stop_all(r);
-		for (int k = 0; k < n; k++) {
-			if (ev[k].data.u32 == RUNNER_MAX_VMS)
-				runner_on_signal(r);
-			else
-				runner_reap(r, ev[k].data.u32);
+			daemon = false;
 		}
+		for (int k = 0; k < n; k++)
+			runner_dispatch(r, ev[k].data.u32);
 	}
 	return ret ? CLI_EXIT_ERROR : runner_status(r);
 }

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl.c - the control socket of a running ferry (design.md: everything a
+ * config file can say can also be done at run time, with the same schema).
+ *
+ * Protocol: a client sends one JSON object per line, {"cmd": NAME, ...}, and
+ * gets one JSON object per line back: {"ok": true, ...} or {"ok": false,
+ * "error": "where: why"}.  Commands come from one table.  Items are
+ * validated by config/ against the running config exactly as in a file, so
+ * errors read the same ("port.tenant: unknown tenant 'x'").
+ *
+ * Everything runs on the main thread from the runner's event loop.  Clients
+ * are untrusted: each has a bounded, non-blocking input buffer; a client that
+ * sends an over-long line or garbage gets an error or is dropped, and can
+ * never stall the loop or another client.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config/cli/cli.h"
+#include "config/cli/job.h"
+#include "util/log.h"
+
+#define CTL_MAX_CLIENTS 4
+#define CTL_LINE_MAX 65536
+
+struct ctl_client {
+	int fd; /* -1: slot free */
+	size_t len; /* bytes buffered */
+	char buf[CTL_LINE_MAX];
+	struct ctl_server *srv;
+};
+
+struct ctl_server {
+	struct job *job;
+	int listen_fd;
+	char path[108];
+	struct ctl_client clients[CTL_MAX_CLIENTS];
+};
+
+typedef json_t *(*ctl_cmd_fn)(struct job *j, json_t *req, struct config_error *err);
+
+static json_t *ctl_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *cmd_status(struct job *j, json_t *req, struct config_error *err)
+{
+	json_t *r = ctl_ok(), *vms = json_array(), *ports = json_array();
+	uint16_t ids[VSW_MAX_PORTS];
+	unsigned int n;
+
+	(void)req;
+	(void)err;
+	for (unsigned int i = 0; i < j->cfg->n_vms; i++)
+		json_array_append_new(vms, json_string(j->cfg->vms[i].name));
+	n = j->sw ? vsw_port_ids(j->sw, ids, VSW_MAX_PORTS) : 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct vsw_port_stats st;
+
+		if (vsw_port_stats(j->sw, ids[i], &st) == 0)
+			json_array_append_new(ports,
+					      json_pack("{s:s, s:s, s:i}", "name", st.name, "kind",
+							st.kind, "vni", (int)st.vni));
+	}
+	json_object_set_new(r, "vms", vms);
+	json_object_set_new(r, "ports", ports);
+	json_object_set_new(r, "config", config_to_json(j->cfg));
+	return r;
+}
+
+static json_t *port_stats_json(const struct vsw_port_stats *st)
+{
+	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", st->name,
+			 "kind", st->kind, "vni", (int)st->vni, "rx_packets",
+			 (json_int_t)st->rx_packets, "rx_bytes", (json_int_t)st->rx_bytes,
+			 "tx_packets", (json_int_t)st->tx_packets, "tx_bytes",
+			 (json_int_t)st->tx_bytes, "drops_tx", (json_int_t)st->drops[VSW_DROP_TX],
+			 "drops_hairpin", (json_int_t)st->drops[VSW_DROP_HAIRPIN], "drops_runt",
+			 (json_int_t)st->drops[VSW_DROP_RUNT]);
+}
+
+static json_t *cmd_stats(struct job *j, json_t *req, struct config_error *err)
+{
+	json_t *r = ctl_ok(), *ports = json_array(), *tenants = json_array();
+	uint16_t ids[VSW_MAX_PORTS];
+	unsigned int n;
+
+	(void)req;
+	(void)err;
+	n = j->sw ? vsw_port_ids(j->sw, ids, VSW_MAX_PORTS) : 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct vsw_port_stats st;
+
+		if (vsw_port_stats(j->sw, ids[i], &st) == 0)
+			json_array_append_new(ports, port_stats_json(&st));
+	}
+	for (unsigned int i = 0; j->sw && i < j->cfg->n_tenants; i++) {
+		struct vsw_tenant_stats ts;
+
+		if (vsw_tenant_stats(j->sw, j->cfg->tenants[i].vni, &ts) == 0)
+			json_array_append_new(
+				tenants,
+				json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:i}", "name",
+					  j->cfg->tenants[i].name, "vni", (int)ts.vni, "rx_packets",
+					  (json_int_t)ts.rx_packets, "unicast",
+					  (json_int_t)ts.unicast, "flooded", (json_int_t)ts.flooded,
+					  "dropped", (json_int_t)ts.dropped, "macs",
+					  (int)ts.fdb_entries));
+	}
+	json_object_set_new(r, "ports", ports);
+	json_object_set_new(r, "tenants", tenants);
+	return r;
+}
+
+static json_t *cmd_tenant_add(struct job *j, json_t *req, struct config_error *err)
+{
+	struct config_tenant *t;
+	int ret;
+
+	if (config_parse_tenant(j->cfg, json_object_get(req, "tenant"), "tenant", &t, err))
+		return NULL;
+	ret = j->sw ? vsw_tenant_add(j->sw, t->vni) : -ENOTSUP;
+	if (!ret)
+		ret = config_add_tenant(j->cfg, t);
+	if (ret) {
+		snprintf(err->msg, sizeof(err->msg), "tenant: cannot add: %s",
+			 ret == -ENOTSUP ? "this ferry runs no switch" : strerror(-ret));
+		config_tenant_free(t);
+		return NULL;
+	}
+	return ctl_ok();
+}
+
+static const char *req_name(json_t *req, struct config_error *err)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+
+	if (!name)
+		snprintf(err->msg, sizeof(err->msg), "name: a string is required");
+	return name;
+}
+
+static json_t *cmd_tenant_remove(struct job *j, json_t *req, struct config_error *err)
+{
+	const char *name = req_name(req, err);
+	const struct config_tenant *t = name ? config_find_tenant(j->cfg, name) : NULL;
+	int ret;
+
+	if (!name)
+		return NULL;
+	if (!t) {
+		snprintf(err->msg, sizeof(err->msg), "name: unknown tenant '%s'", name);
+		return NULL;
+	}
+	ret = config_remove_tenant(j->cfg, name); /* -EBUSY while ports use it */
+	if (!ret && j->sw)
+		ret = vsw_tenant_remove(j->sw, t->vni);
+	if (ret) {
+		snprintf(err->msg, sizeof(err->msg), "name: cannot remove tenant '%s': %s", name,
+			 ret == -EBUSY ? "ports still use it" : strerror(-ret));
+		return NULL;
+	}
+	return ctl_ok();
+}
+
+static json_t *cmd_port_add(struct job *j, json_t *req, struct config_error *err)
+{
+	struct config_vhost_port *p;
+	int ret;
+
+	if (config_parse_vhost_port(j->cfg, json_object_get(req, "port"), "port", &p, err))
+		return NULL;
+	ret = job_vhost_port_add(j, p);
+	if (!ret)
+		ret = config_add_vhost_port(j->cfg, p);
+	if (ret) {
+		snprintf(err->msg, sizeof(err->msg), "port: cannot add '%s': %s", p->name,
+			 strerror(-ret));
+		config_vhost_port_free(p);
+		return NULL;
+	}
+	return ctl_ok();
+}
+
+static json_t *cmd_port_remove(struct job *j, json_t *req, struct config_error *err)
+{
+	const char *name = req_name(req, err);
+	int ret;
+
+	if (!name)
+		return NULL;
+	ret = job_vhost_port_remove(j, name);
+	if (!ret)
+		ret = config_remove_vhost_port(j->cfg, name);
+	if (ret) {
+		snprintf(err->msg, sizeof(err->msg), "name: cannot remove port '%s': %s", name,
+			 ret == -ENOENT ? "no such vhost-user port" : strerror(-ret));
+		return NULL;
+	}
+	return ctl_ok();
+}
+
+static const struct {
+	const char *name;
+	ctl_cmd_fn fn;
+} ctl_cmds[] = {
+	{ "status", cmd_status },	  { "stats", cmd_stats },
+	{ "tenant-add", cmd_tenant_add }, { "tenant-remove", cmd_tenant_remove },
+	{ "port-add", cmd_port_add },	  { "port-remove", cmd_port_remove },
+};
+
+static json_t *ctl_handle(struct job *j, const char *line)
+{
+	struct config_error err = { { 0 } };
+	json_error_t jerr;
+	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *resp = NULL;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	if (!req)
+		snprintf(err.msg, sizeof(err.msg), "request: invalid JSON at column %d: %s",
+			 jerr.column, jerr.text);
+	else if (!cmd)
+		snprintf(err.msg, sizeof(err.msg), "cmd: a string is required");
+	for (size_t i = 0; cmd && i < ARRAY_SIZE(ctl_cmds) && !resp && !err.msg[0]; i++)
+		if (strcmp(cmd, ctl_cmds[i].name) == 0)
+			resp = ctl_cmds[i].fn(j, req, &err);
+	if (!resp && !err.msg[0])
+		snprintf(err.msg, sizeof(err.msg), "cmd: unknown command '%.64s'", cmd);
+	json_decref(req);
+	if (!resp)
+		resp = json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
+	return resp;
+}
+
+static void ctl_client_close(struct ctl_client *c)
+{
+	runner_unwatch_fd(c->srv->job->r, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+}
+
+static void ctl_reply(struct ctl_client *c, json_t *resp)
+{
+	char *text = json_dumps(resp, JSON_COMPACT);
+	size_t n = text ? strlen(text) : 0, off = 0;
+	ssize_t w;
+
+	json_decref(resp);
+	if (!text)
+		return;
+	text[n] = '\n'; /* replaces the NUL: the line is sent with its newline */
+	while (off < n + 1 && (w = send(c->fd, text + off, n + 1 - off, MSG_NOSIGNAL)) > 0)
+		off += (size_t)w;
+	free(text);
+	if (off < n + 1)
+		ctl_client_close(c); /* a client that does not read its replies is dropped */
+}
+
+/* Handle every complete line in the buffer. */
+static void ctl_client_lines(struct ctl_client *c)
+{
+	char *nl;
+
+	while (c->fd >= 0 && (nl = memchr(c->buf, '\n', c->len))) {
+		size_t used = (size_t)(nl - c->buf) + 1;
+
+		*nl = '\0';
+		if (nl > c->buf)
+			ctl_reply(c, ctl_handle(c->srv->job, c->buf));
+		if (c->fd < 0)
+			return; /* the reply could not be delivered: client dropped */
+		memmove(c->buf, c->buf + used, c->len - used);
+		c->len -= used;
+	}
+}
+
+static void ctl_client_readable(void *arg)
+{
+	struct ctl_client *c = arg;
+	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		ctl_client_close(c);
+		return;
+	}
+	if (n < 0)
+		return;
+	c->len += (size_t)n;
+	ctl_client_lines(c);
+	if (c->fd >= 0 && c->len == sizeof(c->buf) - 1) {
+		ctl_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error",
+				       "request: longer than 64 KiB; closing"));
+		if (c->fd >= 0)
+			ctl_client_close(c);
+	}
+}
+
+static void ctl_accept(void *arg)
+{
+	struct ctl_server *s = arg;
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &s->clients[i];
+
+		if (c->fd >= 0)
+			continue;
+		*c = (struct ctl_client){ .fd = fd, .srv = s };
+		if (runner_watch_fd(s->job->r, fd, ctl_client_readable, c) == 0)
+			return;
+		c->fd = -1;
+		break;
+	}
+	LOG_RL(LOG_LVL_WARN, "ctl", "control socket: too many clients, refusing one");
+	close(fd);
+}
+
+static int ctl_listen(struct ctl_server *s, const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int ret;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->listen_fd < 0)
+		return -errno;
+	unlink(path); /* a stale socket from a previous run */
+	if (bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(s->listen_fd, 8) < 0) {
+		ret = -errno;
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		return ret;
+	}
+	return 0;
+}
+
+int ctl_start(struct job *j, const char *path)
+{
+	struct ctl_server *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	s->job = j;
+	s->listen_fd = -1;
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		s->clients[i].fd = -1;
+	ret = ctl_listen(s, path);
+	if (!ret)
+		ret = runner_watch_fd(j->r, s->listen_fd, ctl_accept, s);
+	if (ret) {
+		LOG_ERR("ctl", "control socket '%s': %s", path, strerror(-ret));
+		if (s->listen_fd >= 0)
+			close(s->listen_fd);
+		free(s);
+		return ret;
+	}
+	j->ctl = s;
+	LOG_INFO("ctl", "control socket at %s", path);
+	return 0;
+}
+
+void ctl_stop(struct job *j)
+{
+	struct ctl_server *s = j->ctl;
+
+	if (!s)
+		return;
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0)
+			ctl_client_close(&s->clients[i]);
+	runner_unwatch_fd(j->r, s->listen_fd);
+	close(s->listen_fd);
+	unlink(s->path);
+	free(s);
+	j->ctl = NULL;
+}

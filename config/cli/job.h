@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * job.h - the state of one `ferry run`, shared by job.c (building and tearing
+ * it down) and ctl.c (the control socket that changes it at run time).
+ * Private to config/cli/.
+ */
+#ifndef FERRY_CLI_JOB_H
+#define FERRY_CLI_JOB_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "vswitch/vswitch.h"
+
+#define JOB_MAX_NICS 8
+#define RESULT_MAX 512
+
+struct job_nic {
+	char name[VSW_NAME_LEN];
+	struct vnet_dev *dev;
+	struct virtio_pci *vp;
+	int port; /* switch port id, -1 if none */
+};
+
+struct job_vm {
+	const struct config_vm *cfg;
+	struct vmm_vm *vm;
+	char prefix[48]; /* console line prefix: "[name] " */
+	char result[RESULT_MAX]; /* the guest's last FERRY-RESULT line */
+	unsigned int n_nics;
+	struct job_nic nics[JOB_MAX_NICS];
+};
+
+struct ctl_server;
+
+struct job {
+	struct ferry_config *cfg; /* what runs now: the file plus run-time changes */
+	struct vsw *sw;
+	struct runner *r;
+	struct job_vm *vms; /* one per cfg->vms[] at start */
+	unsigned int n_vms;
+	struct ctl_server *ctl; /* NULL without a control socket */
+};
+
+/*
+ * vhost-user ports of the switch (job_vhost.c): add one from a parsed config
+ * item (not yet in j->cfg), remove one by name (-ENOENT if unknown).
+ */
+int job_vhost_port_add(struct job *j, const struct config_vhost_port *p);
+int job_vhost_port_remove(struct job *j, const char *name);
+void job_vhost_ports_fini(struct job *j);
+
+/* ctl.c: serve the control socket at @path from the runner's main loop. */
+int ctl_start(struct job *j, const char *path);
+void ctl_stop(struct job *j);
+
+#endif
