@@ -118,6 +118,23 @@ static int vcpu_set_lapic(struct vmm_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * Every guest sees the host's TSC (offset 0), so guests of one ferry can
+ * timestamp frames against each other (one-way latency in the pktgen guest).
+ * Kernels without KVM_VCPU_TSC_CTRL keep KVM's default; that is not an error.
+ */
+static void vcpu_share_host_tsc(struct vmm_vcpu *vcpu)
+{
+	int64_t off = 0;
+	struct kvm_device_attr a = { .group = KVM_VCPU_TSC_CTRL,
+				     .attr = KVM_VCPU_TSC_OFFSET,
+				     .addr = (uint64_t)(uintptr_t)&off };
+
+	if (ioctl(vcpu->fd, KVM_HAS_DEVICE_ATTR, &a) == 0 &&
+	    ioctl(vcpu->fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+		LOG_WARN("vmm", "vcpu%u: cannot share the host TSC: %s", vcpu->id, strerror(errno));
+}
+
 static int vcpu_set_fpu(struct vmm_vcpu *vcpu)
 {
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
@@ -137,6 +154,8 @@ int vcpu_configure(struct vmm_vcpu *vcpu)
 	ret = vcpu_set_msrs(vcpu);
 	if (!ret)
 		ret = vcpu_set_fpu(vcpu);
+	if (!ret)
+		vcpu_share_host_tsc(vcpu);
 	if (!ret)
 		ret = vcpu_set_lapic(vcpu);
 	if (ret)
