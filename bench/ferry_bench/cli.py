@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""ferry-bench's command line: pick a scenario, run it for each frame size
+and contender, print a table (or JSON), write JSON, CSV and plots."""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from . import machine, report
+from .scenarios import SCENARIOS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+DEFAULT_SIZES = ["64", "128", "256", "512", "1024", "1518", "imix"]
+
+
+def _size(s):
+    return "imix" if s == "imix" else int(s)
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="ferry-bench", description=(
+        "Ferry's benchmarks, with peers run in the same invocation. Scenarios: " +
+        "; ".join("%s: %s" % (k, v["describe"]) for k, v in SCENARIOS.items())))
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    ap.add_argument("--sizes", default=",".join(DEFAULT_SIZES),
+                    help="comma-separated frame sizes in bytes, or imix (default: %(default)s)")
+    ap.add_argument("--contenders", help="comma-separated subset of the scenario's contenders")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    ap.add_argument("--out", default="bench-results", help="directory for JSON, CSV and plots")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a seconds-long run that checks the harness, not the speed")
+    ap.add_argument("--seconds", type=float, default=10, help="measurement window (vhost)")
+    ap.add_argument("--warmup", type=float, default=3, help="seconds before measuring (vhost)")
+    ap.add_argument("--trial-ms", type=int, default=2000, help="RFC 2544 trial length (vm2vm)")
+    ap.add_argument("--trials", type=int, default=8, help="RFC 2544 trials per search (vm2vm)")
+    ap.add_argument("--flows", type=int, default=64, help="UDP flows of the pktgen guest")
+    ap.add_argument("--guest-cpu", type=int, default=0)
+    ap.add_argument("--switch-cpu", type=int, default=1)
+    ap.add_argument("--ferry", default=os.path.join(ROOT, "build", "config", "cli", "ferry"))
+    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "tests", "guest", "ferry-guest"))
+    a = ap.parse_args(argv)
+    if a.smoke:
+        for k, v in SCENARIOS[a.scenario]["smoke"].items():
+            setattr(a, k.replace("-", "_"), v)
+        a.sizes = ",".join(str(s) for s in SCENARIOS[a.scenario]["smoke"]["sizes"])
+    a.sizes = [_size(s) for s in a.sizes.split(",") if s]
+    return a
+
+
+def reserve_hugepages(pages=1024):
+    """OVS-DPDK needs hugepages (it always runs --in-memory); Ferry uses them when free."""
+    try:
+        with open("/proc/sys/vm/nr_hugepages") as f:
+            if int(f.read()) >= pages:
+                return
+        with open("/proc/sys/vm/nr_hugepages", "w") as f:
+            f.write(str(pages))
+    except OSError:
+        pass
+
+
+def run(a):
+    sc = SCENARIOS[a.scenario]
+    contenders = a.contenders.split(",") if a.contenders else sc["contenders"]
+    doc = {"scenario": a.scenario, "describe": sc["describe"], "sizes": a.sizes,
+           "contenders": contenders, "smoke": a.smoke,
+           "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "machine": machine.describe(a.ferry), "pinning": {"guest_cpu": a.guest_cpu,
+                                                              "switch_cpu": a.switch_cpu},
+           "results": [], "errors": []}
+    progress = report.Progress()
+    t0 = time.monotonic()
+    reserve_hugepages()
+    for size in a.sizes:
+        for c in contenders:
+            progress("%s %s B: %s" % (a.scenario, size, c))
+            with tempfile.TemporaryDirectory(prefix="ferry-bench-") as tmp:
+                try:
+                    r = sc["measure"](c, size, a, tmp, progress)
+                except Exception as e:  # one contender failing must not hide the others
+                    doc["errors"].append({"contender": c, "size": size, "error": str(e)[-2000:]})
+                    continue
+            if r is not None:
+                r.update(contender=c, size=size, gbps=report.gbps(r["mpps"], size))
+                doc["results"].append(r)
+    if sc["post"]:
+        sc["post"](doc)
+    progress.done()
+    doc["duration_s"] = round(time.monotonic() - t0, 1)
+    summarise(doc)
+    return doc
+
+
+def summarise(doc):
+    """<contender>_mpps at the first size, and Ferry's ratio to each peer."""
+    first = doc["sizes"][0]
+    s = {}
+    for r in doc["results"]:
+        if r["size"] == first:
+            s["%s_mpps" % r["contender"]] = round(r["mpps"], 3)
+    for peer in doc["contenders"]:
+        if peer != "ferry" and s.get("ferry_mpps") and s.get("%s_mpps" % peer):
+            s["ferry_vs_%s" % peer] = round(s["ferry_mpps"] / s["%s_mpps" % peer], 3)
+    s["size"] = first
+    doc["summary"] = s
+
+
+def print_table(doc):
+    print("%s (%s)" % (doc["scenario"], doc["describe"]))
+    print("%-8s %-8s %9s %9s %10s %10s %9s %9s" % ("size", "who", "Mpps", "Gbps", "0-loss",
+                                                   "0.5%loss", "p50 us", "p99 us"))
+    for r in doc["results"]:
+        f = lambda k, fmt: (fmt % r[k]) if r.get(k) is not None else "-"  # noqa: E731
+        print("%-8s %-8s %9s %9s %10s %10s %9s %9s" % (
+            r["size"], r["contender"], f("mpps", "%.3f"), f("gbps", "%.2f"),
+            f("zero_loss_mpps", "%.3f"), f("loss_0_5_mpps", "%.3f"), f("lat_p50_us", "%.1f"),
+            f("lat_p99_us", "%.1f")))
+    for k, v in doc["summary"].items():
+        if k.startswith("ferry_vs_"):
+            print("Ferry / %s at %s B: %.2fx" % (k[9:], doc["summary"]["size"], v))
+    for e in doc["errors"]:
+        print("ERROR %s %s B: %s" % (e["contender"], e["size"], e["error"].splitlines()[-1]))
+
+
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    for path in (a.ferry, a.guest):
+        if not os.path.exists(path):
+            sys.exit("ferry-bench: %s not found (build first, or pass --ferry/--guest)" % path)
+    doc = run(a)
+    os.makedirs(a.out, exist_ok=True)
+    base = "%s-%s" % (a.scenario, "smoke" if a.smoke else doc["started"].replace(":", ""))
+    report.write_json(os.path.join(a.out, base + ".json"), doc)
+    report.write_csv(os.path.join(a.out, base + ".csv"), doc)
+    doc["plots"], plot_errors = report.plot(doc, a.out, base)
+    doc["errors"] += [{"contender": "-", "size": "-", "error": e} for e in plot_errors]
+    report.write_json(os.path.join(a.out, base + ".json"), doc)
+    if a.json:
+        json.dump(dict(doc["summary"], results=doc["results"], errors=doc["errors"],
+                       plots=doc["plots"], machine=doc["machine"]), sys.stdout, indent=2)
+        print()
+    else:
+        print_table(doc)
+        print("results: %s/%s.{json,csv}; plots: %s" % (a.out, base, ", ".join(doc["plots"])))
+    return 1 if doc["errors"] or not doc["results"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

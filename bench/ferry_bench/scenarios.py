@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The scenarios ferry-bench runs, as one table: a name, what it measures,
+its contenders and one function per contender that measures one frame size.
+A new scenario (say two Ferry hosts over VXLAN in namespaces) is one more
+entry in SCENARIOS."""
+import json
+import os
+import time
+
+from . import ovs, report, rfc2544, testpmd
+from .procs import Proc
+
+# --------------------------------------------------------------------------
+# vhost: the loop topology of OVS's vhost tests (one testpmd "guest", two
+# virtio-user ports in io forwarding, looped through the switch).  Every
+# contender gets the same pinning: the guest on one CPU, the switch's PMD
+# on the other.
+
+
+def _ferry_vhost_switch(a, tmp, s0, s1):
+    cfg = os.path.join(tmp, "ferry-vhost.json")
+    with open(cfg, "w") as f:
+        json.dump({
+            "switch": {"pmd_threads": 1, "pmd_cpus": [a.switch_cpu], "idle_sleep_us": 0,
+                       "hugepages": "auto", "mbufs": 32768},
+            "tenants": [{"name": "bench", "vni": 1}],
+            "vhost_user_ports": [
+                {"name": "vu0", "path": s0, "mode": "client", "tenant": "bench"},
+                {"name": "vu1", "path": s1, "mode": "client", "tenant": "bench"},
+            ],
+        }, f)
+    # Ferry's control threads share the guest's CPU, as OVS's main thread does.
+    p = Proc([a.ferry, "run", cfg], cpus=[a.guest_cpu], name="ferry")
+
+    class Sw:
+        def stop(self):
+            return p.stop()
+
+        def log(self):
+            return p.text()
+    return Sw()
+
+
+def _ovs_switch(a, tmp, s0, s1):
+    sw = ovs.OvsDpdk(os.path.join(tmp, "ovs"), pmd_cpu=a.switch_cpu, main_cpu=a.guest_cpu)
+    sw.add_vhost_client_port("vhu0", s0)
+    sw.add_vhost_client_port("vhu1", s1)
+    return sw
+
+
+def _testpmd_switch(a, tmp, s0, s1):
+    sw = testpmd.Switch(s0, s1, cpu=a.switch_cpu)
+    sw.start()
+    return sw
+
+
+VHOST_SWITCHES = {"ferry": _ferry_vhost_switch, "ovs": _ovs_switch, "testpmd": _testpmd_switch}
+
+
+def vhost_measure(contender, size, a, tmp, progress):
+    if size == "imix":
+        return None  # derived from the fixed sizes afterwards (see derive_imix)
+    s0, s1 = os.path.join(tmp, "vu0.sock"), os.path.join(tmp, "vu1.sock")
+    guest = testpmd.LoopGuest(s0, s1, cpu=a.guest_cpu, size=size)
+    sw = None
+    try:
+        sw = VHOST_SWITCHES[contender](a, tmp, s0, s1)
+        if not guest.wait_ready(60):
+            raise RuntimeError("the testpmd guest never connected to %s:\n%s"
+                               % (contender, guest.proc.text()[-1500:]))
+        guest.start()
+        time.sleep(a.warmup)
+        progress("vhost %s %s B: measuring %gs" % (contender, size, a.seconds))
+        pps = guest.measure(a.seconds)
+    finally:
+        guest.stop()
+        if sw:
+            sw.stop()
+    return {"mpps": pps / 1e6}
+
+
+def derive_imix(doc):
+    """Loop topology cannot mix sizes (only the first burst circulates): IMIX
+    is the 7:4:1 time-weighted combination of the 64, 576 and 1500 B runs."""
+    by = {(r["contender"], r["size"]): r for r in doc["results"]}
+    for c in doc["contenders"]:
+        parts = [(by.get((c, s)), w) for s, w in report.IMIX]
+        if all(r and r.get("mpps") for r, _ in parts):
+            mpps = sum(w for _, w in report.IMIX) / sum(w / r["mpps"] for r, w in parts)
+            doc["results"].append({"contender": c, "size": "imix", "mpps": mpps,
+                                   "gbps": report.gbps(mpps, "imix"),
+                                   "derived": "7:4:1 of the 64/576/1500 B runs"})
+
+
+# --------------------------------------------------------------------------
+# vm2vm: two Ferry test guests on one tenant; the pktgen guest sends at a
+# given rate (or flat out), the receiving guest counts, checks sequence
+# numbers and measures one-way latency with the TSC both guests share.
+
+
+def _pktgen_trial(a, tmp, size, rate, duration_ms):
+    import e2e  # tests/e2e/e2e.py: the config writer shared with the e2e tests
+    rx_mac, tx_mac = "52:54:00:00:0c:02", "52:54:00:00:0c:01"
+    cfg = os.path.join(tmp, "vm2vm.json")
+    e2e.write_config(cfg, a.guest, {"bench": 1}, [
+        ("rx", "bench", rx_mac, "mode=pktgen role=rx tag=b duration_ms=%d" % (duration_ms + 3000)),
+        ("tx", "bench", tx_mac, "mode=pktgen role=tx tag=b peer=%s size=%s rate=%d duration_ms=%d "
+         "flows=%d" % (rx_mac, size, rate, duration_ms, a.flows)),
+    ], switch={"pmd_threads": 1, "pmd_cpus": [a.switch_cpu], "hugepages": "auto",
+               "mbufs": 32768})
+    p = Proc([a.ferry, "run", cfg], name="ferry")
+    p.p.wait(timeout=duration_ms / 1000 + 120)
+    p.stop()
+    res = e2e.vm_results(p.text())
+    rx, tx = res.get("rx", [{}])[-1], res.get("tx", [{}])[-1]
+    if "sent" not in tx or "received" not in rx:
+        raise RuntimeError("pktgen guests did not report:\n" + p.text()[-2000:])
+    return tx, rx
+
+
+def _lat(rx):
+    hist = []
+    for item in rx.get("lat_hist", "").split(","):
+        if ":" in item:
+            up, n = item.split(":")
+            hist.append((int(up), int(n)))
+    return {"lat_p50_us": int(rx.get("lat_p50_ns", 0)) / 1000.0,
+            "lat_p99_us": int(rx.get("lat_p99_ns", 0)) / 1000.0,
+            "lat_p999_us": int(rx.get("lat_p999_ns", 0)) / 1000.0,
+            "lat_max_us": int(rx.get("lat_max_ns", 0)) / 1000.0,
+            "lat_hist": hist}
+
+
+def vm2vm_measure(contender, size, a, tmp, progress):
+    tx, rx = _pktgen_trial(a, tmp, size, 0, a.trial_ms)  # flat out
+    flat_pps = float(rx.get("pps", 0))
+    out = {"mpps": flat_pps / 1e6, "flat_out_loss": int(tx["sent"]) - int(rx["received"])}
+    last = {}
+
+    def trial(rate):
+        t, r = _pktgen_trial(a, tmp, size, int(rate), a.trial_ms)
+        last[rate] = r
+        return int(t["sent"]), int(r["received"])
+
+    upper = max(float(tx.get("pps", 0)), flat_pps) * 1.05 or 1e6
+    for pct, key in ((0.0, "zero_loss_mpps"), (0.5, "loss_0_5_mpps")):
+        res = rfc2544.search(trial, upper, loss_pct=pct, max_trials=a.trials,
+                             progress=lambda r, l, ok: progress(
+                                 "vm2vm %s B: %.3f Mpps -> loss %.3f%% %s"
+                                 % (size, r / 1e6, l, "ok" if ok else "too much")))
+        out[key] = res["rate_pps"] / 1e6
+        out.setdefault("rfc2544", {})[key] = res["trials"]
+        if pct == 0.0 and res["rate_pps"] in last:
+            out.update(_lat(last[res["rate_pps"]]))
+    return out
+
+
+SCENARIOS = {
+    "vhost": {
+        "describe": "testpmd loop guest (2 virtio-user ports, io fwd, tx_first) through the "
+                    "switch's vhost-user ports",
+        "contenders": ["ferry", "ovs", "testpmd"],
+        "measure": vhost_measure,
+        "post": derive_imix,
+        "smoke": {"sizes": [64], "seconds": 2, "warmup": 1},
+    },
+    "vm2vm": {
+        "describe": "two Ferry test guests on one tenant: pktgen guest -> receiving guest, "
+                    "RFC 2544 zero-loss and 0.5% search, one-way latency",
+        "contenders": ["ferry"],
+        "measure": vm2vm_measure,
+        "post": None,
+        "smoke": {"sizes": [64], "trial_ms": 300, "trials": 2},
+    },
+}
