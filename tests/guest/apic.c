@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * apic.c - local APIC access for the guest (see apic.h).  Runs in ring 3:
- * x2APIC registers are MSRs, reached through the wrmsr/rdmsr services (one
- * int3 round trip each), while the xAPIC page is user-mapped and written
+ * apic.c - local APIC access for the guest (see apic.h).  Runs in ring 3,
+ * except apic_eoi(), which the interrupt path calls in ring 0: x2APIC
+ * registers are MSRs, reached through the wrmsr/rdmsr services (one int3
+ * round trip each), while the xAPIC page is user-mapped and written
  * directly.  Register layouts: Intel SDM vol. 3, chapter 10 (11 in newer
  * editions), "Advanced Programmable Interrupt Controller".
  */
@@ -17,7 +18,11 @@
 #define APIC_BASE_ADDR_MASK 0xfffff000ULL
 
 #define X2APIC_MSR(reg) (0x800 + ((reg) >> 4)) /* MMIO offset -> MSR (SDM 10.12.1.2) */
+#define APIC_REG_EOI 0xb0
 #define APIC_REG_SVR 0xf0 /* spurious interrupt vector */
+#define APIC_REG_LVT_TIMER 0x320
+#define APIC_REG_TIMER_INIT 0x380 /* initial count: writing it starts the count */
+#define APIC_REG_TIMER_DIV 0x3e0
 #define APIC_REG_ICR_LO 0x300
 #define APIC_REG_ICR_HI 0x310
 
@@ -31,6 +36,11 @@
 #define ICR_MAX_POLLS 100000
 
 #define CPUID_1_ECX_X2APIC (1u << 21)
+#define LVT_MASKED (1u << 16)
+#define TIMER_DIV_1 0xb /* divide configuration 1011b: divide by 1 (SDM 10.5.4) */
+#define CPUID_HV_BASE 0x40000000
+#define CPUID_HV_TIMING 0x40000010 /* EBX: APIC bus kHz, when the hypervisor says */
+#define APIC_BUS_KHZ_DEFAULT 1000000 /* KVM's and QEMU's APIC timers tick at 1 GHz */
 
 static enum apic_mode apic_mode;
 static uintptr_t xapic_base;
@@ -132,4 +142,58 @@ int apic_send_init(uint32_t apic_id)
 int apic_send_sipi(uint32_t apic_id, uint8_t page)
 {
 	return apic_send_ipi(apic_id, ICR_DM_STARTUP | page);
+}
+
+/* Writes APIC register @reg in whichever mode apic_init() chose (ring 3). */
+static void apic_write(uint32_t reg, uint32_t v)
+{
+	if (apic_mode == APIC_MODE_X2APIC)
+		svc_wrmsr(X2APIC_MSR(reg), v);
+	else if (apic_mode == APIC_MODE_XAPIC)
+		mmio_write32(xapic_base + reg, v);
+}
+
+void apic_eoi(void)
+{
+	/* Without apic_init() (an interrupt nobody enabled), ask the APIC which mode it is in. */
+	enum apic_mode m = apic_mode;
+
+	if (m == APIC_MODE_NONE)
+		m = (rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD) ? APIC_MODE_X2APIC : APIC_MODE_XAPIC;
+	if (m == APIC_MODE_X2APIC)
+		wrmsr(X2APIC_MSR(APIC_REG_EOI), 0);
+	else if (xapic_base)
+		mmio_write32(xapic_base + APIC_REG_EOI, 0);
+	else
+		mmio_write32((uintptr_t)(rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK) + APIC_REG_EOI,
+			     0);
+}
+
+uint64_t apic_timer_khz(void)
+{
+	uint32_t khz = 0;
+
+	if (cpuid(CPUID_HV_BASE, 0).eax >= CPUID_HV_TIMING)
+		khz = cpuid(CPUID_HV_TIMING, 0).ebx;
+	return khz ? khz : APIC_BUS_KHZ_DEFAULT;
+}
+
+int apic_timer_setup(uint8_t vector)
+{
+	if (apic_mode == APIC_MODE_NONE)
+		return -ENODEV;
+	apic_write(APIC_REG_TIMER_DIV, TIMER_DIV_1);
+	apic_write(APIC_REG_LVT_TIMER, vector); /* one-shot, unmasked, count still 0 */
+	return 0;
+}
+
+void apic_timer_start(uint32_t count)
+{
+	apic_write(APIC_REG_TIMER_INIT, count);
+}
+
+void apic_timer_stop(void)
+{
+	apic_write(APIC_REG_TIMER_INIT, 0);
+	apic_write(APIC_REG_LVT_TIMER, LVT_MASKED);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cpu.c - everything the guest does in ring 0 after boot.S: the per-CPU TSS,
- * the IDT, the service gate and the fault report (see cpu.h).
+ * the IDT, the service gate, the interrupt counter and the fault report
+ * (see cpu.h).
  *
  * Ring 0 is interpreted on the build machine (machine.md), so this file does
  * the least it can: one TSS and one IDT load per CPU, 32 gates filled once,
@@ -70,7 +71,9 @@ _Static_assert(sizeof(struct cpu_stacks) == CPU_STACK_AREA, "guest.h stack layou
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
 #define GATE_DPL(n) ((n) << 5)
 #define NR_EXCEPTIONS 32
+#define NR_VECTORS 256
 #define TRAP_STUB_SIZE 16 /* entry.S aligns each stub to 16 bytes */
+#define VEC_SPURIOUS 0xff /* apic.c's spurious vector: never acknowledged (SDM 10.9) */
 #define VEC_NMI 2
 #define VEC_BP 3 /* int3: the service gate */
 #define VEC_DF 8
@@ -87,8 +90,12 @@ const char *cpu_fault_mode = "boot";
 /* APIC ID + 1 of the CPU reporting a fault, 0 while none is. */
 static atomic_uint fault_owner;
 
+/* Interrupts taken per vector, and in all; ring 3 reads them (cpu_irq_count). */
+static atomic_ulong irq_counts[NR_VECTORS];
+static atomic_ulong irq_total;
+
 extern uint64_t gdt[]; /* boot.S */
-extern char trap_stubs[]; /* entry.S */
+extern char trap_stubs[], irq_stubs[]; /* entry.S */
 NORETURN void cpu_enter_user(NORETURN void (*entry)(uint64_t), uint64_t arg, uintptr_t stack_top);
 
 static const char *const exception_names[NR_EXCEPTIONS] = {
@@ -133,8 +140,9 @@ static void idt_set_gate(unsigned int vec, uintptr_t handler, unsigned int dpl, 
 }
 
 /*
- * Exceptions only: every other vector stays not-present, so a stray
- * interrupt raises #NP and is reported instead of running anything.
+ * Exceptions go to the fault report; every other vector to the interrupt
+ * counter, from boot on: the nested KVM delivers interrupts to ring 3 even
+ * with IF=0, so an early or stray one must find a gate, not raise #NP.
  */
 static void idt_init(void)
 {
@@ -144,6 +152,8 @@ static void idt_init(void)
 		idt_set_gate(v, (uintptr_t)trap_stubs + TRAP_STUB_SIZE * v, v == VEC_BP ? 3 : 0,
 			     ist);
 	}
+	for (unsigned int v = NR_EXCEPTIONS; v < NR_VECTORS; v++)
+		idt_set_gate(v, (uintptr_t)irq_stubs + TRAP_STUB_SIZE * (v - NR_EXCEPTIONS), 0, 0);
 }
 
 static void idt_load(void)
@@ -202,6 +212,19 @@ static NORETURN void cpu_report_fault(const struct trap_frame *f)
 	cpu_park();
 }
 
+/*
+ * SVC_WAIT_IRQ: sleeps until an interrupt arrives, unless one already did
+ * since ring 3 read @seen from cpu_irq_total().  IF is 0 here (interrupt
+ * gate), so the check and the sleep cannot miss one: sti holds interrupts
+ * off for one more instruction, and a pending one then ends the hlt.
+ */
+static void cpu_wait_irq(uint64_t seen)
+{
+	if (atomic_load_explicit(&irq_total, memory_order_relaxed) != seen)
+		return;
+	__asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
+}
+
 /* The services of svc.h; each is a few instructions (ring 0 is slow here). */
 static uint64_t cpu_serve(const struct trap_frame *f)
 {
@@ -215,6 +238,9 @@ static uint64_t cpu_serve(const struct trap_frame *f)
 		cpu_park();
 	case SVC_FAULT:
 		__builtin_trap(); /* ud2 */
+	case SVC_WAIT_IRQ:
+		cpu_wait_irq(f->rdi);
+		return 0;
 	default:
 		return SVC_ENOSYS;
 	}
@@ -228,4 +254,24 @@ void cpu_handle_trap(struct trap_frame *f)
 		return;
 	}
 	cpu_report_fault(f);
+}
+
+void cpu_handle_irq(uint64_t vector)
+{
+	atomic_fetch_add_explicit(&irq_counts[vector & (NR_VECTORS - 1)], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&irq_total, 1, memory_order_relaxed);
+	if (vector != VEC_SPURIOUS)
+		apic_eoi();
+}
+
+uint64_t cpu_irq_count(unsigned int vector)
+{
+	return vector < NR_VECTORS ?
+		       atomic_load_explicit(&irq_counts[vector], memory_order_relaxed) :
+		       0;
+}
+
+uint64_t cpu_irq_total(void)
+{
+	return atomic_load_explicit(&irq_total, memory_order_relaxed);
 }

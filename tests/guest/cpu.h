@@ -33,6 +33,15 @@ NORETURN void cpu_boot_ap(uint32_t slot);
 
 /* From entry.S, for trap_common. */
 void cpu_handle_trap(struct trap_frame *f);
+/* From entry.S, for irq_common: counts vector @vector and acknowledges it. */
+void cpu_handle_irq(uint64_t vector);
+
+/*
+ * Interrupts taken so far on vector @vector (0 for exceptions), and on all
+ * vectors; either ring.  irq.c's wait loop is built on cpu_irq_total().
+ */
+uint64_t cpu_irq_count(unsigned int vector);
+uint64_t cpu_irq_total(void);
 
 /* The ring-3 entry points cpu.c jumps to (main.c and smp.c). */
 NORETURN void guest_main(uint64_t start_info_pa);

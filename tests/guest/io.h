@@ -62,10 +62,33 @@ static inline void *phys_ptr(uint64_t pa)
 	return (void *)p;
 }
 
-/* MMIO accessors: volatile so the compiler neither merges nor drops them. */
+/*
+ * MMIO accessors: volatile so the compiler neither merges, splits nor drops
+ * them (a virtio register must be accessed with its own width, 4.1.3.1).
+ */
+static inline uint8_t mmio_read8(uintptr_t addr)
+{
+	return *(volatile uint8_t *)addr;
+}
+
+static inline uint16_t mmio_read16(uintptr_t addr)
+{
+	return *(volatile uint16_t *)addr;
+}
+
 static inline uint32_t mmio_read32(uintptr_t addr)
 {
 	return *(volatile uint32_t *)addr;
+}
+
+static inline void mmio_write8(uintptr_t addr, uint8_t v)
+{
+	*(volatile uint8_t *)addr = v;
+}
+
+static inline void mmio_write16(uintptr_t addr, uint16_t v)
+{
+	*(volatile uint16_t *)addr = v;
 }
 
 static inline void mmio_write32(uintptr_t addr, uint32_t v)

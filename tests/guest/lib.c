@@ -85,7 +85,7 @@ uint8_t checksum8(const void *p, size_t len)
 	return sum;
 }
 
-static int digit_value(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -93,7 +93,7 @@ static int digit_value(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return 99;
+	return -1;
 }
 
 int parse_u64(const char *s, uint64_t *out)
@@ -108,9 +108,10 @@ int parse_u64(const char *s, uint64_t *out)
 	if (!*s)
 		return -EINVAL;
 	for (; *s; s++) {
-		unsigned int d = (unsigned int)digit_value(*s);
+		int digit = hex_digit(*s);
+		unsigned int d = (unsigned int)digit;
 
-		if (d >= base || v > (UINT64_MAX - d) / base)
+		if (digit < 0 || d >= base || v > (UINT64_MAX - d) / base)
 			return -EINVAL;
 		v = v * base + d;
 	}

@@ -39,6 +39,9 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
  */
 int parse_u64(const char *s, uint64_t *out);
 
+/* The value of hexadecimal digit @c (either case), or -1. */
+int hex_digit(char c);
+
 /* Sums @len bytes; firmware tables are valid when the sum is 0 mod 256. */
 uint8_t checksum8(const void *p, size_t len);
 
@@ -48,6 +51,7 @@ uint8_t checksum8(const void *p, size_t len);
 #define ERANGE 34
 #define ETIMEDOUT 110
 #define ENODEV 19
+#define EIO 5
 
 /*
  * A test-and-set spinlock (lock xchg, which works in both rings under the

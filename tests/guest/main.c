@@ -14,6 +14,7 @@
 #include "io.h"
 #include "lib.h"
 #include "mm.h"
+#include "net.h"
 #include "pci.h"
 #include "smp.h"
 #include "start_info.h"
@@ -30,9 +31,10 @@
 struct guest_opts {
 	const struct guest_mode *mode; /* mode= */
 	uint64_t exit_code; /* exit=, for mode=hello */
-	uint64_t timeout_ms; /* timeout_ms=, for mode=smp */
+	uint64_t timeout_ms; /* timeout_ms=, for mode=smp and mode=net */
 	enum fw_table table; /* table=auto|acpi|mp */
 	const char *fault; /* fault=, for mode=fault */
+	struct net_opts net; /* role=, tag=, peer=, ... for mode=net (net.h) */
 	const struct hvm_start_info *si; /* not an option: the boot information */
 	const char *cmdline; /* not an option: the command line as given */
 };
@@ -163,11 +165,15 @@ static int mode_fault(const struct guest_opts *o)
 	return EXIT_FAIL;
 }
 
+/* Traffic over virtio-net (net.c): the role's own result line and status. */
+static int mode_net(const struct guest_opts *o)
+{
+	return net_run(&o->net, o->timeout_ms);
+}
+
 static const struct guest_mode guest_modes[] = {
-	{ "hello", mode_hello },
-	{ "smp", mode_smp },
-	{ "pci", mode_pci },
-	{ "fault", mode_fault },
+	{ "hello", mode_hello }, { "smp", mode_smp }, { "pci", mode_pci },
+	{ "fault", mode_fault }, { "net", mode_net },
 };
 
 /* ---- command line ---- */
@@ -225,9 +231,9 @@ static int opt_fault(struct guest_opts *o, const char *val)
 }
 
 static const struct guest_option guest_options[] = {
-	{ "mode", opt_mode }, /* hello (default) | smp | pci | fault */
+	{ "mode", opt_mode }, /* hello (default) | smp | pci | fault | net */
 	{ "exit", opt_exit }, /* 0-255: hello's exit status */
-	{ "timeout_ms", opt_timeout }, /* smp: how long to wait for the APs */
+	{ "timeout_ms", opt_timeout }, /* smp: wait for the APs; net: the role's timeout */
 	{ "table", opt_table }, /* auto | acpi | mp: firmware table for the CPUs */
 	{ "fault", opt_fault }, /* pf | de | ud | gp | ring0: what mode=fault raises */
 };
@@ -236,6 +242,7 @@ static const struct guest_option guest_options[] = {
 static int parse_word(struct guest_opts *o, char *word)
 {
 	char *eq = word;
+	int rc;
 
 	while (*eq && *eq != '=')
 		eq++;
@@ -252,8 +259,13 @@ static int parse_word(struct guest_opts *o, char *word)
 		con_log("error: bad value \"%s\" for %s\n", eq + 1, word);
 		return -EINVAL;
 	}
-	con_log("error: unknown key \"%s\"\n", word);
-	return -EINVAL;
+	/* Then mode=net's own keys (net.h keeps their table). */
+	rc = net_parse_opt(&o->net, word, eq + 1);
+	if (rc == -EINVAL)
+		con_log("error: bad value \"%s\" for %s\n", eq + 1, word);
+	else if (rc)
+		con_log("error: unknown key \"%s\"\n", word);
+	return rc ? -EINVAL : 0;
 }
 
 /* Splits @buf into words at blanks and applies each; returns 0 or -EINVAL. */
@@ -302,6 +314,7 @@ void guest_main(uint64_t start_info_pa)
 				.cmdline = cmdline };
 	char words[CMDLINE_MAX];
 
+	net_opts_init(&o.net);
 	uart_init();
 	con_log("ferry-guest %s: booted through PVH, running in ring 3\n", GUEST_VERSION);
 	if (!start_info_pa || start_info_pa >= 0x100000000ULL || si->magic != HVM_START_MAGIC) {

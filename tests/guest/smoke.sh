@@ -62,7 +62,7 @@ boot() {
 			-kernel "$guest" -append "$cmdline" "$@" 2>"$errlog")
 		st=$?
 		GUEST_EXIT=-1
-		[ $((st & 1)) = 1 ] && [ "$st" != 1 -o -n "$OUT" ] && GUEST_EXIT=$((st >> 1))
+		[ $((st & 1)) = 1 ] && { [ "$st" != 1 ] || [ -n "$OUT" ]; } && GUEST_EXIT=$((st >> 1))
 		;;
 	ferry)
 		OUT=$(timeout 90 "$ferry" boot --no-stdin --kernel "$guest" --cmdline "$cmdline" \
@@ -72,25 +72,14 @@ boot() {
 	esac
 }
 
-# run VMM SMP EXPECTED_EXIT "CMDLINE" [key=value...] [-- VMM ARGS...]
-# Boots once and checks the guest's exit status, that the guest booted, that
-# every line is whole (no interleaving between CPUs) and that one
-# FERRY-RESULT line holds all the key=value pairs.  Sets LAST_OUT on success.
-run() {
-	local vmm=$1 smp=$2 want=$3 cmdline=$4 start ms line what
-	local -a pairs=() extra=()
-	shift 4
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		pairs+=("$1")
-		shift
-	done
-	[ $# -gt 0 ] && shift && extra=("$@")
-	runs=$((runs + 1))
+# verify WHAT WANT MS [key=value...]: checks OUT and GUEST_EXIT from boot:
+# the guest's exit status, that it booted, that every line is whole (no
+# interleaving between CPUs) and that one FERRY-RESULT line holds all the
+# key=value pairs.  Sets LAST_OUT on success.
+verify() {
+	local what=$1 want=$2 ms=$3 line
+	shift 3
 	LAST_OUT=
-	what="[$vmm -smp $smp '$cmdline'${extra[*]:+ ${extra[*]}}]"
-	start=$(date +%s%N)
-	boot "$vmm" "$smp" "$cmdline" "${extra[@]}"
-	ms=$((($(date +%s%N) - start) / 1000000))
 	if [ "$GUEST_EXIT" != "$want" ] || ! grep -q '^ferry-guest: .*booted through PVH' <<<"$OUT"; then
 		fail "$what: guest exit $GUEST_EXIT, expected $want"
 		printf '%s\n' "$OUT" | sed 's/^/    | /'
@@ -103,13 +92,31 @@ run() {
 		*) fail "$what: malformed or interleaved line: '$line'" ;;
 		esac
 	done <<<"$OUT"
-	if ! result_has "$OUT" "${pairs[@]}"; then
-		fail "$what: no FERRY-RESULT line with: ${pairs[*]}"
+	if ! result_has "$OUT" "$@"; then
+		fail "$what: no FERRY-RESULT line with: $*"
 		printf '%s\n' "$OUT" | sed 's/^/    | /'
 		return
 	fi
 	echo "ok   $what exit $want, ${ms} ms"
 	LAST_OUT=$OUT
+}
+
+# run VMM SMP EXPECTED_EXIT "CMDLINE" [key=value...] [-- VMM ARGS...]
+# Boots once and verifies the result (above).
+run() {
+	local vmm=$1 smp=$2 want=$3 cmdline=$4 start
+	local -a pairs=() extra=()
+	shift 4
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		pairs+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift && extra=("$@")
+	runs=$((runs + 1))
+	start=$(date +%s%N)
+	boot "$vmm" "$smp" "$cmdline" "${extra[@]}"
+	verify "[$vmm -smp $smp '$cmdline'${extra[*]:+ ${extra[*]}}]" "$want" \
+		$((($(date +%s%N) - start) / 1000000)) "${pairs[@]}"
 }
 
 # mode=smp with N CPUs from TABLE: all online, one "online" line per AP.
@@ -120,6 +127,165 @@ run_smp() {
 	aps=$(grep -cE '^ferry-guest: cpu [0-9]+ apic [0-9]+ online$' <<<"$LAST_OUT")
 	[ "$aps" -eq $((n - 1)) ] || fail "[$vmm -smp $n]: $aps AP lines, expected $((n - 1))"
 	echo "     $(result_get "$LAST_OUT" apic), APs up in $(result_get "$LAST_OUT" ms) ms"
+}
+
+MAC_SERVER=52:54:00:00:5e:02
+MAC_CLIENT=52:54:00:00:5e:01
+
+# One side of a QEMU pair's NIC, one argument per line: unix datagram
+# sockets in directory $1, from $1/$2 to $1/$3, MAC $4.  Datagrams need no
+# listener, so the guests may start in any order (clients probe until the
+# peer answers).
+qemu_nic() {
+	printf '%s\n' -netdev \
+		"dgram,id=n0,local.type=unix,local.path=$1/$2,remote.type=unix,remote.path=$1/$3" \
+		-device "virtio-net-pci,disable-legacy=on,netdev=n0,mac=$4"
+}
+
+# run_pair VMM "SERVER CMDLINE" "CLIENT CMDLINE" "SERVER KEYS" "CLIENT KEYS"
+# Boots a server-side and a client-side QEMU guest at once, joined by a
+# datagram socket pair, and verifies both (exit 0 and the space-separated
+# key=value pairs).  Leaves the client's output in CLIENT_OUT and the
+# server's in SERVER_OUT (empty when a check failed).
+run_pair() {
+	local vmm=$1 scmd=$2 ccmd=$3 skeys=$4 ckeys=$5 dir start ms saved=$errlog
+	local -a snic cnic
+	dir=$(mktemp -d)
+	mapfile -t snic < <(qemu_nic "$dir" s c "$MAC_SERVER")
+	mapfile -t cnic < <(qemu_nic "$dir" c s "$MAC_CLIENT")
+	runs=$((runs + 2))
+	start=$(date +%s%N)
+	(
+		errlog=$dir/server.err
+		boot "$vmm" 1 "$scmd" "${snic[@]}"
+		printf '%s\n' "$OUT" >"$dir/server.out"
+		echo "$GUEST_EXIT" >"$dir/server.exit"
+	) &
+	boot "$vmm" 1 "$ccmd" "${cnic[@]}"
+	wait
+	ms=$((($(date +%s%N) - start) / 1000000))
+	# shellcheck disable=SC2086 # the keys are words
+	verify "[$vmm '$ccmd']" 0 "$ms" $ckeys
+	CLIENT_OUT=$LAST_OUT
+	OUT=$(cat "$dir/server.out")
+	GUEST_EXIT=$(cat "$dir/server.exit")
+	errlog=$dir/server.err
+	# shellcheck disable=SC2086
+	verify "[$vmm '$scmd']" 0 "$ms" $skeys
+	SERVER_OUT=$LAST_OUT
+	errlog=$saved
+	rm -rf "$dir"
+}
+
+# Says what a net run measured: the client's RTTs and rate, or recv's rate.
+net_report() {
+	local rtt=""
+	[ -n "$1" ] || return 0
+	[ -n "$(result_get "$1" rtt_p50_us)" ] &&
+		rtt=", rtt p50 $(result_get "$1" rtt_p50_us) us p99 $(result_get "$1" rtt_p99_us) us"
+	echo "     $(result_get "$1" role): $(result_get "$1" pps) frames/s$rtt," \
+		"tx kicks $(result_get "$1" tx_kicks), irqs $(result_get "$1" irqs)"
+}
+
+# Fails unless key $2 of result $1 is a number above 0 (what: $3).
+expect_positive() {
+	local v
+	[ -n "$1" ] || return 0
+	v=$(result_get "$1" "$2")
+	[ "${v:-0}" -gt 0 ] 2>/dev/null || fail "$3: $2=$v, expected more than 0"
+}
+
+# mode=net under QEMU: virtio-net-pci (modern only), socket-joined pairs.
+suite_net_qemu() {
+	local vmm=$1 s="mode=net role=server tag=smoke timeout_ms=60000"
+	local c="mode=net role=client tag=smoke peer=$MAC_SERVER timeout_ms=10000"
+	local hub=(-netdev "hubport,id=n0,hubid=0" -device "virtio-net-pci,disable-legacy=on,netdev=n0")
+	echo "== qemu $vmm: virtio-net"
+	run_pair "$vmm" "$s count=300 bcast=20" "$c count=300 bcast=20" \
+		"echoed=300 bcast_rx=20 foreign=0 bad=0" \
+		"sent=300 received=300 lost=0 bad=0 foreign=0 bcast_sent=20"
+	net_report "$CLIENT_OUT"
+	run_pair "$vmm" "$s count=200 irq=msix" "$c count=200 size=1514 window=8 irq=msix" \
+		"echoed=200 foreign=0 bad=0" "sent=200 received=200 lost=0 bad=0 foreign=0"
+	net_report "$CLIENT_OUT"
+	expect_positive "$SERVER_OUT" irqs "[$vmm server irq=msix]"
+	expect_positive "$CLIENT_OUT" irqs "[$vmm client irq=msix]"
+	run_pair "$vmm" "mode=net role=recv tag=smoke count=1000 timeout_ms=20000" \
+		"mode=net role=send tag=smoke peer=$MAC_SERVER count=1000 size=128" \
+		"received=1000 bad=0 foreign=0" "sent=1000"
+	net_report "$SERVER_OUT"
+	# A lone sink sleeping on MSI-X: the APIC timer must end the wait.
+	run "$vmm" 1 0 "mode=net role=sink irq=msix timeout_ms=300" role=sink received=0 bad=0 \
+		-- "${hub[@]}"
+	run "$vmm" 1 1 "mode=net role=sink timeout_ms=300" mode=net role=sink error=nic
+	run "$vmm" 1 2 "mode=net" error=cmdline
+	run "$vmm" 1 2 "mode=net role=client count=5" error=cmdline
+	run "$vmm" 1 2 "mode=net role=send peer=52:54:00:00:00:0g count=5" error=cmdline
+	run "$vmm" 1 2 "mode=net role=sink tag=seventeen-chars-x" error=cmdline
+}
+
+# ferry_net NAME "CMDLINE" [NAME "CMDLINE"...]: `ferry run` with one VM per
+# pair on one tenant (MACs ...:01, ...:02 in order), then the output of each
+# VM in VM_OUT[NAME] and ferry's status in FERRY_RC.
+declare -A VM_OUT
+ferry_net() {
+	local dir cfg sep="" i=1 name
+	dir=$(mktemp -d)
+	cfg=$dir/net.json
+	{
+		echo '{"switch": {"hugepages": "auto"}, "tenants": [{"name": "t", "vni": 7}], "vms": ['
+		while [ $# -gt 1 ]; do
+			printf '%s{"name": "%s", "kernel": "%s", "memory": "64M", "cmdline": "%s",' \
+				"$sep" "$1" "$(realpath "$guest")" "$2"
+			printf ' "debug_exit": true, "nics": [{"tenant": "t", "mac": "52:54:00:00:5e:%02x"}]}\n' \
+				"$i"
+			sep=,
+			i=$((i + 1))
+			shift 2
+		done
+		echo ']}'
+	} >"$cfg"
+	timeout 300 "$ferry" run "$cfg" >"$dir/out" 2>"$errlog"
+	FERRY_RC=$?
+	VM_OUT=()
+	while IFS= read -r name; do
+		VM_OUT[$name]=$(sed -n "s/^\[$name\] //p" "$dir/out")
+	done < <(sed -n 's/^\[\([^]]*\)\] .*/\1/p' "$dir/out" | sort -u)
+	rm -rf "$dir"
+}
+
+# ferry_pair TITLE "SERVER CMDLINE" "CLIENT CMDLINE" "SERVER KEYS" "CLIENT KEYS"
+ferry_pair() {
+	local title=$1 scmd=$2 ccmd=$3 skeys=$4 ckeys=$5 start ms
+	runs=$((runs + 2))
+	start=$(date +%s%N)
+	ferry_net server "$scmd" client "$ccmd"
+	ms=$((($(date +%s%N) - start) / 1000000))
+	OUT=${VM_OUT[client]:-}
+	GUEST_EXIT=$FERRY_RC
+	# shellcheck disable=SC2086
+	verify "[ferry run $title: client]" 0 "$ms" $ckeys
+	CLIENT_OUT=$LAST_OUT
+	OUT=${VM_OUT[server]:-}
+	# shellcheck disable=SC2086
+	verify "[ferry run $title: server]" 0 "$ms" $skeys
+	SERVER_OUT=$LAST_OUT
+}
+
+# mode=net under ferry: two guests on one tenant of Ferry's switch.
+suite_net_ferry() {
+	local s="mode=net role=server tag=smoke timeout_ms=60000"
+	local c="mode=net role=client tag=smoke peer=52:54:00:00:5e:01 timeout_ms=10000"
+	echo "== ferry: virtio-net"
+	ferry_pair "64B polling" "$s count=2000 bcast=50" "$c count=2000 bcast=50" \
+		"echoed=2000 bcast_rx=50 foreign=0 bad=0" \
+		"sent=2000 received=2000 lost=0 bad=0 foreign=0 bcast_sent=50"
+	net_report "$CLIENT_OUT"
+	ferry_pair "1514B msix" "$s count=1000 irq=msix" "$c count=1000 size=1514 irq=msix" \
+		"echoed=1000 foreign=0 bad=0" "sent=1000 received=1000 lost=0 bad=0 foreign=0"
+	net_report "$CLIENT_OUT"
+	expect_positive "$SERVER_OUT" irqs "[ferry server irq=msix]"
+	run ferry 1 1 "mode=net role=sink timeout_ms=300" mode=net role=sink error=nic
 }
 
 # What every VMM must get right, whatever its firmware tables.
@@ -148,6 +314,7 @@ suite_qemu() {
 	done
 	run "$vmm" 1 0 "mode=pci" mode=pci bdf=00:00.0 id=8086:1237
 	suite_common "$vmm"
+	suite_net_qemu "$vmm"
 }
 
 # Ferry: an MP table and no ACPI; its own host bridge (class 0600).
@@ -160,6 +327,7 @@ suite_ferry() {
 	done
 	run ferry 1 0 "mode=pci" mode=pci bdf=00:00.0 class=060000
 	suite_common ferry
+	suite_net_ferry
 }
 
 if [ ! -r "$guest" ]; then

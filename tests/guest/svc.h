@@ -22,6 +22,7 @@ enum svc_nr {
 	SVC_WRMSR = 2, /* rdi = MSR, rsi = value; returns 0 */
 	SVC_HALT = 3, /* parks the CPU (cli; hlt) for good */
 	SVC_FAULT = 4, /* raises #UD in ring 0: tests the ring-0 fault report */
+	SVC_WAIT_IRQ = 5, /* rdi = cpu_irq_total() seen; sti; hlt unless it moved since */
 };
 
 #define SVC_ENOSYS ((uint64_t)-38) /* unknown service number */
@@ -42,6 +43,15 @@ static inline uint64_t svc_rdmsr(uint32_t msr)
 static inline void svc_wrmsr(uint32_t msr, uint64_t v)
 {
 	svc_call(SVC_WRMSR, msr, v);
+}
+
+/*
+ * Sleeps in ring 0 until the next interrupt, unless one arrived after ring 3
+ * read @seen (cpu_irq_total()); arm a wake-up source first (irq.c).
+ */
+static inline void svc_wait_irq(uint64_t seen)
+{
+	svc_call(SVC_WAIT_IRQ, seen, 0);
 }
 
 static inline NORETURN void svc_halt(void)
