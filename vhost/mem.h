@@ -43,6 +43,12 @@ struct vhost_mem_region {
 	void *mmap_addr; /* start of our mmap(), NULL when the map does not own it */
 	uint64_t mmap_size; /* length passed to munmap() */
 	int fd; /* the region's fd; with mmap_addr set, closed on destroy when >= 0 */
+	/*
+	 * Where gpa starts inside fd (vhost-user's mmap_offset).  A vhost-user
+	 * frontend passes fd and fd_offset on to its backend, so an in-process
+	 * guest's map sets them too (fd stays the VM's: mmap_addr is NULL).
+	 */
+	uint64_t fd_offset;
 };
 
 struct vhost_mem;

@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_vhost_user.c - CUnit suites for the vhost-user backend
+ * (vhost/vhost_user*.c): a test "peer" speaks the protocol to a real port
+ * over its real Unix socket, through the real event thread, first the way
+ * QEMU and DPDK do (then frames flow through the rings it set up), then in
+ * every hostile way we know: bad sizes, unknown requests, fds where none
+ * belong, too many or overlapping regions, regions past the end of their
+ * file, rings outside the peer's memory, bad indices and headers.  Each
+ * test checks the port survives and the connection stays or goes as it
+ * should; the last one checks that no fd and no mapping leaked, counting
+ * /proc/self/fd and /proc/self/maps around everything.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+
+#include "fake_guest.h"
+#include "harness.h"
+#include "vhost/net.h"
+#include "vhost/net_priv.h"
+#include "vhost/vhost_user.h"
+#include "vhost/vhost_user_priv.h"
+
+#define MEM_SIZE 0x200000ull /* the peer's memory: two regions of 1 MiB in one memfd */
+#define HALF (MEM_SIZE / 2)
+#define RING_SIZE 64
+#define ACK_FAILED (-1000) /* peer_ack(): no ack came */
+#define BIT(n) (1ull << (n))
+
+static struct rte_mempool *pool;
+static char sock_path[108];
+static char tmp_dir[64];
+static int base_fds, base_maps; /* counted before the first port of the suite */
+
+/* The test peer: its memory (a memfd it maps, as QEMU does) and one connection. */
+static int mem_fd = -1;
+static uint8_t *mem_base;
+static struct fg_mem g;
+static struct vu_port *port;
+static int peer = -1;
+
+/* ---- counting what the process holds ---- */
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+static int count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0, c;
+
+	while (f && (c = fgetc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* ---- the peer's side of the protocol ---- */
+
+static int peer_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int peer_send(uint32_t req, uint32_t flags, const void *p, uint32_t size, const int *fds,
+		     unsigned int nfds)
+{
+	struct vu_hdr h = { .request = req, .flags = VU_FLAG_VERSION | flags, .size = size };
+
+	return vu_send(peer, &h, p, fds, nfds);
+}
+
+/* Receive a reply to @req; its u64 or state lands in @rx. 0 or -errno. */
+static int peer_recv(uint32_t req, struct vu_rx *rx)
+{
+	int ret;
+
+	vu_rx_init(rx);
+	ret = vu_rx_wait(peer, rx, 3000);
+	if (!ret && (rx->hdr.request != req || !(rx->hdr.flags & VU_FLAG_REPLY)))
+		ret = -EPROTO;
+	return ret;
+}
+
+/* Send with NEED_REPLY; the ack's value (0 = accepted), or ACK_FAILED. */
+static int64_t peer_ack_fds(uint32_t req, const void *p, uint32_t size, const int *fds,
+			    unsigned int nfds)
+{
+	struct vu_rx rx;
+
+	if (peer_send(req, VU_FLAG_NEED_REPLY, p, size, fds, nfds) || peer_recv(req, &rx) ||
+	    rx.hdr.size != 8)
+		return ACK_FAILED;
+	return (int64_t)rx.p.u64;
+}
+
+static int64_t peer_ack(uint32_t req, const void *p, uint32_t size)
+{
+	return peer_ack_fds(req, p, size, NULL, 0);
+}
+
+static int64_t peer_get_u64(uint32_t req)
+{
+	struct vu_rx rx;
+
+	if (peer_send(req, 0, NULL, 0, NULL, 0) || peer_recv(req, &rx) || rx.hdr.size != 8)
+		return ACK_FAILED;
+	return (int64_t)rx.p.u64;
+}
+
+/* A round trip: everything sent before has been handled when it returns. */
+static bool peer_alive(void)
+{
+	return peer_get_u64(VU_REQ_GET_FEATURES) > 0;
+}
+
+/* True once the port has closed our connection. */
+static bool peer_dropped(void)
+{
+	struct pollfd pfd = { .fd = peer, .events = POLLIN };
+	char c;
+
+	return poll(&pfd, 1, 3000) == 1 && read(peer, &c, 1) == 0;
+}
+
+static int64_t set_state(uint32_t req, uint32_t index, uint32_t num)
+{
+	struct vu_vring_state s = { .index = index, .num = num };
+
+	return peer_ack(req, &s, sizeof(s));
+}
+
+static int64_t set_vring_fd(uint32_t req, uint64_t v, int fd)
+{
+	return peer_ack_fds(req, &v, sizeof(v), &fd, fd >= 0 ? 1 : 0);
+}
+
+static int64_t set_addr(uint32_t idx, uint64_t desc, uint64_t avail, uint64_t used)
+{
+	struct vu_vring_addr a = {
+		.index = idx, .desc_uaddr = desc, .used_uaddr = used, .avail_uaddr = avail
+	};
+
+	return peer_ack(VU_REQ_SET_VRING_ADDR, &a, sizeof(a));
+}
+
+static struct vu_mem_region region(uint64_t gpa, uint64_t size, uint64_t off)
+{
+	return (struct vu_mem_region){
+		.gpa = gpa, .size = size, .uaddr = (uintptr_t)mem_base + off, .mmap_offset = off
+	};
+}
+
+/* SET_MEM_TABLE with @n regions, each sent with its own dup of the memfd. */
+static int64_t set_mem(const struct vu_mem_region *r, uint32_t n, unsigned int nfds)
+{
+	struct vu_mem_table t = { .nregions = n };
+	int fds[VU_MAX_FDS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+	int64_t ret;
+
+	for (uint32_t i = 0; i < n && i < VU_MAX_REGIONS; i++)
+		t.regions[i] = r[i];
+	for (unsigned int i = 0; i < nfds; i++)
+		fds[i] = dup(mem_fd);
+	ret = peer_ack_fds(VU_REQ_SET_MEM_TABLE, &t, VU_MEM_TABLE_HDR + MIN(n, 8u) * 32, fds, nfds);
+	for (unsigned int i = 0; i < nfds; i++)
+		close(fds[i]);
+	return ret;
+}
+
+static int64_t set_mem_default(void)
+{
+	struct vu_mem_region r[2] = { region(0, HALF, 0), region(HALF, HALF, HALF) };
+
+	return set_mem(r, 2, 2);
+}
+
+/* ---- per-test set-up: a fresh port, a connected peer, REPLY_ACK on ---- */
+
+static struct vu_port_info info(void)
+{
+	struct vu_port_info i;
+
+	vu_port_get_info(port, &i);
+	return i;
+}
+
+static void start_port(bool client)
+{
+	struct vu_port_opts o = {
+		.name = "vu-test",
+		.path = sock_path,
+		.client = client,
+		.mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+	};
+
+	port = vu_port_create(&o);
+	CU_ASSERT_FATAL(port != NULL);
+	CU_ASSERT_FATAL(vu_port_start(port) == 0);
+}
+
+static void negotiate(void)
+{
+	uint64_t proto = BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	int64_t f;
+
+	CU_ASSERT_FATAL(peer_send(VU_REQ_SET_OWNER, 0, NULL, 0, NULL, 0) == 0);
+	f = peer_get_u64(VU_REQ_GET_FEATURES);
+	CU_ASSERT_FATAL(f > 0 && (f & (int64_t)BIT(VHOST_USER_F_PROTOCOL_FEATURES)));
+	CU_ASSERT((f & (int64_t)BIT(VHOST_F_LOG_ALL)) == 0);
+	CU_ASSERT(peer_get_u64(VU_REQ_GET_PROTOCOL_FEATURES) & (int64_t)proto);
+	CU_ASSERT_FATAL(peer_send(VU_REQ_SET_PROTOCOL_FEATURES, 0, &proto, 8, NULL, 0) == 0);
+	f &= (int64_t)(BIT(VIRTIO_F_VERSION_1) | BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		       BIT(VIRTIO_NET_F_MRG_RXBUF));
+	CU_ASSERT_FATAL(peer_ack(VU_REQ_SET_FEATURES, &f, 8) == 0);
+}
+
+static void setup_session(void)
+{
+	start_port(false);
+	peer = peer_connect();
+	CU_ASSERT_FATAL(peer >= 0);
+	negotiate();
+	g.next_gpa = 0x1000;
+}
+
+static void teardown_session(void)
+{
+	if (getenv("VU_TEST_DEBUG"))
+		fprintf(stderr, "[fds %d maps %d]\n", count_fds(), count_maps());
+	if (peer >= 0)
+		close(peer);
+	peer = -1;
+	vu_port_destroy(port);
+	port = NULL;
+}
+
+/* A ring of the peer's memory set up completely: returns 0 when it runs. */
+static int64_t setup_ring(struct fg_vq *v, uint32_t idx)
+{
+	int64_t ret;
+
+	CU_ASSERT_FATAL(fg_vq_init(v, &g, RING_SIZE) == 0);
+	ret = set_state(VU_REQ_SET_VRING_NUM, idx, RING_SIZE);
+	if (!ret)
+		ret = set_state(VU_REQ_SET_VRING_BASE, idx, 0);
+	if (!ret)
+		ret = set_addr(idx, (uintptr_t)v->desc, (uintptr_t)v->avail, (uintptr_t)v->used);
+	if (!ret)
+		ret = set_vring_fd(VU_REQ_SET_VRING_CALL, idx, v->call_fd);
+	if (!ret)
+		ret = set_vring_fd(VU_REQ_SET_VRING_KICK, idx, v->kick_fd);
+	if (!ret)
+		ret = set_state(VU_REQ_SET_VRING_ENABLE, idx, 1);
+	return ret;
+}
+
+/* ---- the happy path ---- */
+
+static void test_session_and_traffic(void)
+{
+	struct vnet_dev *dev;
+	struct rte_mbuf *m[4];
+	struct fg_vq rx, tx;
+	struct vu_rx r;
+	uint64_t frame_gpa;
+	uint8_t *frame;
+	uint32_t id, len;
+
+	setup_session();
+	frame_gpa = fg_alloc(&g, 2048, 64);
+	frame = fg_ptr(&g, frame_gpa);
+	dev = vu_port_dev(port);
+	CU_ASSERT(peer_get_u64(VU_REQ_GET_QUEUE_NUM) == 1);
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(setup_ring(&rx, 0) == 0);
+	CU_ASSERT(setup_ring(&tx, 1) == 0);
+	CU_ASSERT(peer_alive());
+	CU_ASSERT(info().rings_running == 2);
+
+	/* The peer transmits one frame: header + 60 bytes in one descriptor. */
+	memset(frame, 0, VNET_HDR_LEN);
+	for (int i = 0; i < 60; i++)
+		frame[VNET_HDR_LEN + i] = (uint8_t)i;
+	fg_vq_add(&tx, &(struct fg_buf){ .gpa = frame_gpa, .len = VNET_HDR_LEN + 60 }, 1);
+	CU_ASSERT_FATAL(vnet_dequeue_burst(dev, 0, pool, m, 4) == 1);
+	CU_ASSERT(rte_pktmbuf_pkt_len(m[0]) == 60);
+	CU_ASSERT(memcmp(rte_pktmbuf_mtod(m[0], uint8_t *), frame + VNET_HDR_LEN, 60) == 0);
+	CU_ASSERT(fg_vq_get_used(&tx, &id, &len));
+
+	/* ... and receives it back on its receive ring. */
+	fg_vq_add(&rx, &(struct fg_buf){ .gpa = fg_alloc(&g, 2048, 64), .len = 2048, .write = 1 },
+		  1);
+	CU_ASSERT(vnet_enqueue_burst(dev, 0, m, 1) == 1);
+	rte_pktmbuf_free(m[0]);
+	CU_ASSERT(fg_vq_get_used(&rx, &id, &len) && len == VNET_HDR_LEN + 60);
+	CU_ASSERT(fg_vq_calls(&rx) > 0);
+
+	/* GET_VRING_BASE stops the ring and says where it stopped. */
+	CU_ASSERT(peer_send(VU_REQ_GET_VRING_BASE, 0, &(struct vu_vring_state){ .index = 1 }, 8,
+			    NULL, 0) == 0);
+	CU_ASSERT(peer_recv(VU_REQ_GET_VRING_BASE, &r) == 0);
+	CU_ASSERT(r.p.state.index == 1 && r.p.state.num == 1);
+	CU_ASSERT(peer_alive() && info().rings_running == 1);
+	CU_ASSERT(vnet_dequeue_burst(dev, 0, pool, m, 4) == 0);
+	fg_vq_fini(&rx);
+	fg_vq_fini(&tx);
+	teardown_session();
+}
+
+/* GET_CONFIG returns the MAC we were given (VHOST_USER_PROTOCOL_F_CONFIG). */
+static void test_get_config(void)
+{
+	struct vu_config c = { .offset = 0, .size = 6 };
+	struct vu_rx r;
+
+	setup_session();
+	CU_ASSERT(peer_send(VU_REQ_GET_CONFIG, 0, &c, VU_CONFIG_HDR + 6, NULL, 0) == 0);
+	CU_ASSERT_FATAL(peer_recv(VU_REQ_GET_CONFIG, &r) == 0);
+	CU_ASSERT(r.hdr.size == VU_CONFIG_HDR + 6 && r.p.config.region[5] == 0x56);
+	c.offset = 200; /* past the config space: refused, and the peer is cut off */
+	CU_ASSERT(peer_send(VU_REQ_GET_CONFIG, 0, &c, VU_CONFIG_HDR + 6, NULL, 0) == 0);
+	CU_ASSERT(peer_dropped());
+	teardown_session();
+}
+
+/* ---- hostile requests ---- */
+
+static void test_bad_sizes(void)
+{
+	uint32_t four = 1;
+	uint8_t big[64] = { 0 };
+
+	setup_session();
+	CU_ASSERT(peer_ack(VU_REQ_SET_FEATURES, &four, 4) > 0);
+	CU_ASSERT(peer_ack(VU_REQ_SET_VRING_NUM, big, 12) > 0);
+	CU_ASSERT(peer_ack(VU_REQ_SET_VRING_ADDR, big, 32) > 0);
+	CU_ASSERT(peer_ack(VU_REQ_SET_OWNER, big, 8) > 0);
+	CU_ASSERT(peer_ack(VU_REQ_SET_MEM_TABLE, big, 16) > 0);
+	CU_ASSERT(peer_alive());
+	CU_ASSERT(info().bad_requests == 5);
+	/* More payload than any request has: the stream cannot be trusted any more. */
+	CU_ASSERT(peer_send(VU_REQ_SET_FEATURES, 0, NULL, 0, NULL, 0) == 0);
+	{
+		struct vu_hdr h = { .request = 2, .flags = 1, .size = 0x10000 };
+
+		CU_ASSERT(write(peer, &h, sizeof(h)) == (ssize_t)sizeof(h));
+	}
+	CU_ASSERT(peer_dropped());
+	teardown_session();
+}
+
+static void test_unknown_and_bad_headers(void)
+{
+	uint64_t v = 0;
+
+	setup_session();
+	CU_ASSERT(peer_ack(0, NULL, 0) > 0);
+	CU_ASSERT(peer_ack(25, &v, 8) > 0); /* SET_CONFIG: not offered */
+	CU_ASSERT(peer_ack(99, NULL, 0) > 0);
+	CU_ASSERT(peer_ack(0xffffffffu, NULL, 0) > 0);
+	CU_ASSERT(peer_alive());
+	/* A "reply" from the frontend is not a request. */
+	CU_ASSERT(peer_send(VU_REQ_SET_OWNER, VU_FLAG_REPLY, NULL, 0, NULL, 0) == 0);
+	CU_ASSERT(peer_dropped());
+	CU_ASSERT(info().disconnects == 1);
+	teardown_session();
+	/* Version 2 headers do not exist either. */
+	setup_session();
+	{
+		struct vu_hdr h = { .request = VU_REQ_SET_OWNER, .flags = 2 };
+
+		CU_ASSERT(vu_send(peer, &h, NULL, NULL, 0) == 0);
+	}
+	CU_ASSERT(peer_dropped());
+	teardown_session();
+}
+
+static void test_fds_where_none_belong(void)
+{
+	int efd = eventfd(0, EFD_CLOEXEC), fds[3];
+	uint64_t f = 0;
+	int before;
+
+	setup_session();
+	before = count_fds();
+	fds[0] = fds[1] = fds[2] = efd;
+	CU_ASSERT(peer_ack_fds(VU_REQ_SET_FEATURES, &f, 8, fds, 1) > 0);
+	CU_ASSERT(peer_ack_fds(VU_REQ_SET_OWNER, NULL, 0, fds, 3) > 0);
+	CU_ASSERT(peer_ack_fds(VU_REQ_SET_VRING_NUM, &(struct vu_vring_state){ 0, 64 }, 8, fds, 1) >
+		  0);
+	CU_ASSERT(peer_ack_fds(99, NULL, 0, fds, 2) > 0);
+	/* KICK with the "no fd" bit and an fd anyway; without the bit and without an fd. */
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_KICK, VU_VRING_NOFD, efd) > 0);
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_CALL, 0, -1) > 0);
+	CU_ASSERT(peer_ack_fds(VU_REQ_SET_LOG_BASE, &f, 8, fds, 1) > 0); /* refused, fd closed */
+	CU_ASSERT(peer_alive());
+	CU_ASSERT(count_fds() == before);
+	close(efd);
+	teardown_session();
+}
+
+static void test_memory_tables(void)
+{
+	struct vu_mem_region r[VU_MAX_REGIONS + 1];
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct vu_mem_table t = { .nregions = 1 };
+	int maps;
+
+	setup_session();
+	maps = count_maps();
+	r[0] = region(0, HALF, 0);
+	r[1] = region(HALF / 2, HALF, HALF); /* overlaps region 0 in guest-physical space */
+	CU_ASSERT(set_mem(r, 2, 2) > 0);
+	r[1] = region(HALF, HALF, HALF);
+	r[1].uaddr = r[0].uaddr + 4096; /* overlaps region 0 in the frontend's space */
+	CU_ASSERT(set_mem(r, 2, 2) > 0);
+	r[1] = region(HALF, MEM_SIZE, HALF); /* runs past the end of the memfd */
+	CU_ASSERT(set_mem(r, 2, 2) > 0);
+	r[1] = region(~0ull - 4095, 8192, HALF); /* guest-physical range wraps */
+	CU_ASSERT(set_mem(r, 2, 2) > 0);
+	r[1] = region(HALF, 0, HALF); /* empty */
+	CU_ASSERT(set_mem(r, 2, 2) > 0);
+	CU_ASSERT(set_mem(r, 0, 0) > 0); /* no regions */
+	for (int i = 0; i <= VU_MAX_REGIONS; i++)
+		r[i] = region((uint64_t)i * 0x10000, 0x10000, (uint64_t)i * 0x10000);
+	CU_ASSERT(set_mem(r, VU_MAX_REGIONS + 1, 8) > 0); /* too many regions */
+	CU_ASSERT(set_mem(r, 2, 1) > 0); /* one fd short */
+	/* A region whose fd is not a file. */
+	t.regions[0] = region(0, 4096, 0);
+	CU_ASSERT(peer_ack_fds(VU_REQ_SET_MEM_TABLE, &t, VU_MEM_TABLE_HDR + 32, &efd, 1) > 0);
+	CU_ASSERT(peer_alive());
+	CU_ASSERT(count_maps() == maps); /* every partial map was undone */
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(count_maps() > maps);
+	CU_ASSERT(set_mem_default() == 0); /* replacing a table unmaps the old one */
+	CU_ASSERT(count_maps() <= maps + 2);
+	close(efd);
+	teardown_session();
+}
+
+static void test_rings_outside_memory(void)
+{
+	struct fg_vq v;
+	uint64_t end = (uintptr_t)mem_base + MEM_SIZE;
+
+	setup_session();
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT_FATAL(fg_vq_init(&v, &g, RING_SIZE) == 0);
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_NUM, 0, RING_SIZE) == 0);
+	/* Wholly outside, straddling the end, straddling the two regions, wrapping. */
+	CU_ASSERT(set_addr(0, end + 4096, (uintptr_t)v.avail, (uintptr_t)v.used) > 0);
+	CU_ASSERT(set_addr(0, end - 512, (uintptr_t)v.avail, (uintptr_t)v.used) > 0);
+	CU_ASSERT(set_addr(0, (uintptr_t)mem_base + HALF - 512, (uintptr_t)v.avail,
+			   (uintptr_t)v.used) > 0);
+	CU_ASSERT(set_addr(0, (uintptr_t)v.desc, (uintptr_t)v.avail, ~0ull - 8) > 0);
+	/* Addresses given before the size are checked when the ring would start. */
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_NUM, 1, RING_SIZE) == 0);
+	CU_ASSERT(set_addr(1, (uintptr_t)v.desc, end - 64, (uintptr_t)v.used) > 0);
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_NUM, 2, RING_SIZE) > 0); /* no ring 2 */
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_NUM, 0, 100) > 0); /* not a power of two */
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_NUM, 0, 65536) > 0);
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_BASE, 0, 0x10000) > 0);
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_ENABLE, 0, 2) > 0);
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_KICK, 0x100ull << 4, -1) > 0); /* stray bits */
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_KICK, 7 | VU_VRING_NOFD, -1) > 0);
+	CU_ASSERT(peer_alive());
+	CU_ASSERT(info().rings_running == 0);
+	fg_vq_fini(&v);
+	teardown_session();
+}
+
+/* A ring whose memory is replaced or torn down while it runs. */
+static void test_memory_swap_while_running(void)
+{
+	struct fg_vq v;
+
+	setup_session();
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(setup_ring(&v, 1) == 0);
+	CU_ASSERT(peer_alive() && info().rings_running == 1);
+	CU_ASSERT(set_mem_default() == 0); /* same layout: the ring restarts through the new map */
+	CU_ASSERT(peer_alive() && info().rings_running == 1);
+	{
+		struct vu_mem_region r = region(0, 4096, 0); /* the ring is no longer mapped */
+
+		CU_ASSERT(set_mem(&r, 1, 1) == 0);
+	}
+	CU_ASSERT(peer_alive() && info().rings_running == 0);
+	CU_ASSERT(vnet_queue_kick_fd(vu_port_dev(port), 1) == -1);
+	fg_vq_fini(&v);
+	teardown_session();
+}
+
+static void test_get_vring_base_stopped(void)
+{
+	struct vu_rx r;
+
+	setup_session();
+	/* Never started: the base the peer set comes back, nothing crashes. */
+	CU_ASSERT(set_state(VU_REQ_SET_VRING_BASE, 1, 77) == 0);
+	CU_ASSERT(peer_send(VU_REQ_GET_VRING_BASE, 0, &(struct vu_vring_state){ .index = 1 }, 8,
+			    NULL, 0) == 0);
+	CU_ASSERT(peer_recv(VU_REQ_GET_VRING_BASE, &r) == 0 && r.p.state.num == 77);
+	CU_ASSERT(peer_send(VU_REQ_GET_VRING_BASE, 0, &(struct vu_vring_state){ .index = 0 }, 8,
+			    NULL, 0) == 0);
+	CU_ASSERT(peer_recv(VU_REQ_GET_VRING_BASE, &r) == 0 && r.p.state.num == 0);
+	/* A ring that does not exist cannot be answered: the peer is cut off. */
+	CU_ASSERT(peer_send(VU_REQ_GET_VRING_BASE, 0, &(struct vu_vring_state){ .index = 9 }, 8,
+			    NULL, 0) == 0);
+	CU_ASSERT(peer_dropped());
+	teardown_session();
+}
+
+/* ---- connections ---- */
+
+static void test_disconnect_and_second_peer(void)
+{
+	struct fg_vq v;
+	int second, maps;
+
+	maps = count_maps();
+	setup_session();
+	second = peer_connect(); /* refused while the first is attached */
+	CU_ASSERT(second >= 0);
+	{
+		struct pollfd pfd = { .fd = second, .events = POLLIN };
+		char c;
+
+		CU_ASSERT(poll(&pfd, 1, 3000) == 1 && read(second, &c, 1) <= 0);
+	}
+	close(second);
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(setup_ring(&v, 1) == 0);
+	CU_ASSERT(peer_alive() && info().rings_running == 1);
+	close(peer);
+	peer = -1;
+	for (int i = 0; i < 300 && info().connected; i++)
+		usleep(10000);
+	CU_ASSERT(!info().connected && info().rings_running == 0);
+	CU_ASSERT(vnet_queue_kick_fd(vu_port_dev(port), 1) == -1);
+	CU_ASSERT(count_maps() == maps); /* the peer's memory is gone */
+	fg_vq_fini(&v);
+	/* The port stays: the next peer gets a fresh session. */
+	peer = peer_connect();
+	CU_ASSERT_FATAL(peer >= 0);
+	negotiate();
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(setup_ring(&v, 1) == 0);
+	CU_ASSERT(peer_alive() && info().rings_running == 1 && info().connects == 2);
+	fg_vq_fini(&v);
+	teardown_session();
+}
+
+/* Client mode: Ferry connects, and reconnects after the peer goes away. */
+static void test_client_reconnect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	unlink(sock_path);
+	start_port(true); /* nobody listens yet: it keeps trying */
+	usleep(100000);
+	CU_ASSERT(!info().connected);
+	CU_ASSERT_FATAL(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	for (int round = 0; round < 2; round++) {
+		CU_ASSERT_FATAL(poll(&pfd, 1, 5000) == 1);
+		peer = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		CU_ASSERT_FATAL(peer >= 0);
+		negotiate();
+		CU_ASSERT(peer_alive() && info().connected);
+		close(peer);
+		peer = -1;
+	}
+	CU_ASSERT(info().connects == 2);
+	close(lfd);
+	unlink(sock_path);
+	teardown_session();
+}
+
+/* Run last: nothing the suite did may have left an fd or a mapping behind. */
+static void test_no_leaks(void)
+{
+	CU_ASSERT(count_fds() == base_fds);
+	CU_ASSERT(count_maps() == base_maps);
+	if (count_fds() != base_fds || count_maps() != base_maps)
+		fprintf(stderr, "fds %d -> %d, maps %d -> %d\n", base_fds, count_fds(), base_maps,
+			count_maps());
+}
+
+/* ---- suite set-up ---- */
+
+static int suite_init(void)
+{
+	struct vhost_mem_region r = { .gpa = 0, .size = MEM_SIZE, .fd = -1 };
+
+	pool = fg_dpdk_init("unit_vhost_user", 1024, 0);
+	if (!pool)
+		return -1;
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/ferry-vu-test-XXXXXX");
+	if (!mkdtemp(tmp_dir))
+		return -1;
+	snprintf(sock_path, sizeof(sock_path), "%s/vu.sock", tmp_dir);
+	mem_fd = memfd_create("vu-test-peer", MFD_CLOEXEC);
+	if (mem_fd < 0 || ftruncate(mem_fd, MEM_SIZE))
+		return -1;
+	mem_base = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mem_fd, 0);
+	if (mem_base == MAP_FAILED)
+		return -1;
+	r.hva = mem_base;
+	r.uaddr = (uintptr_t)mem_base;
+	g.map = vhost_mem_create(1);
+	if (!g.map || vhost_mem_add_region(g.map, &r))
+		return -1;
+	/*
+	 * Warm up once so what glibc keeps after the event thread ends (its
+	 * cached stack, the malloc arena it used) is in the baseline.
+	 */
+	port = vu_port_create(&(struct vu_port_opts){ .name = "warm-up", .path = sock_path });
+	if (!port || vu_port_start(port))
+		return -1;
+	peer = peer_connect();
+	if (peer < 0 ||
+	    peer_send(VU_REQ_SET_PROTOCOL_FEATURES, 0,
+		      &(uint64_t){ BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) }, 8, NULL, 0) ||
+	    set_mem_default() != 0)
+		return -1;
+	close(peer);
+	peer = -1;
+	vu_port_destroy(port);
+	port = NULL;
+	base_fds = count_fds();
+	base_maps = count_maps();
+	return 0;
+}
+
+static int suite_fini(void)
+{
+	vhost_mem_destroy(g.map);
+	munmap(mem_base, MEM_SIZE);
+	close(mem_fd);
+	rmdir(tmp_dir);
+	fg_dpdk_fini(pool);
+	return 0;
+}
+
+static CU_TestInfo tests[] = {
+	{ "a session as QEMU/DPDK run it, frames both ways", test_session_and_traffic },
+	{ "GET_CONFIG returns the MAC", test_get_config },
+	{ "bad payload sizes", test_bad_sizes },
+	{ "unknown requests and bad headers", test_unknown_and_bad_headers },
+	{ "fds where none belong are refused and closed", test_fds_where_none_belong },
+	{ "hostile memory tables", test_memory_tables },
+	{ "rings outside the peer's memory, bad indices", test_rings_outside_memory },
+	{ "memory replaced under a running ring", test_memory_swap_while_running },
+	{ "GET_VRING_BASE on stopped and missing rings", test_get_vring_base_stopped },
+	{ "disconnect, second peer, next session", test_disconnect_and_second_peer },
+	{ "client mode reconnects", test_client_reconnect },
+	{ "no fd or mapping leaked", test_no_leaks },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "vhost-user backend", suite_init, suite_fini, NULL, NULL, tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+	return cunit_run(suites);
+}
