@@ -81,7 +81,7 @@ def write_config(path, guest, tenants, vms, switch=None):
     cfg = {
         "switch": switch or {"hugepages": "auto", "mbufs": 16384},
         "tenants": [{"name": n, "vni": v} for n, v in tenants.items()],
-        "vms": [{"name": n, "kernel": guest, "memory": "64M", "cmdline": c, "debug_exit": True,
+        "vms": [{"name": n, "kernel": os.path.abspath(guest), "memory": "64M", "cmdline": c, "debug_exit": True,
                  "nics": [{"tenant": t, "mac": m}]} for n, t, m, c in vms],
     }
     with open(path, "w") as f:
