@@ -198,17 +198,53 @@ static const char *exit_word(const struct vmm_exit *e)
 	return e->kind == VMM_EXIT_STOPPED ? "stopped" : "FAILED";
 }
 
+/* The result keys worth a column in the summary, in the order shown. */
+static const char *const summary_keys[] = {
+	"mode",	   "role", "sent",	 "received", "echoed", "lost",	 "bcast_rx",
+	"foreign", "bad",  "rtt_p50_us", "pps",	     "cpus",   "online",
+};
+
+/* "k=v ..." keeping only summary_keys; returns the sum of foreign= seen. */
+static unsigned long job_compact(const char *result, char *out, size_t len)
+{
+	unsigned long foreign = 0;
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t k = 0; k < ARRAY_SIZE(summary_keys); k++) {
+		size_t kl = strlen(summary_keys[k]);
+
+		for (const char *p = result; (p = strstr(p, summary_keys[k])); p += kl) {
+			if ((p != result && p[-1] != ' ') || p[kl] != '=')
+				continue;
+			n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%.*s",
+					      n ? " " : "", (int)strcspn(p, " "), p);
+			if (!strcmp(summary_keys[k], "foreign"))
+				foreign += strtoul(p + kl + 1, NULL, 10);
+			break;
+		}
+	}
+	return foreign;
+}
+
 static void job_print_vms(const struct job *j)
 {
+	unsigned long foreign = 0;
+	char line[RESULT_MAX];
+
 	printf("\n%-10s %-8s %-8s %s\n", "vm", "tenant", "result", "guest report");
 	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
 		const struct job_vm *jv = &j->vms[i];
 		const struct vmm_exit *e = runner_vm_exit(j->r, i);
 
+		foreign += job_compact(jv->result, line, sizeof(line));
 		printf("%-10s %-8s %-8s %s\n", jv->cfg->name,
 		       jv->cfg->n_nics && jv->cfg->nics[0].tenant ? jv->cfg->nics[0].tenant : "-",
-		       exit_word(e), jv->result[0] ? jv->result : e->reason);
+		       exit_word(e), jv->result[0] ? line : e->reason);
 	}
+	if (j->cfg->n_tenants > 1)
+		printf("frames delivered across tenants (sum of guests' foreign counts): %lu\n",
+		       foreign);
 }
 
 static void job_print_switch(struct job *j)
