@@ -37,10 +37,13 @@
 #include "vhost/virtq.h"
 
 #define BIT(n) (1ull << (n))
-/* What we offer in GET_PROTOCOL_FEATURES. */
-#define VU_BACKEND_PROTO                                                        \
-	(BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
-	 BIT(VHOST_USER_PROTOCOL_F_CONFIG))
+/*
+ * What we offer in GET_PROTOCOL_FEATURES.  GET_CONFIG is answered but
+ * VHOST_USER_PROTOCOL_F_CONFIG is not offered: QEMU's virtio-net serves its
+ * config space itself and warns about a backend offering it, and DPDK
+ * 22.11's virtio-user never asks.
+ */
+#define VU_BACKEND_PROTO (BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK))
 
 /* A reply under construction. */
 struct vu_reply {
@@ -137,6 +140,25 @@ static int ring_translate(const struct vhost_mem *mem, uint32_t num, uint64_t de
 	return cfg->desc && cfg->avail && cfg->used ? 0 : -EFAULT;
 }
 
+/*
+ * Resume where the used ring says the device stopped.  Every chain we take is
+ * returned before a ring stops, so for a frontend that knows where we stopped
+ * the used index equals its SET_VRING_BASE.  One that does not (virtio-user
+ * reconnecting to a new backend sends 0) gets the ring's own position, as
+ * DPDK's vhost library does; the chains it had in flight are lost.
+ */
+static void ring_resync(struct vu_backend *b, uint16_t idx, struct virtio_queue_cfg *cfg)
+{
+	uint16_t used = __atomic_load_n(&((struct virtq_used *)cfg->used)->idx, __ATOMIC_ACQUIRE);
+
+	cfg->used_idx = used;
+	if (used == cfg->last_avail_idx)
+		return;
+	LOG_RL(LOG_LVL_WARN, "vhost-user", "%s: ring %u: base %u but used index %u: resuming at %u",
+	       b->name, idx, cfg->last_avail_idx, used, used);
+	cfg->last_avail_idx = used;
+}
+
 static int ring_try_start(struct vu_backend *b, uint16_t idx)
 {
 	struct vu_ring *r = &b->rings[idx];
@@ -152,9 +174,7 @@ static int ring_try_start(struct vu_backend *b, uint16_t idx)
 		return 0;
 	ret = ring_translate(b->mem, r->num, r->desc, r->avail, r->used, &cfg);
 	if (!ret) {
-		/* Resume the used ring where the driver last saw it (DPDK does the same). */
-		cfg.used_idx =
-			__atomic_load_n(&((struct virtq_used *)cfg.used)->idx, __ATOMIC_ACQUIRE);
+		ring_resync(b, idx, &cfg);
 		ret = b->dev->ops->queue_start(b->dev, idx, &cfg);
 	}
 	if (ret) {

@@ -280,6 +280,7 @@ static void port_start_on_loop(void *arg)
 	vu_loop_add_client(&p->lc);
 	p->backoff_ms = VU_BACKOFF_MIN_MS;
 	if (p->client) {
+		LOG_INFO("vhost-user", "%s: connecting to %s", p->name, p->path);
 		client_try_connect(p);
 		c->ret = 0;
 		return;
@@ -287,6 +288,8 @@ static void port_start_on_loop(void *arg)
 	c->ret = listen_open(p);
 	if (c->ret)
 		vu_loop_del_client(&p->lc);
+	else
+		LOG_INFO("vhost-user", "%s: listening on %s", p->name, p->path);
 }
 
 static void port_stop_on_loop(void *arg)
@@ -318,8 +321,6 @@ int vu_port_start(struct vu_port *p)
 		return c.ret;
 	}
 	p->started = true;
-	LOG_INFO("vhost-user", "%s: %s %s", p->name, p->client ? "connecting to" : "listening on",
-		 p->path);
 	return 0;
 }
 
