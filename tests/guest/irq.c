@@ -19,7 +19,7 @@
 #define PIC2_DATA 0xa1
 #define PIC_ICW1_INIT_ICW4 0x11 /* edge, cascade, ICW4 follows */
 #define PIC_ICW4_8086 0x01
-#define TIMER_MAX_US 100000 /* the longest sleep between deadline checks */
+#define TIMER_MAX_US 1000000 /* the longest sleep between deadline checks */
 
 /* When the armed timer fires (TSC), and the timer count it was armed at. */
 static uint64_t timer_expiry;
@@ -73,7 +73,7 @@ uint64_t irq_count(unsigned int vector)
 	return cpu_irq_count(vector);
 }
 
-/* Makes sure a timer interrupt comes no later than min(@deadline, now + 100 ms). */
+/* Makes sure a timer interrupt comes no later than min(@deadline, now + 1 s). */
 static void irq_arm_timer(uint64_t deadline)
 {
 	uint64_t now = rdtsc(), fired = cpu_irq_count(IRQ_VEC_TIMER), us = 1, count;

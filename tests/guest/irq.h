@@ -31,8 +31,10 @@ uint64_t irq_seen(void);
 
 /*
  * Sleeps until an interrupt arrives after @seen was read, or until the TSC
- * passes @deadline (or a little after: the timer bounds each sleep to
- * 100 ms and is re-armed only when it fired or the deadline moved closer).
+ * passes @deadline.  The APIC timer ends the sleep; it is armed for the
+ * time left but at most 1 s (in case the APIC rate is not the one assumed:
+ * the TSC decides), and re-armed only when it fired or the deadline moved
+ * closer.
  */
 void irq_wait(uint64_t seen, uint64_t deadline);
 
