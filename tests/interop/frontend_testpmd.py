@@ -50,4 +50,4 @@ it.check(fw[0]["rx"] == fw[1]["tx"] + fw[1]["tx_dropped"]
          and fw[1]["rx"] == fw[0]["tx"] + fw[0]["tx_dropped"],
          "testpmd passed on or counted every frame the guests sent it")
 pmd.quit()
-print("PASS")
+it.passed()

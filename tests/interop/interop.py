@@ -29,6 +29,8 @@ def log(msg):
 
 def fail(msg):
     log("FAIL: " + msg)
+    for d in WORKDIRS:
+        log("logs and configs kept in " + d)
     sys.exit(1)
 
 
@@ -292,5 +294,17 @@ def total(stats, idx):
     return sum(v[idx] for v in stats.values())
 
 
+WORKDIRS = []
+
+
 def workdir():
-    return tempfile.mkdtemp(prefix="ferry-interop-")
+    """A scratch directory for sockets, configs and logs; passed() removes it."""
+    WORKDIRS.append(tempfile.mkdtemp(prefix="ferry-interop-"))
+    return WORKDIRS[-1]
+
+
+def passed():
+    """Every check held: say so and drop the scratch directories (kept on failure)."""
+    for d in WORKDIRS:
+        shutil.rmtree(d, ignore_errors=True)
+    print("PASS")

@@ -77,4 +77,4 @@ it.log("rtt p50 %s us, p99 %s us through QEMU TCG" % (res.get("rtt_p50_us"),
 rc = ferry.stop()
 it.check(rc >= 0 and "qemu0: peer disconnected" in ferry.text(),
          "ferry saw QEMU leave and stopped cleanly (status %d)" % rc)
-print("PASS")
+it.passed()

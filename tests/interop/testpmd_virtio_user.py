@@ -75,4 +75,4 @@ it.log("throughput: %.2f Mpps through Ferry's switch (%.2f Mpps per direction, 6
                                                        rx / (t2 - t1) / 2e6))
 pmd.quit()
 ferry.stop()
-print("PASS")
+it.passed()

@@ -78,6 +78,23 @@ static int count_maps(void)
 	return n;
 }
 
+/*
+ * Mappings of the peer's memfd: the test's own one plus the port's.  Exact
+ * even under sanitizers, whose allocators add mappings of their own.
+ */
+static int count_peer_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "memfd:vu-test-peer") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* ---- the peer's side of the protocol ---- */
 
 static int peer_connect(void)
@@ -439,7 +456,7 @@ static void test_memory_tables(void)
 	int maps;
 
 	setup_session();
-	maps = count_maps();
+	maps = count_peer_maps();
 	r[0] = region(0, HALF, 0);
 	r[1] = region(HALF / 2, HALF, HALF); /* overlaps region 0 in guest-physical space */
 	CU_ASSERT(set_mem(r, 2, 2) > 0);
@@ -461,11 +478,11 @@ static void test_memory_tables(void)
 	t.regions[0] = region(0, 4096, 0);
 	CU_ASSERT(peer_ack_fds(VU_REQ_SET_MEM_TABLE, &t, VU_MEM_TABLE_HDR + 32, &efd, 1) > 0);
 	CU_ASSERT(peer_alive());
-	CU_ASSERT(count_maps() == maps); /* every partial map was undone */
+	CU_ASSERT(count_peer_maps() == maps); /* every partial map was undone */
 	CU_ASSERT(set_mem_default() == 0);
-	CU_ASSERT(count_maps() > maps);
+	CU_ASSERT(count_peer_maps() > maps);
 	CU_ASSERT(set_mem_default() == 0); /* replacing a table unmaps the old one */
-	CU_ASSERT(count_maps() <= maps + 2);
+	CU_ASSERT(count_peer_maps() <= maps + 2);
 	close(efd);
 	teardown_session();
 }
@@ -550,7 +567,7 @@ static void test_disconnect_and_second_peer(void)
 	struct fg_vq v;
 	int second, maps;
 
-	maps = count_maps();
+	maps = count_peer_maps();
 	setup_session();
 	second = peer_connect(); /* refused while the first is attached */
 	CU_ASSERT(second >= 0);
@@ -570,7 +587,7 @@ static void test_disconnect_and_second_peer(void)
 		usleep(10000);
 	CU_ASSERT(!info().connected && info().rings_running == 0);
 	CU_ASSERT(vnet_queue_kick_fd(vu_port_dev(port), 1) == -1);
-	CU_ASSERT(count_maps() == maps); /* the peer's memory is gone */
+	CU_ASSERT(count_peer_maps() == maps); /* the peer's memory is gone */
 	fg_vq_fini(&v);
 	/* The port stays: the next peer gets a fresh session. */
 	peer = peer_connect();
@@ -609,6 +626,137 @@ static void test_client_reconnect(void)
 	close(lfd);
 	unlink(sock_path);
 	teardown_session();
+}
+
+/* ---- the frontend, against our own backend ---- */
+
+static unsigned int fe_resets; /* needs_reset calls from the frontend */
+
+static void count_reset(struct virtio_dev *vdev)
+{
+	(void)vdev;
+	fe_resets++;
+}
+
+/* The test memory as a VM's transport describes it: two regions of one memfd. */
+static struct vhost_mem *fe_guest_map(int fd)
+{
+	struct vhost_mem *m = vhost_mem_create(2);
+
+	for (uint64_t off = 0; m && off < MEM_SIZE; off += HALF) {
+		struct vhost_mem_region r = {
+			.gpa = off, .size = HALF, .hva = mem_base + off, .fd = fd, .fd_offset = off
+		};
+
+		r.uaddr = (uintptr_t)r.hva;
+		CU_ASSERT_FATAL(vhost_mem_add_region(m, &r) == 0);
+	}
+	return m;
+}
+
+static bool wait_rings(unsigned int n)
+{
+	for (int i = 0; i < 300 && info().rings_running != n; i++)
+		usleep(10000);
+	return info().rings_running == n;
+}
+
+static struct vu_frontend *fe_start(struct vhost_mem *map)
+{
+	struct vu_frontend_opts o = { .name = "fe-test",
+				      .path = sock_path,
+				      .mac = { 2, 0, 0, 0, 0, 9 } };
+	struct vu_frontend *fe;
+	struct virtio_dev *vdev;
+
+	start_port(false);
+	fe = vu_frontend_create(&o);
+	CU_ASSERT_FATAL(fe != NULL);
+	vdev = vu_frontend_virtio_dev(fe);
+	vdev->mem = map;
+	vdev->needs_reset = count_reset;
+	fe_resets = 0;
+	g.next_gpa = 0x1000;
+	return fe;
+}
+
+static void test_frontend(void)
+{
+	struct vhost_mem *map = fe_guest_map(mem_fd);
+	struct vu_frontend *fe = fe_start(map);
+	struct virtio_dev *vdev = vu_frontend_virtio_dev(fe);
+	const struct virtio_dev_ops *ops = vdev->ops;
+	uint64_t f = ops->get_features(vdev),
+		 want = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC);
+	struct virtio_queue_cfg cfg;
+	struct rte_mbuf *m[2];
+	uint8_t mac[6], *frame;
+	struct fg_vq tx;
+	uint64_t gpa;
+
+	/* What the guest sees: the backend's features, ours for MAC/STATUS, no multiqueue. */
+	CU_ASSERT((f & want) == want && (f & BIT(VIRTIO_NET_F_STATUS)));
+	CU_ASSERT(!(f & BIT(VIRTIO_NET_F_MQ)) && !(f & BIT(VHOST_USER_F_PROTOCOL_FEATURES)));
+	CU_ASSERT(ops->num_queues(vdev) == 2);
+	CU_ASSERT(ops->set_features(vdev, want) == 0);
+	ops->config_read(vdev, 0, mac, 6);
+	CU_ASSERT(mac[5] == 9);
+
+	/* A transmit ring through the frontend: the backend serves it. */
+	CU_ASSERT_FATAL(fg_vq_init(&tx, &g, RING_SIZE) == 0);
+	fg_vq_cfg(&tx, &cfg);
+	CU_ASSERT(ops->queue_start(vdev, 1, &cfg) == 0);
+	CU_ASSERT(wait_rings(1));
+	gpa = fg_alloc(&g, 256, 64);
+	frame = fg_ptr(&g, gpa);
+	memset(frame, 0, VNET_HDR_LEN + 64);
+	frame[VNET_HDR_LEN] = 0xab;
+	fg_vq_add(&tx, &(struct fg_buf){ .gpa = gpa, .len = VNET_HDR_LEN + 64 }, 1);
+	CU_ASSERT_FATAL(vnet_dequeue_burst(vu_port_dev(port), 0, pool, m, 2) == 1);
+	CU_ASSERT(*rte_pktmbuf_mtod(m[0], uint8_t *) == 0xab);
+	rte_pktmbuf_free(m[0]);
+	CU_ASSERT(ops->queue_stop(vdev, 1) == 1); /* GET_VRING_BASE: one chain taken */
+	CU_ASSERT(wait_rings(0));
+	cfg.last_avail_idx = 1;
+	CU_ASSERT(ops->queue_start(vdev, 1, &cfg) == 0); /* a restart after a stop */
+	CU_ASSERT(wait_rings(1));
+	ops->reset(vdev);
+	CU_ASSERT(wait_rings(0));
+
+	/* The backend goes away: every later op fails cleanly, once the guest is told. */
+	vu_port_stop(port);
+	CU_ASSERT(ops->queue_start(vdev, 1, &cfg) != 0);
+	CU_ASSERT(fe_resets == 1);
+	CU_ASSERT(ops->set_features(vdev, want) != 0);
+	ops->config_read(vdev, 6, mac, 2);
+	CU_ASSERT(mac[0] == 0 && mac[1] == 0); /* link down */
+	CU_ASSERT(fe_resets == 1);
+	vu_frontend_destroy(fe);
+	fg_vq_fini(&tx);
+	vhost_mem_destroy(map);
+	teardown_session();
+}
+
+/* Guest RAM without an fd cannot be shared: a clean error, not a half-set-up ring. */
+static void test_frontend_errors(void)
+{
+	struct vhost_mem *map = fe_guest_map(-1);
+	struct vu_frontend *fe = fe_start(map);
+	struct virtio_dev *vdev = vu_frontend_virtio_dev(fe);
+	struct virtio_queue_cfg cfg;
+	struct fg_vq v;
+
+	CU_ASSERT_FATAL(fg_vq_init(&v, &g, RING_SIZE) == 0);
+	fg_vq_cfg(&v, &cfg);
+	CU_ASSERT(vdev->ops->queue_start(vdev, 0, &cfg) == -ENOTSUP);
+	CU_ASSERT(vdev->ops->queue_start(vdev, 2, &cfg) == -EINVAL);
+	CU_ASSERT(info().rings_running == 0 && fe_resets == 0);
+	vu_frontend_destroy(fe);
+	fg_vq_fini(&v);
+	vhost_mem_destroy(map);
+	teardown_session();
+	/* Nobody listening. */
+	CU_ASSERT(vu_frontend_create(&(struct vu_frontend_opts){ .path = sock_path }) == NULL);
 }
 
 /* Run last: nothing the suite did may have left an fd or a mapping behind. */
@@ -689,6 +837,8 @@ static CU_TestInfo tests[] = {
 	{ "GET_VRING_BASE on stopped and missing rings", test_get_vring_base_stopped },
 	{ "disconnect, second peer, next session", test_disconnect_and_second_peer },
 	{ "client mode reconnects", test_client_reconnect },
+	{ "frontend against our backend, backend lost", test_frontend },
+	{ "frontend refuses what it cannot forward", test_frontend_errors },
 	{ "no fd or mapping leaked", test_no_leaks },
 	CU_TEST_INFO_NULL,
 };
