@@ -24,6 +24,8 @@
  * to what it was started with, and restarts after the change when it can.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -553,9 +555,43 @@ static struct vu_ring *vring_file_ring(struct vu_backend *b, uint64_t v)
 	return ring_at(b, v & VU_VRING_IDX_MASK);
 }
 
-static int vring_file_fd(struct vu_rx *m)
+/*
+ * Kick and call fds must be eventfds, and non-blocking: PMD threads read and
+ * write them, and the peer, which holds the other end, could otherwise park
+ * a PMD for good (drain a kick between epoll and read, or fill a call
+ * counter to the brim).  QEMU's and DPDK's eventfds are non-blocking already.
+ */
+static int vring_fd_check(int fd)
 {
-	return (m->p.u64 & VU_VRING_NOFD) ? -1 : vu_rx_take_fd(m, 0);
+	char path[32], link[32];
+	ssize_t n;
+	int fl;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	if (strcmp(link, "anon_inode:[eventfd]"))
+		return -EINVAL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
+/* The fd of a KICK/CALL/ERR request (-1 with the "no fd" bit) in *fd; 0 or -errno. */
+static int vring_file_fd(struct vu_rx *m, int *fd)
+{
+	int ret;
+
+	*fd = -1;
+	if (m->p.u64 & VU_VRING_NOFD)
+		return 0;
+	ret = vring_fd_check(m->fds[0]);
+	if (!ret)
+		*fd = vu_rx_take_fd(m, 0);
+	return ret;
 }
 
 /* SET_VRING_KICK: the ring starts on its kick (spec, "Ring states"); no fd: we poll. */
@@ -563,13 +599,17 @@ static int vu_h_set_vring_kick(struct vu_backend *b, struct vu_rx *m, struct vu_
 {
 	struct vu_ring *ring = vring_file_ring(b, m->p.u64);
 	uint16_t idx = (uint16_t)(m->p.u64 & VU_VRING_IDX_MASK);
+	int fd, ret;
 
 	(void)r;
 	if (!ring)
 		return -EINVAL;
+	ret = vring_file_fd(m, &fd);
+	if (ret)
+		return ret;
 	ring_stop(b, idx);
 	close_fd(&ring->kick_fd);
-	ring->kick_fd = vring_file_fd(m);
+	ring->kick_fd = fd;
 	ring->kicked = true;
 	return ring_try_start(b, idx);
 }
@@ -579,12 +619,14 @@ static int vu_h_set_vring_call(struct vu_backend *b, struct vu_rx *m, struct vu_
 {
 	struct vu_ring *ring = vring_file_ring(b, m->p.u64);
 	uint16_t idx = (uint16_t)(m->p.u64 & VU_VRING_IDX_MASK);
-	int fd;
+	int fd, ret;
 
 	(void)r;
 	if (!ring)
 		return -EINVAL;
-	fd = vring_file_fd(m);
+	ret = vring_file_fd(m, &fd);
+	if (ret)
+		return ret;
 	/* The device fences the datapath, so the old fd is unused once this returns. */
 	if (ring->running)
 		b->dev->ops->queue_set_call_fd(b->dev, idx, fd);
@@ -597,12 +639,16 @@ static int vu_h_set_vring_call(struct vu_backend *b, struct vu_rx *m, struct vu_
 static int vu_h_set_vring_err(struct vu_backend *b, struct vu_rx *m, struct vu_reply *r)
 {
 	struct vu_ring *ring = vring_file_ring(b, m->p.u64);
+	int fd, ret;
 
 	(void)r;
 	if (!ring)
 		return -EINVAL;
+	ret = vring_file_fd(m, &fd);
+	if (ret)
+		return ret;
 	close_fd(&ring->err_fd);
-	ring->err_fd = vring_file_fd(m);
+	ring->err_fd = fd;
 	return 0;
 }
 

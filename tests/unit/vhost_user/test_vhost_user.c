@@ -442,6 +442,19 @@ static void test_fds_where_none_belong(void)
 	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_KICK, VU_VRING_NOFD, efd) > 0);
 	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_CALL, 0, -1) > 0);
 	CU_ASSERT(peer_ack_fds(VU_REQ_SET_LOG_BASE, &f, 8, fds, 1) > 0); /* refused, fd closed */
+	/* A kick or call fd that is not an eventfd (a pipe could park a PMD for good). */
+	CU_ASSERT_FATAL(pipe(fds) == 0);
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_CALL, 0, fds[1]) > 0);
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_KICK, 1, fds[0]) > 0);
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_ERR, 1, mem_fd) > 0);
+	close(fds[0]);
+	close(fds[1]);
+	/* A blocking eventfd is accepted and made non-blocking. */
+	fds[0] = eventfd(0, EFD_CLOEXEC);
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_CALL, 0, fds[0]) == 0);
+	CU_ASSERT(fcntl(fds[0], F_GETFL) & O_NONBLOCK);
+	close(fds[0]);
+	CU_ASSERT(set_vring_fd(VU_REQ_SET_VRING_CALL, VU_VRING_NOFD, -1) == 0); /* ours closed */
 	CU_ASSERT(peer_alive());
 	CU_ASSERT(count_fds() == before);
 	close(efd);
