@@ -6,7 +6,8 @@ library (dpdk-testpmd, net_vhost) instead of Ferry's switch.  testpmd
 forwards between its two ports (io), so the test guests' frames - a mode=net
 client and server, checking every byte - go guest -> Ferry's virtio-pci ->
 testpmd's vhost port 0 -> port 1 -> the other guest, and back.  testpmd maps
-the guests' memfd RAM, reads their ioeventfds and writes their irqfds."""
+the guests' memfd RAM, reads their ioeventfds and writes their irqfds (the
+server guest waits on MSI-X interrupts)."""
 import os
 
 import interop as it
@@ -28,7 +29,7 @@ cfg = os.path.join(tmp, "frontend.json")
 it.write_config(cfg, {}, [
     it.guest_vm("fc", A_MAC, "mode=net role=client tag=fe peer=%s count=%d size=256 "
                 "timeout_ms=60000" % (B_MAC, COUNT), backend=s0),
-    it.guest_vm("fs", B_MAC, "mode=net role=server tag=fe count=%d timeout_ms=90000"
+    it.guest_vm("fs", B_MAC, "mode=net role=server tag=fe count=%d timeout_ms=90000 irq=msix"
                 % COUNT, backend=s1),
 ])
 ferry = it.start_ferry(cfg, tmp)
@@ -43,6 +44,9 @@ fw = pmd.stop_fwd()
 it.log("testpmd forward statistics: %s" % fw)
 it.check(rc == 0, "both guests passed (ferry exit %d)" % rc)
 it.check_pair(res["fc"][-1], res["fs"][-1], COUNT, "through DPDK's vhost backend")
+it.check(int(res["fs"][-1].get("irqs", "0")) > 0,
+         "testpmd interrupted the server guest through Ferry's irqfd (%s MSI-X interrupts)"
+         % res["fs"][-1].get("irqs"))
 it.check(fw[0]["rx"] >= COUNT and fw[1]["rx"] >= COUNT,
          "testpmd's vhost ports carried the requests (%d) and the echoes (%d)"
          % (fw[0]["rx"], fw[1]["rx"]))
