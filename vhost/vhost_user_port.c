@@ -65,7 +65,8 @@ static void conn_close(struct vu_port *p, const char *why)
 	atomic_store(&p->connected, false);
 	atomic_store(&p->rings_running, 0);
 	atomic_fetch_add(&p->disconnects, 1);
-	LOG_INFO("vhost-user", "%s: peer disconnected (%s)", p->name, why);
+	/* Rate-limited, as the connect message: a peer may come and go in a loop. */
+	LOG_RL(LOG_LVL_INFO, "vhost-user", "%s: peer disconnected (%s)", p->name, why);
 	/* Last, so a peer that sees the socket close finds the port reset. */
 	close(p->conn_w.fd);
 	p->conn_w.fd = -1;
@@ -118,7 +119,7 @@ static int conn_attach(struct vu_port *p, int fd)
 	p->waiting_logged = false;
 	atomic_store(&p->connected, true);
 	atomic_fetch_add(&p->connects, 1);
-	LOG_INFO("vhost-user", "%s: peer connected on %s", p->name, p->path);
+	LOG_RL(LOG_LVL_INFO, "vhost-user", "%s: peer connected on %s", p->name, p->path);
 	return 0;
 }
 
@@ -237,7 +238,7 @@ static void client_try_connect(struct vu_port *p)
 	if (fd >= 0)
 		close(fd);
 	vu_loop_arm(&p->lc, p->backoff_ms);
-	p->backoff_ms = MIN(2 * p->backoff_ms, VU_BACKOFF_MAX_MS);
+	p->backoff_ms = MIN(2 * p->backoff_ms, (unsigned int)VU_BACKOFF_MAX_MS);
 }
 
 static void port_on_timer(struct vu_client *c)
