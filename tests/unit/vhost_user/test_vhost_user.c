@@ -828,13 +828,31 @@ static int suite_init(void)
 	return 0;
 }
 
+static void remove_flat_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
 static int suite_fini(void)
 {
+	char run_dir[96];
+
 	vhost_mem_destroy(g.map);
 	munmap(mem_base, MEM_SIZE);
 	close(mem_fd);
 	rmdir(tmp_dir);
 	fg_dpdk_fini(pool);
+	/* The EAL leaves its run directory (a few files, no subdirectories) behind. */
+	snprintf(run_dir, sizeof(run_dir), "/var/run/dpdk/ferry_unit_vhost_user_%d", (int)getpid());
+	remove_flat_dir(run_dir);
 	return 0;
 }
 
