@@ -23,11 +23,25 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
+/*
+ * Each argument is evaluated exactly once: an argument may read guest memory
+ * (an avail index the guest changes under us), and reading it twice once let
+ * a guest overflow a burst array.  Statement expressions are a GNU extension
+ * both gcc and clang accept in C11 mode.
+ */
+/* __COUNTER__ gives every expansion its own temporaries, so MIN(MIN(..)) nests. */
+#define FERRY_MINMAX_(a, b, op, n)                          \
+	__extension__({                                     \
+		__typeof__(a) mm_a_##n = (a);               \
+		__typeof__(b) mm_b_##n = (b);               \
+		mm_a_##n op mm_b_##n ? mm_a_##n : mm_b_##n; \
+	})
+#define FERRY_MINMAX(a, b, op, n) FERRY_MINMAX_(a, b, op, n)
 #ifndef MIN
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MIN(a, b) FERRY_MINMAX(a, b, <, __COUNTER__)
 #endif
 #ifndef MAX
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MAX(a, b) FERRY_MINMAX(a, b, >, __COUNTER__)
 #endif
 #define ALIGN_UP(x, a) (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
 #define IS_POW2(x) ((x) != 0 && (((x) & ((x)-1)) == 0))

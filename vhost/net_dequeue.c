@@ -131,7 +131,12 @@ uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempoo
 
 	if (!q)
 		return 0;
-	count = MIN(MIN(n, (uint16_t)VNET_MAX_BURST), vq_avail_count(&q->vq));
+	/*
+	 * Read the guest-written avail index once: @count sizes the mbuf array,
+	 * so it must never exceed what the caller's @pkts holds.
+	 */
+	count = vq_avail_count(&q->vq);
+	count = MIN(count, MIN(n, (uint16_t)VNET_MAX_BURST));
 	if (count == 0)
 		return 0;
 	if (rte_pktmbuf_alloc_bulk(mp, pkts, count)) {

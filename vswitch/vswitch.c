@@ -125,7 +125,7 @@ static void *vsw_hk_main(void *arg)
 	struct pollfd p = { .fd = sw->hk_fd, .events = POLLIN };
 	int r;
 
-	ms = MAX(VSW_HK_MIN_MS, MIN(ms, VSW_HK_MAX_MS));
+	ms = MAX((unsigned int)VSW_HK_MIN_MS, MIN(ms, (unsigned int)VSW_HK_MAX_MS));
 	for (;;) {
 		r = poll(&p, 1, (int)ms);
 		if (r > 0 || (r < 0 && errno != EINTR))
