@@ -610,7 +610,9 @@ static struct vhost_mem *vp_build_mem(struct vmm_vm *vm)
 			.size = m->slots[i].size,
 			.uaddr = (uint64_t)(uintptr_t)m->slots[i].hva,
 			.hva = m->slots[i].hva,
-			.fd = -1,
+			/* A vhost-user frontend hands these to its backend; not owned here. */
+			.fd = m->fd,
+			.fd_offset = m->slots[i].fd_offset,
 		};
 
 		if (vhost_mem_add_region(vm_map, &r)) {

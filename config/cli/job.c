@@ -18,9 +18,11 @@
 
 #include "config/cli/cli.h"
 #include "config/cli/job.h"
+#include "config/cli/job_vhost.h"
 #include "config/config.h"
 #include "util/log.h"
 #include "vhost/net.h"
+#include "vhost/vhost_user.h"
 #include "vmm/virtio_pci.h"
 #include "vswitch/port_vnet.h"
 #include "vswitch/vswitch.h"
@@ -101,8 +103,9 @@ static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)
 
 	snprintf(n->name, sizeof(n->name), "%s.%u", jv->cfg->name, k);
 	if (c->backend.kind != CONFIG_BACKEND_SWITCH) {
-		LOG_ERR("cli", "%s: vhost-user NIC backends are not available yet", n->name);
-		return -ENOTSUP;
+		/* An external vhost-user backend serves this NIC's queues directly. */
+		n->vp = job_vhost_nic_create(jv->vm, c, n->name, &n->fe);
+		return n->vp ? 0 : -EIO;
 	}
 	memcpy(p.mac, c->mac, sizeof(p.mac));
 	n->dev = vnet_create(&p);
@@ -181,6 +184,7 @@ static void job_teardown(struct job *j)
 			if (n->port >= 0)
 				vsw_port_remove(j->sw, (uint16_t)n->port);
 			virtio_pci_destroy(n->vp);
+			vu_frontend_destroy(n->fe);
 			vnet_destroy(n->dev);
 		}
 	}
@@ -247,23 +251,38 @@ static void job_print_vms(const struct job *j)
 		       foreign);
 }
 
+/* Frames the switch forwarded to ports of @vni that their guests could not take. */
+static uint64_t job_undelivered(struct job *j, uint32_t vni)
+{
+	uint16_t ids[VSW_MAX_PORTS];
+	unsigned int n = vsw_port_ids(j->sw, ids, VSW_MAX_PORTS);
+	struct vsw_port_stats st;
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (vsw_port_stats(j->sw, ids[i], &st) == 0 && st.vni == vni)
+			sum += st.drv.tx_errors + st.drops[VSW_DROP_TX];
+	return sum;
+}
+
 static void job_print_switch(struct job *j)
 {
 	struct vsw_tenant_stats ts;
 	struct vsw_pmd_stats ps;
 
-	printf("\n%-8s %6s %10s %10s %10s %8s %7s\n", "tenant", "vni", "rx frames", "unicast",
-	       "flooded", "dropped", "macs");
+	printf("\n%-8s %6s %10s %10s %10s %8s %11s %7s\n", "tenant", "vni", "rx frames", "unicast",
+	       "flooded", "dropped", "undelivered", "macs");
 	for (unsigned int i = 0; i < j->cfg->n_tenants; i++) {
 		const struct config_tenant *t = &j->cfg->tenants[i];
 
 		if (vsw_tenant_stats(j->sw, t->vni, &ts))
 			continue;
-		printf("%-8s %6u %10llu %10llu %10llu %8llu %7u\n", t->name, t->vni,
+		printf("%-8s %6u %10llu %10llu %10llu %8llu %11llu %7u\n", t->name, t->vni,
 		       (unsigned long long)ts.rx_packets, (unsigned long long)ts.unicast,
 		       (unsigned long long)ts.flooded, (unsigned long long)ts.dropped,
-		       ts.fdb_entries);
+		       (unsigned long long)job_undelivered(j, t->vni), ts.fdb_entries);
 	}
+	printf("(dropped: refused on ingress; undelivered: the guest had no receive buffer)\n");
 	for (unsigned int p = 0; p < vsw_pmd_count(j->sw); p++) {
 		if (vsw_pmd_stats(j->sw, p, &ps) || !ps.wakeups_measured)
 			continue;

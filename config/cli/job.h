@@ -19,6 +19,7 @@ struct job_nic {
 	char name[VSW_NAME_LEN];
 	struct vnet_dev *dev;
 	struct virtio_pci *vp;
+	struct vu_frontend *fe; /* vhost-user backend NIC (job_vhost.c), else NULL */
 	int port; /* switch port id, -1 if none */
 };
 

@@ -375,7 +375,19 @@ static void test_legacy(void)
 	iotrap_bus_fini(&pio);
 }
 
+/* util/compiler.h: MIN/MAX read each argument once (a guest-written index must be). */
+static void test_minmax_once(void)
+{
+	unsigned int reads = 0, v = 7;
+
+	CU_ASSERT_EQUAL(MIN((reads++, v), 9u), 7u);
+	CU_ASSERT_EQUAL(reads, 1);
+	CU_ASSERT_EQUAL(MAX(3u, MIN((reads++, v), 5u)), 5u);
+	CU_ASSERT_EQUAL(reads, 2);
+}
+
 static CU_TestInfo device_tests[] = {
+	{ "MIN/MAX evaluate once", test_minmax_once },
 	{ "iotrap ranges", test_iotrap_ranges },
 	{ "iotrap many ranges", test_iotrap_many },
 	{ "iotrap move during dispatch", test_iotrap_concurrent_move },
