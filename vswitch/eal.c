@@ -14,7 +14,9 @@
  * mempool caches) while we keep control of their number, pinning and life
  * time, which EAL-launched lcores would fix at init.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -181,6 +183,29 @@ static int eal_create_pool(const struct vsw_eal_opts *opts)
 	return 0;
 }
 
+/*
+ * rte_eal_cleanup() leaves the (empty) /var/run/dpdk/<prefix> directory of
+ * our per-instance prefix behind; without this every run would add one.
+ */
+static void eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	eal.cleaned = true;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	rmdir(dir);
+}
+
 static int eal_bring_up(const struct vsw_eal_opts *opts)
 {
 	unsigned int mem_mb = eal_mem_mb(opts);
@@ -204,8 +229,7 @@ static int eal_bring_up(const struct vsw_eal_opts *opts)
 		pthread_setaffinity_np(pthread_self(), sizeof(mask), &mask);
 	ret = eal_create_pool(opts);
 	if (ret) {
-		rte_eal_cleanup();
-		eal.cleaned = true;
+		eal_cleanup();
 		return ret;
 	}
 	LOG_INFO("eal", "EAL up: %s, %u MB, %u mbufs", eal.huge ? "hugepages" : "no-huge", mem_mb,
@@ -236,8 +260,7 @@ void vsw_eal_fini(void)
 	if (eal.refs && --eal.refs == 0) {
 		rte_mempool_free(eal.pool);
 		eal.pool = NULL;
-		rte_eal_cleanup();
-		eal.cleaned = true;
+		eal_cleanup();
 	}
 	pthread_mutex_unlock(&eal.lock);
 }
