@@ -208,8 +208,10 @@ suite_net_qemu() {
 	run_pair "$vmm" "$s count=200 irq=msix" "$c count=200 size=1514 window=8 irq=msix" \
 		"echoed=200 foreign=0 bad=0" "sent=200 received=200 lost=0 bad=0 foreign=0"
 	net_report "$CLIENT_OUT"
+	# The server waits for traffic, so it must take interrupts.  The client may
+	# find every reply already there when it polls (it waits only when its
+	# ring is empty), so irqs=0 is legitimate for it and not checked.
 	expect_positive "$SERVER_OUT" irqs "[$vmm server irq=msix]"
-	expect_positive "$CLIENT_OUT" irqs "[$vmm client irq=msix]"
 	run_pair "$vmm" "mode=net role=recv tag=smoke count=1000 timeout_ms=20000" \
 		"mode=net role=send tag=smoke peer=$MAC_SERVER count=1000 size=128" \
 		"received=1000 bad=0 foreign=0" "sent=1000"
