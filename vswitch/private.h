@@ -99,6 +99,8 @@ struct vsw_pmd {
 	bool ep_timeout; /* some queue has no wait fd: sleep with a timeout */
 	uint64_t lat_start; /* notification TSC of the wake being measured, 0 = none */
 	uint64_t last_busy; /* TSC of the last iteration that received frames */
+	uint32_t now_s; /* the switch clock (seconds) as of next_s_tsc's second */
+	uint64_t next_s_tsc; /* TSC at which now_s must be recomputed */
 	uint16_t n_dirty; /* output ports with buffered frames */
 	uint16_t dirty[VSW_MAX_PORTS];
 	struct vsw_txbuf txb[VSW_MAX_PORTS];

@@ -35,6 +35,8 @@ def parse_args(argv):
     ap.add_argument("--out", default="bench-results", help="directory for JSON, CSV and plots")
     ap.add_argument("--smoke", action="store_true",
                     help="a seconds-long run that checks the harness, not the speed")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run every contender N times, interleaved, and report the median")
     ap.add_argument("--seconds", type=float, default=10, help="measurement window (vhost)")
     ap.add_argument("--warmup", type=float, default=3, help="seconds before measuring (vhost)")
     ap.add_argument("--trial-ms", type=int, default=2000, help="RFC 2544 trial length (vm2vm)")
@@ -78,17 +80,28 @@ def run(a):
     t0 = time.monotonic()
     reserve_hugepages()
     for size in a.sizes:
-        for c in contenders:
-            progress("%s %s B: %s" % (a.scenario, size, c))
-            with tempfile.TemporaryDirectory(prefix="ferry-bench-") as tmp:
-                try:
-                    r = sc["measure"](c, size, a, tmp, progress)
-                except Exception as e:  # one contender failing must not hide the others
-                    doc["errors"].append({"contender": c, "size": size, "error": str(e)[-2000:]})
-                    continue
-            if r is not None:
-                r.update(contender=c, size=size, gbps=report.gbps(r["mpps"], size))
-                doc["results"].append(r)
+        samples = {c: [] for c in contenders}
+        # Interleaved (A B C A B C ...) so a noisy moment hits every contender alike.
+        for rep in range(a.repeat):
+            for c in contenders:
+                progress("%s %s B: %s (%d/%d)" % (a.scenario, size, c, rep + 1, a.repeat))
+                with tempfile.TemporaryDirectory(prefix="ferry-bench-") as tmp:
+                    try:
+                        r = sc["measure"](c, size, a, tmp, progress)
+                    except Exception as e:  # one contender failing must not hide the others
+                        doc["errors"].append({"contender": c, "size": size,
+                                              "error": str(e)[-2000:]})
+                        continue
+                if r is not None:
+                    samples[c].append(r)
+        for c, rs in samples.items():
+            if not rs:
+                continue
+            rs.sort(key=lambda x: x["mpps"])
+            r = dict(rs[len(rs) // 2])  # the median run, with its details
+            r.update(contender=c, size=size, gbps=report.gbps(r["mpps"], size),
+                     samples_mpps=[round(x["mpps"], 3) for x in rs])
+            doc["results"].append(r)
     if sc["post"]:
         sc["post"](doc)
     progress.done()
