@@ -119,6 +119,25 @@ int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+int parse_u64_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v) || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_name(const char *s, const char *const *names, size_t first, size_t n)
+{
+	for (size_t i = first; i < n; i++) {
+		if (names[i] && !strcmp(s, names[i]))
+			return (int)i;
+	}
+	return -EINVAL;
+}
+
 /* ---- formatting ---- */
 
 /* Where vsnprintf writes: @pos counts every byte, even those past @size. */

@@ -39,6 +39,12 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
  */
 int parse_u64(const char *s, uint64_t *out);
 
+/* parse_u64() and a check that the value lies in [@lo, @hi]; 0 or -EINVAL. */
+int parse_u64_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* The index i in [@first, @n) with @names[i] equal to @s, or -EINVAL: option values. */
+int parse_name(const char *s, const char *const *names, size_t first, size_t n);
+
 /* The value of hexadecimal digit @c (either case), or -1. */
 int hex_digit(char c);
 

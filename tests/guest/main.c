@@ -6,7 +6,9 @@
  * the mode's status.  cpu.c enters guest_main() once ring 0 is set up.
  *
  * Adding a mode: write a function taking the parsed options and returning an
- * EXIT_* status, print one FERRY-RESULT line, and list it in guest_modes[].
+ * EXIT_* status, print one FERRY-RESULT line, and list it in guest_modes[]
+ * with the parser of its own keys, if it has any.  mode= is applied before
+ * every other word, so the mode's parser knows the keys wherever mode= is.
  */
 #include "apic.h"
 #include "cpu.h"
@@ -16,6 +18,7 @@
 #include "mm.h"
 #include "net.h"
 #include "pci.h"
+#include "pktgen.h"
 #include "smp.h"
 #include "start_info.h"
 #include "svc.h"
@@ -31,10 +34,11 @@
 struct guest_opts {
 	const struct guest_mode *mode; /* mode= */
 	uint64_t exit_code; /* exit=, for mode=hello */
-	uint64_t timeout_ms; /* timeout_ms=, for mode=smp and mode=net */
+	uint64_t timeout_ms; /* timeout_ms=, for mode=smp, mode=net and pktgen's probe */
 	enum fw_table table; /* table=auto|acpi|mp */
 	const char *fault; /* fault=, for mode=fault */
 	struct net_opts net; /* role=, tag=, peer=, ... for mode=net (net.h) */
+	struct pktgen_opts pktgen; /* role=, size=, rate=, ... for mode=pktgen (pktgen.h) */
 	const struct hvm_start_info *si; /* not an option: the boot information */
 	const char *cmdline; /* not an option: the command line as given */
 };
@@ -42,6 +46,8 @@ struct guest_opts {
 struct guest_mode {
 	const char *name;
 	int (*run)(const struct guest_opts *o); /* returns an EXIT_* status */
+	/* The mode's own keys: 0, -EINVAL (bad value) or -ENOENT (not a key); NULL: none. */
+	int (*parse_opt)(struct guest_opts *o, const char *key, const char *val);
 };
 
 /* An option parser stores @val into @o; returns 0 or -EINVAL. */
@@ -171,9 +177,26 @@ static int mode_net(const struct guest_opts *o)
 	return net_run(&o->net, o->timeout_ms);
 }
 
+static int net_opt(struct guest_opts *o, const char *key, const char *val)
+{
+	return net_parse_opt(&o->net, key, val);
+}
+
+/* Generated traffic and its measurement (pktgen.c): the role's result line and status. */
+static int mode_pktgen(const struct guest_opts *o)
+{
+	return pktgen_run(&o->pktgen, o->timeout_ms);
+}
+
+static int pktgen_opt(struct guest_opts *o, const char *key, const char *val)
+{
+	return pktgen_parse_opt(&o->pktgen, key, val);
+}
+
 static const struct guest_mode guest_modes[] = {
-	{ "hello", mode_hello }, { "smp", mode_smp }, { "pci", mode_pci },
-	{ "fault", mode_fault }, { "net", mode_net },
+	{ "hello", mode_hello, NULL }, { "smp", mode_smp, NULL },
+	{ "pci", mode_pci, NULL },     { "fault", mode_fault, NULL },
+	{ "net", mode_net, net_opt },  { "pktgen", mode_pktgen, pktgen_opt },
 };
 
 /* ---- command line ---- */
@@ -231,18 +254,17 @@ static int opt_fault(struct guest_opts *o, const char *val)
 }
 
 static const struct guest_option guest_options[] = {
-	{ "mode", opt_mode }, /* hello (default) | smp | pci | fault | net */
+	{ "mode", opt_mode }, /* hello (default) | smp | pci | fault | net | pktgen */
 	{ "exit", opt_exit }, /* 0-255: hello's exit status */
 	{ "timeout_ms", opt_timeout }, /* smp: wait for the APs; net: the role's timeout */
 	{ "table", opt_table }, /* auto | acpi | mp: firmware table for the CPUs */
 	{ "fault", opt_fault }, /* pf | de | ud | gp | ring0: what mode=fault raises */
 };
 
-/* Applies one key=value word (modified in place); returns 0 or -EINVAL. */
-static int parse_word(struct guest_opts *o, char *word)
+/* Splits @word at its '=' (in place) into the key and *@val; -EINVAL without one. */
+static int split_word(char *word, char **val)
 {
 	char *eq = word;
-	int rc;
 
 	while (*eq && *eq != '=')
 		eq++;
@@ -251,41 +273,74 @@ static int parse_word(struct guest_opts *o, char *word)
 		return -EINVAL;
 	}
 	*eq = '\0';
+	*val = eq + 1;
+	return 0;
+}
+
+/* Applies one key=value word (modified in place); returns 0 or -EINVAL. */
+static int parse_word(struct guest_opts *o, char *word)
+{
+	int rc = -ENOENT;
+	char *val;
+
+	if (split_word(word, &val))
+		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(guest_options); i++) {
 		if (strcmp(word, guest_options[i].key))
 			continue;
-		if (!guest_options[i].parse(o, eq + 1))
-			return 0;
-		con_log("error: bad value \"%s\" for %s\n", eq + 1, word);
-		return -EINVAL;
+		rc = guest_options[i].parse(o, val);
+		break;
 	}
-	/* Then mode=net's own keys (net.h keeps their table). */
-	rc = net_parse_opt(&o->net, word, eq + 1);
-	if (rc == -EINVAL)
-		con_log("error: bad value \"%s\" for %s\n", eq + 1, word);
+	/* Then the mode's own keys (net.h, pktgen.h keep their tables). */
+	if (rc == -ENOENT && o->mode->parse_opt)
+		rc = o->mode->parse_opt(o, word, val);
+	if (rc == -ENOENT)
+		con_log("error: unknown key \"%s\" for mode=%s\n", word, o->mode->name);
 	else if (rc)
-		con_log("error: unknown key \"%s\"\n", word);
+		con_log("error: bad value \"%s\" for %s\n", val, word);
 	return rc ? -EINVAL : 0;
 }
 
-/* Splits @buf into words at blanks and applies each; returns 0 or -EINVAL. */
-static int parse_cmdline(struct guest_opts *o, char *buf)
+/* Splits @buf into words at blanks; returns how many, or -EINVAL for too many. */
+static int split_words(char *buf, char **words)
 {
 	char *p = buf;
+	int n = 0;
 
 	while (*p) {
-		char *word;
-
 		while (*p == ' ' || *p == '\t' || *p == '\n')
 			p++;
 		if (!*p)
 			break;
-		word = p;
+		if (n == MAX_WORDS) {
+			con_log("error: more than %d words\n", MAX_WORDS);
+			return -EINVAL;
+		}
+		words[n++] = p;
 		while (*p && *p != ' ' && *p != '\t' && *p != '\n')
 			p++;
 		if (*p)
 			*p++ = '\0';
-		if (parse_word(o, word))
+	}
+	return n;
+}
+
+/* Applies the words of @buf, mode= first; returns 0 or -EINVAL. */
+static int parse_cmdline(struct guest_opts *o, char *buf)
+{
+	char *words[MAX_WORDS];
+	bool is_mode[MAX_WORDS];
+	int n = split_words(buf, words);
+
+	if (n < 0)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		is_mode[i] = !strncmp(words[i], "mode=", 5);
+		if (is_mode[i] && parse_word(o, words[i]))
+			return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!is_mode[i] && parse_word(o, words[i]))
 			return -EINVAL;
 	}
 	return 0;
@@ -315,6 +370,7 @@ void guest_main(uint64_t start_info_pa)
 	char words[CMDLINE_MAX];
 
 	net_opts_init(&o.net);
+	pktgen_opts_init(&o.pktgen);
 	uart_init();
 	con_log("ferry-guest %s: booted through PVH, running in ring 3\n", GUEST_VERSION);
 	if (!start_info_pa || start_info_pa >= 0x100000000ULL || si->magic != HVM_START_MAGIC) {

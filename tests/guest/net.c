@@ -42,23 +42,11 @@ void net_opts_init(struct net_opts *o)
 
 static int opt_role(struct net_opts *o, const char *val)
 {
-	for (size_t i = NET_ROLE_SERVER; i < ARRAY_SIZE(role_names); i++) {
-		if (!strcmp(val, role_names[i])) {
-			o->role = (enum net_role)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
+	int i = parse_name(val, role_names, NET_ROLE_SERVER, ARRAY_SIZE(role_names));
 
-/* Parses @val into @out if it lies in [@lo, @hi]. */
-static int opt_range(const char *val, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	uint64_t v;
-
-	if (parse_u64(val, &v) || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
+	if (i < 0)
+		return i;
+	o->role = (enum net_role)i;
 	return 0;
 }
 
@@ -66,16 +54,16 @@ static int opt_number(struct net_opts *o, const char *key, const char *val)
 {
 	if (!strcmp(key, "count")) {
 		o->has_count = true;
-		return opt_range(val, 0, NET_U32_MAX, &o->count);
+		return parse_u64_range(val, 0, NET_U32_MAX, &o->count);
 	}
 	if (!strcmp(key, "size"))
-		return opt_range(val, FRAME_MIN_SIZE, FRAME_MAX_SIZE, &o->size);
+		return parse_u64_range(val, FRAME_MIN_SIZE, FRAME_MAX_SIZE, &o->size);
 	if (!strcmp(key, "window"))
-		return opt_range(val, 1, NET_MAX_WINDOW, &o->window);
+		return parse_u64_range(val, 1, NET_MAX_WINDOW, &o->window);
 	if (!strcmp(key, "bcast"))
-		return opt_range(val, 0, NET_U32_MAX, &o->bcast);
+		return parse_u64_range(val, 0, NET_U32_MAX, &o->bcast);
 	if (!strcmp(key, "linger_ms"))
-		return opt_range(val, 0, 3600000, &o->linger_ms);
+		return parse_u64_range(val, 0, 3600000, &o->linger_ms);
 	return -ENOENT;
 }
 
@@ -172,9 +160,7 @@ bool net_answer(struct net_ctx *c, const struct vnet_frame *f, enum frame_kind k
 	return true;
 }
 
-/* Probes and probe replies, the same for every role; true if consumed. */
-static bool net_probe_frame(struct net_ctx *c, const struct vnet_frame *f,
-			    const struct frame_info *fi)
+bool net_probe_frame(struct net_ctx *c, const struct vnet_frame *f, const struct frame_info *fi)
 {
 	if (fi->kind == FRAME_PROBE && c->answers_probes &&
 	    (net_for_me(c, fi) || frame_is_broadcast(fi->dst))) {
@@ -385,6 +371,22 @@ static int net_dispatch(struct net_ctx *c)
 	}
 }
 
+int net_ctx_open(struct net_ctx *c, const struct net_opts *o, uint64_t timeout_ms)
+{
+	*c = (struct net_ctx){ .o = o, .timeout_us = timeout_ms * 1000 };
+	if (net_open(c))
+		return -ENODEV;
+	c->deadline = tsc_deadline_us(c->timeout_us);
+	return 0;
+}
+
+void net_ctx_close(struct net_ctx *c)
+{
+	if (c->o->irq)
+		irq_fini();
+	vnet_close(&c->nic);
+}
+
 int net_run(const struct net_opts *o, uint64_t timeout_ms)
 {
 	static struct net_ctx ctx; /* large (the NIC state): not on the 16 KiB ring-3 stack */
@@ -396,15 +398,11 @@ int net_run(const struct net_opts *o, uint64_t timeout_ms)
 		con_printf(RESULT_PREFIX "error=cmdline\n");
 		return EXIT_USAGE;
 	}
-	ctx = (struct net_ctx){ .o = o, .timeout_us = timeout_ms * 1000 };
-	if (net_open(&ctx)) {
+	if (net_ctx_open(&ctx, o, timeout_ms)) {
 		con_printf(RESULT_PREFIX "mode=net role=%s error=nic\n", role_names[o->role]);
 		return EXIT_FAIL;
 	}
-	ctx.deadline = tsc_deadline_us(ctx.timeout_us);
 	rc = net_dispatch(&ctx);
-	if (o->irq)
-		irq_fini();
-	vnet_close(&ctx.nic);
+	net_ctx_close(&ctx);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * net_priv.h - what the files of mode=net share: the run context, the
  * receive loop that checks every frame, answering, and result-line helpers.
  * net.c holds these plus the server and sink roles; net_client.c the
- * client; net_blast.c send and recv.  Not for other users: net.h is.
+ * client; net_blast.c send and recv.  pktgen.c (mode=pktgen) borrows the
+ * context, the probe and the transmit helpers.  Other users take net.h.
  */
 #ifndef FERRY_GUEST_NET_PRIV_H
 #define FERRY_GUEST_NET_PRIV_H
@@ -68,6 +69,22 @@ void net_tx_drain(struct net_ctx *c, uint64_t deadline);
  * may start in any order); -ETIMEDOUT after timeout_ms.
  */
 int net_probe_peer(struct net_ctx *c, net_frame_fn fn);
+
+/*
+ * Handles a probe or probe reply that frame_check() accepted: answers a
+ * probe for us (if c->answers_probes), notes a reply from o->peer.  Returns
+ * true if @fi was one of those (consumed), false for any other kind.
+ */
+bool net_probe_frame(struct net_ctx *c, const struct vnet_frame *f, const struct frame_info *fi);
+
+/*
+ * Sets up @c for options @o (tag, peer, irq are what the driver side uses)
+ * and opens the NIC; c->deadline is then @timeout_ms away.  Returns 0, or
+ * -ENODEV having printed why.  mode=pktgen (pktgen.c) runs on this too.
+ */
+int net_ctx_open(struct net_ctx *c, const struct net_opts *o, uint64_t timeout_ms);
+/* Stops the NIC (and the interrupt timer) of @c. */
+void net_ctx_close(struct net_ctx *c);
 
 bool net_for_me(const struct net_ctx *c, const struct frame_info *fi);
 void net_fmt_mac(char *buf, const uint8_t *mac);
