@@ -36,8 +36,8 @@
 #define PKTGEN_RESULT_MAX 479 /* bytes of a result line with its newline; the host keeps 512 */
 #define RATE_FRAC_BITS 16 /* due times in ticks << RATE_FRAC_BITS */
 #define NEVER (1ULL << 62) /* a deadline that does not pass */
-#define TX_SLEEP_MIN_US 200 /* a gap this long before the next burst is slept through */
-#define TX_WAKE_EARLY_US 50 /* wake-up latency allowance: the rest of a gap is spun */
+#define TX_SLEEP_MIN_US 60 /* a gap this long before the next burst is slept through */
+#define TX_WAKE_EARLY_US 30 /* wake-up latency allowance: the rest of a gap is spun */
 
 /* size=imix: 7:4:1 of these sizes (with FCS), interleaved as evenly as 12 slots allow. */
 static const uint32_t imix_sizes[] = { 64, 576, 1500 };

@@ -206,8 +206,9 @@ pktgen_check() {
 	[ "${sent:-0}" -gt 0 ] 2>/dev/null || fail "$what: tx sent=$sent, expected more than 0"
 	[ "$received" = "$sent" ] || fail "$what: rx received=$received, tx sent=$sent"
 	[ "$(result_get "$3" lost)" = 0 ] || fail "$what: rx lost=$(result_get "$3" lost)"
-	[ -n "$(result_get "$3" lat_p50_ns)" ] && [ -n "$(result_get "$3" lat_p999_ns)" ] ||
+	if [ -z "$(result_get "$3" lat_p50_ns)" ] || [ -z "$(result_get "$3" lat_p999_ns)" ]; then
 		fail "$what: no latency percentiles"
+	fi
 	[[ "$(result_get "$3" lat_hist)" =~ ^[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*$ ]] ||
 		fail "$what: lat_hist='$(result_get "$3" lat_hist)', expected UPPER:COUNT,..."
 	echo "     pktgen: sent $sent, received $received at $(result_get "$3" pps) frames/s," \
