@@ -52,6 +52,12 @@ def parse_args(argv):
             setattr(a, k.replace("-", "_"), v)
         a.sizes = ",".join(str(s) for s in SCENARIOS[a.scenario]["smoke"]["sizes"])
     a.sizes = [_size(s) for s in a.sizes.split(",") if s]
+    # Where IMIX is derived from fixed sizes (scenario "post"), measure those too.
+    if "imix" in a.sizes and SCENARIOS[a.scenario]["post"]:
+        a.measured = [s for s in a.sizes if s != "imix"]
+        a.measured += [s for s, _ in report.IMIX if s not in a.measured]
+    else:
+        a.measured = list(a.sizes)
     return a
 
 
@@ -70,7 +76,8 @@ def reserve_hugepages(pages=1024):
 def run(a):
     sc = SCENARIOS[a.scenario]
     contenders = a.contenders.split(",") if a.contenders else sc["contenders"]
-    doc = {"scenario": a.scenario, "describe": sc["describe"], "sizes": a.sizes,
+    sizes = sorted(a.measured) + (["imix"] if "imix" in a.sizes else [])
+    doc = {"scenario": a.scenario, "describe": sc["describe"], "sizes": sizes,
            "contenders": contenders, "smoke": a.smoke,
            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "machine": machine.describe(a.ferry), "pinning": {"guest_cpu": a.guest_cpu,
@@ -79,7 +86,7 @@ def run(a):
     progress = report.Progress()
     t0 = time.monotonic()
     reserve_hugepages()
-    for size in a.sizes:
+    for size in a.measured:
         samples = {c: [] for c in contenders}
         # Interleaved (A B C A B C ...) so a noisy moment hits every contender alike.
         for rep in range(a.repeat):
