@@ -594,17 +594,29 @@ static int vring_file_fd(struct vu_rx *m, int *fd)
 	return ret;
 }
 
+/*
+ * The ring a SET_VRING_{KICK,CALL,ERR} names and the fd it carries (-1 with
+ * the "no fd" bit); 0 or -errno.  Shared by the three handlers.
+ */
+static int vring_file_args(struct vu_backend *b, struct vu_rx *m, struct vu_ring **ring,
+			   uint16_t *idx, int *fd)
+{
+	*ring = vring_file_ring(b, m->p.u64);
+	*idx = (uint16_t)(m->p.u64 & VU_VRING_IDX_MASK);
+	if (!*ring)
+		return -EINVAL;
+	return vring_file_fd(m, fd);
+}
+
 /* SET_VRING_KICK: the ring starts on its kick (spec, "Ring states"); no fd: we poll. */
 static int vu_h_set_vring_kick(struct vu_backend *b, struct vu_rx *m, struct vu_reply *r)
 {
-	struct vu_ring *ring = vring_file_ring(b, m->p.u64);
-	uint16_t idx = (uint16_t)(m->p.u64 & VU_VRING_IDX_MASK);
+	struct vu_ring *ring;
+	uint16_t idx;
 	int fd, ret;
 
 	(void)r;
-	if (!ring)
-		return -EINVAL;
-	ret = vring_file_fd(m, &fd);
+	ret = vring_file_args(b, m, &ring, &idx, &fd);
 	if (ret)
 		return ret;
 	ring_stop(b, idx);
@@ -617,14 +629,12 @@ static int vu_h_set_vring_kick(struct vu_backend *b, struct vu_rx *m, struct vu_
 /* SET_VRING_CALL: may replace the fd of a running ring (QEMU masks vectors this way). */
 static int vu_h_set_vring_call(struct vu_backend *b, struct vu_rx *m, struct vu_reply *r)
 {
-	struct vu_ring *ring = vring_file_ring(b, m->p.u64);
-	uint16_t idx = (uint16_t)(m->p.u64 & VU_VRING_IDX_MASK);
+	struct vu_ring *ring;
+	uint16_t idx;
 	int fd, ret;
 
 	(void)r;
-	if (!ring)
-		return -EINVAL;
-	ret = vring_file_fd(m, &fd);
+	ret = vring_file_args(b, m, &ring, &idx, &fd);
 	if (ret)
 		return ret;
 	/* The device fences the datapath, so the old fd is unused once this returns. */
@@ -638,13 +648,12 @@ static int vu_h_set_vring_call(struct vu_backend *b, struct vu_rx *m, struct vu_
 /* SET_VRING_ERR: kept so the peer's fd lives as long as the ring; we report errors by logs. */
 static int vu_h_set_vring_err(struct vu_backend *b, struct vu_rx *m, struct vu_reply *r)
 {
-	struct vu_ring *ring = vring_file_ring(b, m->p.u64);
+	struct vu_ring *ring;
+	uint16_t idx;
 	int fd, ret;
 
 	(void)r;
-	if (!ring)
-		return -EINVAL;
-	ret = vring_file_fd(m, &fd);
+	ret = vring_file_args(b, m, &ring, &idx, &fd);
 	if (ret)
 		return ret;
 	close_fd(&ring->err_fd);
