@@ -76,7 +76,7 @@ def reserve_hugepages(pages=1024):
 def run(a):
     sc = SCENARIOS[a.scenario]
     contenders = a.contenders.split(",") if a.contenders else sc["contenders"]
-    sizes = sorted(a.measured) + (["imix"] if "imix" in a.sizes else [])
+    sizes = sorted(s for s in a.measured if s != "imix") + (["imix"] if "imix" in a.sizes else [])
     doc = {"scenario": a.scenario, "describe": sc["describe"], "sizes": sizes,
            "contenders": contenders, "smoke": a.smoke,
            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -105,7 +105,7 @@ def run(a):
             if not rs:
                 continue
             rs.sort(key=lambda x: x["mpps"])
-            r = dict(rs[len(rs) // 2])  # the median run, with its details
+            r = dict(rs[len(rs) // 2])  # the median run (upper median), with its details
             r.update(contender=c, size=size, gbps=report.gbps(r["mpps"], size),
                      samples_mpps=[round(x["mpps"], 3) for x in rs])
             doc["results"].append(r)
@@ -135,7 +135,8 @@ def print_table(doc):
     print("%s (%s)" % (doc["scenario"], doc["describe"]))
     print("%-8s %-8s %9s %9s %10s %10s %9s %9s" % ("size", "who", "Mpps", "Gbps", "0-loss",
                                                    "0.5%loss", "p50 us", "p99 us"))
-    for r in doc["results"]:
+    order = {s: i for i, s in enumerate(doc["sizes"])}
+    for r in sorted(doc["results"], key=lambda r: (order.get(r["size"], 99), r["contender"])):
         f = lambda k, fmt: (fmt % r[k]) if r.get(k) is not None else "-"  # noqa: E731
         print("%-8s %-8s %9s %9s %10s %10s %9s %9s" % (
             r["size"], r["contender"], f("mpps", "%.3f"), f("gbps", "%.2f"),
