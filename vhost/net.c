@@ -130,14 +130,9 @@ static uint32_t net_config_size(struct virtio_dev *vdev)
 static void net_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, uint32_t len)
 {
 	struct virtio_net_config cfg;
-	uint32_t n = 0;
 
 	net_fill_config(vdev_to_net(vdev), &cfg);
-	if (off < sizeof(cfg)) {
-		n = MIN(len, (uint32_t)sizeof(cfg) - off);
-		memcpy(buf, (uint8_t *)&cfg + off, n);
-	}
-	memset((uint8_t *)buf + n, 0, len - n);
+	virtio_config_read_struct(&cfg, sizeof(cfg), off, buf, len);
 }
 
 /* virtio 1.2, 5.1.4: every field is read-only for a modern driver. */

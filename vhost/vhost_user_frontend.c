@@ -257,15 +257,10 @@ static void fe_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, uin
 {
 	struct vu_frontend *fe = to_fe(vdev);
 	struct virtio_net_config cfg = { .max_virtqueue_pairs = 1 };
-	uint32_t n = 0;
 
 	memcpy(cfg.mac, fe->mac, sizeof(cfg.mac));
 	cfg.status = fe->fd >= 0 ? VIRTIO_NET_S_LINK_UP : 0;
-	if (off < sizeof(cfg)) {
-		n = MIN(len, (uint32_t)sizeof(cfg) - off);
-		memcpy(buf, (uint8_t *)&cfg + off, n);
-	}
-	memset((uint8_t *)buf + n, 0, len - n);
+	virtio_config_read_struct(&cfg, sizeof(cfg), off, buf, len);
 }
 
 static void fe_config_write(struct virtio_dev *vdev, uint32_t off, const void *buf, uint32_t len)

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 struct vhost_mem;
 struct virtio_dev;
@@ -104,5 +105,22 @@ struct virtio_dev {
 	void (*needs_reset)(struct virtio_dev *dev);
 	void *transport; /* the transport's private data for the callback */
 };
+
+/*
+ * A config_read for devices that keep their config space as a struct: copy
+ * the bytes of [@off, @off + @len) that lie inside @cfg, zero the rest
+ * (reads past the structure return zeros).
+ */
+static inline void virtio_config_read_struct(const void *cfg, uint32_t size, uint32_t off,
+					     void *buf, uint32_t len)
+{
+	uint32_t n = 0;
+
+	if (off < size) {
+		n = size - off < len ? size - off : len;
+		memcpy(buf, (const uint8_t *)cfg + off, n);
+	}
+	memset((uint8_t *)buf + n, 0, len - n);
+}
 
 #endif
