@@ -265,6 +265,33 @@ static uint64_t job_undelivered(struct job *j, uint32_t vni)
 	return sum;
 }
 
+/*
+ * One row per guest NIC: a tenant's totals cannot say which guest missed
+ * frames (a sender that posts no receive buffers counts there too).
+ */
+static void job_print_nics(struct job *j)
+{
+	struct vsw_port_stats st;
+
+	printf("\n%-16s %10s %10s %11s %8s\n", "nic", "from guest", "to guest", "undelivered",
+	       "dropped");
+	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
+		for (unsigned int n = 0; n < j->vms[i].n_nics; n++) {
+			const struct job_nic *jn = &j->vms[i].nics[n];
+			uint64_t dropped = 0;
+
+			if (jn->port < 0 || vsw_port_stats(j->sw, (uint16_t)jn->port, &st))
+				continue;
+			for (unsigned int d = 0; d < VSW_DROP_MAX; d++)
+				dropped += d == VSW_DROP_TX ? 0 : st.drops[d];
+			printf("%-16s %10llu %10llu %11llu %8llu\n", jn->name,
+			       (unsigned long long)st.rx_packets, (unsigned long long)st.tx_packets,
+			       (unsigned long long)(st.drv.tx_errors + st.drops[VSW_DROP_TX]),
+			       (unsigned long long)dropped);
+		}
+	}
+}
+
 static void job_print_switch(struct job *j)
 {
 	struct vsw_tenant_stats ts;
@@ -283,6 +310,7 @@ static void job_print_switch(struct job *j)
 		       (unsigned long long)job_undelivered(j, t->vni), ts.fdb_entries);
 	}
 	printf("(dropped: refused on ingress; undelivered: the guest had no receive buffer)\n");
+	job_print_nics(j);
 	for (unsigned int p = 0; p < vsw_pmd_count(j->sw); p++) {
 		if (vsw_pmd_stats(j->sw, p, &ps) || !ps.wakeups_measured)
 			continue;

@@ -39,7 +39,6 @@ struct job {
 	struct vsw *sw;
 	struct runner *r;
 	struct job_vm *vms; /* one per cfg->vms[] at start */
-	unsigned int n_vms;
 	struct ctl_server *ctl; /* NULL without a control socket */
 };
 

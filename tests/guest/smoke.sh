@@ -195,23 +195,40 @@ expect_positive() {
 	[ "${v:-0}" -gt 0 ] 2>/dev/null || fail "$3: $2=$v, expected more than 0"
 }
 
-# pktgen_check WHAT "TX OUTPUT" "RX OUTPUT": the receiver got every frame
-# the sender sent (some, not none), saw no gap, and reported latency
-# percentiles and a histogram.  Values only: no timing is asserted.
+# pktgen_check WHAT "TX OUTPUT" "RX OUTPUT" [UNDELIVERED]: every frame the
+# sender sent reached the receiver (some, not none) or, when the switch's
+# count UNDELIVERED for the receiver is given, is covered by that count of
+# frames it had no buffer for: a receiver that loses its core for longer than
+# its ring lasts misses frames, and the check must test the accounting, not
+# the scheduler.
+# The receiver's gap count can only be the undelivered ones.  It must also
+# report latency percentiles and a histogram.  Values only: no timing is
+# asserted.
 pktgen_check() {
-	local what=$1 sent received
+	local what=$1 sent received lost undelivered=${4:-0}
 	[ -n "$2" ] && [ -n "$3" ] || return 0 # verify() already failed the run
 	sent=$(result_get "$2" sent)
 	received=$(result_get "$3" received)
+	lost=$(result_get "$3" lost)
 	[ "${sent:-0}" -gt 0 ] 2>/dev/null || fail "$what: tx sent=$sent, expected more than 0"
-	[ "$received" = "$sent" ] || fail "$what: rx received=$received, tx sent=$sent"
-	[ "$(result_get "$3" lost)" = 0 ] || fail "$what: rx lost=$(result_get "$3" lost)"
+	[ "${received:-0}" -gt 0 ] 2>/dev/null || fail "$what: rx received=$received, expected some"
+	[[ "$undelivered" =~ ^[0-9]+$ ]] || fail "$what: no undelivered count ('$undelivered')"
+	# Undelivered may also hold the sender's probes that came before the
+	# receiver's buffers did, so it bounds the missing frames from above.
+	[ "${received:-x}" -le "${sent:-0}" ] 2>/dev/null ||
+		fail "$what: rx received=$received, more than tx sent=$sent"
+	[ "$((sent - received))" -le "$undelivered" ] 2>/dev/null ||
+		fail "$what: rx received=$received of tx sent=$sent; the switch accounts" \
+			"for only $undelivered undelivered"
+	[ "${lost:-x}" -le "$undelivered" ] 2>/dev/null ||
+		fail "$what: rx lost=$lost, more than the switch's undelivered=$undelivered"
 	if [ -z "$(result_get "$3" lat_p50_ns)" ] || [ -z "$(result_get "$3" lat_p999_ns)" ]; then
 		fail "$what: no latency percentiles"
 	fi
 	[[ "$(result_get "$3" lat_hist)" =~ ^[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*$ ]] ||
 		fail "$what: lat_hist='$(result_get "$3" lat_hist)', expected UPPER:COUNT,..."
-	echo "     pktgen: sent $sent, received $received at $(result_get "$3" pps) frames/s," \
+	echo "     pktgen: sent $sent, received $received (undelivered $undelivered)" \
+		"at $(result_get "$3" pps) frames/s," \
 		"latency p50 $(result_get "$3" lat_p50_ns) ns p99 $(result_get "$3" lat_p99_ns) ns"
 }
 
@@ -267,7 +284,7 @@ suite_net_qemu() {
 # ferry_net NAME "CMDLINE" [NAME "CMDLINE"...]: `ferry run` with one VM per
 # pair on one tenant (MACs ...:01, ...:02 in order), then the output of each
 # VM in VM_OUT[NAME] and ferry's status in FERRY_RC.
-declare -A VM_OUT
+declare -A VM_OUT SW_UNDELIVERED SW_DROPPED
 ferry_net() {
 	local dir cfg sep="" i=1 name
 	dir=$(mktemp -d)
@@ -287,6 +304,15 @@ ferry_net() {
 	} >"$cfg"
 	timeout 300 "$ferry" run "$cfg" >"$dir/out" 2>"$errlog"
 	FERRY_RC=$?
+	# The switch's own counts per NIC from the summary's rows (nic, from
+	# guest, to guest, undelivered, dropped): SW_UNDELIVERED[vm] is what the
+	# guest had no buffer for, SW_DROPPED[vm] what it sent that was refused.
+	SW_UNDELIVERED=()
+	SW_DROPPED=()
+	while read -r name undelivered dropped; do
+		SW_UNDELIVERED[$name]=$undelivered
+		SW_DROPPED[$name]=$dropped
+	done < <(awk '$1 ~ /\.0$/ && NF == 5 { sub(/\.0$/, "", $1); print $1, $4, $5 }' "$dir/out")
 	VM_OUT=()
 	while IFS= read -r name; do
 		VM_OUT[$name]=$(sed -n "s/^\[$name\] //p" "$dir/out")
@@ -313,7 +339,8 @@ ferry_pair() {
 }
 
 # ferry_pktgen TITLE "RX CMDLINE" "TX CMDLINE": a pktgen pair under `ferry
-# run` (rx is the first VM: MAC ...:01), both must pass, rx must get all.
+# run` (rx is the first VM: MAC ...:01), both must pass, and every frame
+# must be received or counted by the switch as undelivered.
 ferry_pktgen() {
 	local title=$1 start ms
 	runs=$((runs + 2))
@@ -326,15 +353,20 @@ ferry_pktgen() {
 	CLIENT_OUT=$LAST_OUT
 	OUT=${VM_OUT[rx]:-}
 	verify "[ferry run $title: rx]" 0 "$ms" mode=pktgen role=rx bad=0 foreign=0 dup=0
-	pktgen_check "[ferry $title]" "$CLIENT_OUT" "$LAST_OUT"
+	# Nothing may be refused on ingress: the sender's frames are all valid.
+	[ "${SW_DROPPED[tx]:-}" = 0 ] ||
+		fail "[ferry $title]: the switch dropped ${SW_DROPPED[tx]:-?} of tx's frames on ingress"
+	pktgen_check "[ferry $title]" "$CLIENT_OUT" "$LAST_OUT" "${SW_UNDELIVERED[rx]:-missing}"
 }
 
 # mode=pktgen under ferry: paced pairs, 64 B and IMIX.  The receiver sleeps
 # on MSI-X: a polling one is a third busy thread on two cores (with the PMD
 # and, between its sleeps, the sender), and when the host is loaded (tests
 # run in parallel) it can lose the core for longer than its 256 buffers
-# last at 20 kpps (12.8 ms); the switch then drops frames, and the check
-# would test the scheduler.  QEMU's pair covers the polling receiver.
+# last at 20 kpps (12.8 ms).  Even asleep on MSI-X it can, under ASan with
+# the suite running beside it (CI saw 224 of 10000 missed): pktgen_check then
+# holds those frames to the switch's undelivered count.  QEMU's pair covers
+# the polling receiver.
 suite_pktgen_ferry() {
 	local rx="mode=pktgen role=rx tag=pg duration_ms=20000 irq=msix"
 	local tx="mode=pktgen role=tx tag=pg peer=52:54:00:00:5e:01 rate=20000 duration_ms=500"
