@@ -13,6 +13,7 @@
  * never as "start + len <= end", so no addition can wrap.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,6 +21,7 @@
 
 #include "util/compiler.h"
 #include "vhost/mem.h"
+#include "vhost/memguard.h"
 
 /* At or below this many regions a linear scan beats a binary search. */
 #define MEM_LINEAR_MAX 4
@@ -27,6 +29,12 @@
 struct vhost_mem {
 	uint32_t nregions; /* regions in use, sorted by gpa */
 	uint32_t max_regions; /* capacity of regions[] */
+	/* vhost_mem_guard(): memguard slots of owned regions (-1: none), the hook. */
+	int guard[VHOST_MEM_MAX_REGIONS];
+	unsigned int nguards;
+	void (*on_fault)(void *arg);
+	void *fault_arg;
+	atomic_bool faulted; /* set in signal context when a guarded region lost its file */
 	struct vhost_mem_region regions[]; /* sorted by gpa, non-overlapping */
 };
 
@@ -49,6 +57,8 @@ void vhost_mem_destroy(struct vhost_mem *m)
 
 	if (!m)
 		return;
+	for (i = 0; i < m->nguards; i++)
+		memguard_del(m->guard[i]);
 	for (i = 0; i < m->nregions; i++) {
 		struct vhost_mem_region *r = &m->regions[i];
 
@@ -59,6 +69,43 @@ void vhost_mem_destroy(struct vhost_mem *m)
 			close(r->fd);
 	}
 	free(m);
+}
+
+/* memguard's hook, in signal context: atomics and the owner's own safe hook only. */
+static void mem_on_fault(void *arg)
+{
+	struct vhost_mem *m = arg;
+
+	atomic_store(&m->faulted, true);
+	if (m->on_fault)
+		m->on_fault(m->fault_arg);
+}
+
+int vhost_mem_guard(struct vhost_mem *m, void (*on_fault)(void *arg), void *arg)
+{
+	uint32_t i;
+	int id;
+
+	if (m->nguards)
+		return -EBUSY;
+	m->on_fault = on_fault;
+	m->fault_arg = arg;
+	for (i = 0; i < m->nregions; i++) {
+		const struct vhost_mem_region *r = &m->regions[i];
+
+		if (!r->mmap_addr)
+			continue;
+		id = memguard_add(r->mmap_addr, r->mmap_size, mem_on_fault, m);
+		if (id < 0)
+			return id; /* the slots taken so far go with the map */
+		m->guard[m->nguards++] = id;
+	}
+	return 0;
+}
+
+bool vhost_mem_faulted(const struct vhost_mem *m)
+{
+	return atomic_load(&m->faulted);
 }
 
 static bool region_wraps(const struct vhost_mem_region *r)

@@ -66,6 +66,18 @@ void vhost_mem_destroy(struct vhost_mem *m);
  */
 int vhost_mem_add_region(struct vhost_mem *m, const struct vhost_mem_region *r);
 uint32_t vhost_mem_num_regions(const struct vhost_mem *m);
+
+/*
+ * Guard the regions the map owns (mmap_addr set) against SIGBUS
+ * (memguard.h): should the file behind one shrink, its bytes read as zeros
+ * from then on, the map is marked faulted and @on_fault(@arg), if not NULL,
+ * runs in signal context (async-signal-safe work only).  Call once, after
+ * the last region is added and before a queue uses the map; -EBUSY when
+ * called twice, -ENOSPC when the process ran out of guard slots.
+ */
+int vhost_mem_guard(struct vhost_mem *m, void (*on_fault)(void *arg), void *arg);
+/* True once a guarded region of @m lost its file. */
+bool vhost_mem_faulted(const struct vhost_mem *m);
 const struct vhost_mem_region *vhost_mem_region(const struct vhost_mem *m, uint32_t i);
 
 /*

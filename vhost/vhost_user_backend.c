@@ -430,6 +430,25 @@ static int mem_map_region(struct vhost_mem *mem, const struct vu_mem_region *reg
 	return ret;
 }
 
+/*
+ * The peer shrank the file behind a region under a running ring (memguard
+ * absorbed the SIGBUS): ask the transport to drop it, as for a broken ring.
+ * Signal context: the port's needs_reset hook only stores and writes an
+ * eventfd.
+ */
+static void mem_faulted(void *arg)
+{
+	struct vu_backend *b = arg;
+
+	if (b->dev->needs_reset)
+		b->dev->needs_reset(b->dev);
+}
+
+bool vu_backend_mem_faulted(const struct vu_backend *b)
+{
+	return b->mem && vhost_mem_faulted(b->mem);
+}
+
 static struct vhost_mem *mem_build(struct vu_backend *b, const struct vu_rx *m, int *err)
 {
 	const struct vu_mem_table *t = &m->p.mem;
@@ -443,6 +462,13 @@ static struct vhost_mem *mem_build(struct vu_backend *b, const struct vu_rx *m, 
 			       "%s: memory region %u (gpa 0x%llx, %llu bytes): %s", b->name, i,
 			       (unsigned long long)t->regions[i].gpa,
 			       (unsigned long long)t->regions[i].size, strerror(-*err));
+			vhost_mem_destroy(mem);
+			return NULL;
+		}
+	}
+	if (mem) {
+		*err = vhost_mem_guard(mem, mem_faulted, b);
+		if (*err) {
 			vhost_mem_destroy(mem);
 			return NULL;
 		}

@@ -254,7 +254,9 @@ static void port_on_wake(struct vu_client *c)
 	struct vu_port *p = container_of(c, struct vu_port, lc);
 
 	if (atomic_exchange(&p->ring_broken, false) && p->conn_w.fd >= 0)
-		conn_close(p, "a ring broke");
+		conn_close(p, vu_backend_mem_faulted(&p->be) ?
+				      "the peer shrank its shared memory under a running ring" :
+				      "a ring broke");
 }
 
 /* The device's needs_reset hook: any thread, a PMD included, so no blocking. */

@@ -127,5 +127,7 @@ void vu_backend_reset(struct vu_backend *b);
  */
 int vu_backend_dispatch(struct vu_backend *b, int fd, struct vu_rx *rx);
 unsigned int vu_backend_rings_running(const struct vu_backend *b);
+/* True when the peer shrank the file behind its memory while we had it mapped. */
+bool vu_backend_mem_faulted(const struct vu_backend *b);
 
 #endif

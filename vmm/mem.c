@@ -7,6 +7,7 @@
  * with KVM (vm.c) are windows into that one mapping.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,7 +44,8 @@ static void mem_layout(struct vmm_mem *mem)
 
 static int mem_create_fd(uint64_t size, bool hugetlb)
 {
-	unsigned int flags = MFD_CLOEXEC | (hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING |
+			     (hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
 	int fd, err;
 
 	fd = memfd_create("ferry-guest-ram", flags);
@@ -60,6 +62,12 @@ static int mem_create_fd(uint64_t size, bool hugetlb)
 		close(fd);
 		return err;
 	}
+	/*
+	 * The fd goes to vhost-user backends (vmm_mem_fd): sealed, none of them
+	 * can shrink it under the vCPUs and our devices, which would SIGBUS us.
+	 */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		LOG_INFO("vmm", "guest RAM not sealed against resizing: %s", strerror(errno));
 	return fd;
 }
 

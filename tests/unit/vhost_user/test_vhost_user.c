@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_mbuf.h>
@@ -29,6 +31,7 @@
 #include "fake_guest.h"
 #include "harness.h"
 #include "vhost/net.h"
+#include "vhost/memguard.h"
 #include "vhost/net_priv.h"
 #include "vhost/vhost_user.h"
 #include "vhost/vhost_user_priv.h"
@@ -573,6 +576,85 @@ static void test_get_vring_base_stopped(void)
 	teardown_session();
 }
 
+/* This test thread plays the PMD: the port's fence waits until it is out of a burst. */
+static atomic_bool in_burst;
+
+static void burst_fence(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&in_burst))
+		usleep(100);
+}
+
+/*
+ * The peer truncates its memfd under a running ring.  The next poll would
+ * SIGBUS the whole process; memguard maps zero pages instead, the poll finds
+ * nothing, and the port drops the peer.  The next peer gets a fresh session.
+ */
+static void test_peer_shrinks_memory(void)
+{
+	uint64_t faults = memguard_faults();
+	struct rte_mbuf *m[4];
+	struct fg_vq tx;
+	uint64_t frame;
+
+	setup_session();
+	vnet_set_datapath_sync(vu_port_dev(port), burst_fence, NULL);
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(setup_ring(&tx, 1) == 0);
+	CU_ASSERT(peer_alive() && info().rings_running == 1);
+	frame = fg_alloc(&g, 2048, 64);
+	memset(fg_ptr(&g, frame), 0, VNET_HDR_LEN + 60);
+	fg_vq_add(&tx, &(struct fg_buf){ .gpa = frame, .len = VNET_HDR_LEN + 60 }, 1);
+	CU_ASSERT_FATAL(ftruncate(mem_fd, 0) == 0);
+	/* From here the test's own mapping faults too: touch none of it. */
+	atomic_store(&in_burst, true);
+	CU_ASSERT(vnet_dequeue_burst(vu_port_dev(port), 0, pool, m, 4) == 0);
+	atomic_store(&in_burst, false);
+	CU_ASSERT(memguard_faults() == faults + 1);
+	CU_ASSERT(peer_dropped());
+	for (int i = 0; i < 300 && info().connected; i++)
+		usleep(10000);
+	CU_ASSERT(!info().connected && info().rings_running == 0 && info().disconnects == 1);
+	CU_ASSERT_FATAL(ftruncate(mem_fd, MEM_SIZE) == 0);
+	fg_vq_fini(&tx);
+	close(peer);
+	peer = peer_connect();
+	CU_ASSERT_FATAL(peer >= 0);
+	negotiate();
+	g.next_gpa = 0x1000;
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(setup_ring(&tx, 1) == 0);
+	CU_ASSERT(peer_alive() && info().rings_running == 1);
+	fg_vq_fini(&tx);
+	teardown_session();
+}
+
+/* A SIGBUS in memory nobody guards still kills, as a bug of ours must. */
+static void test_unguarded_sigbus_kills(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int fd = memfd_create("vu-test-unguarded", MFD_CLOEXEC);
+		volatile uint8_t *p;
+
+		if (fd < 0 || ftruncate(fd, 4096))
+			_exit(2);
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED || ftruncate(fd, 0))
+			_exit(2);
+		p[0] = 1;
+		_exit(0);
+	}
+	CU_ASSERT(waitpid(pid, &status, 0) == pid);
+	/* Passed on to SIGBUS's previous handler: the default kills; ASan's reports and exits 1. */
+	CU_ASSERT((WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) ||
+		  (WIFEXITED(status) && WEXITSTATUS(status) == 1));
+}
+
 /* ---- connections ---- */
 
 static void test_disconnect_and_second_peer(void)
@@ -866,6 +948,8 @@ static CU_TestInfo tests[] = {
 	{ "rings outside the peer's memory, bad indices", test_rings_outside_memory },
 	{ "memory replaced under a running ring", test_memory_swap_while_running },
 	{ "GET_VRING_BASE on stopped and missing rings", test_get_vring_base_stopped },
+	{ "the peer shrinks its memory under a running ring", test_peer_shrinks_memory },
+	{ "a SIGBUS in unguarded memory still kills", test_unguarded_sigbus_kills },
 	{ "disconnect, second peer, next session", test_disconnect_and_second_peer },
 	{ "client mode reconnects", test_client_reconnect },
 	{ "frontend against our backend, backend lost", test_frontend },

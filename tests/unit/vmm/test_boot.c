@@ -5,8 +5,11 @@
  * malformed and random images), the MP table and CPUID topology.
  */
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "test_vmm.h"
@@ -42,6 +45,17 @@ static void test_mem_bounds(void)
 	CU_ASSERT_PTR_NULL(vmm_mem_ptr(&mem64, 4096, UINT64_MAX));
 	CU_ASSERT_EQUAL(vmm_mem_write(&mem64, 64 * MiB - 2, "abc", 3), -EFAULT);
 	CU_ASSERT_EQUAL(vmm_mem_init(&(struct vmm_mem){ 0 }, MiB, false), -EINVAL);
+}
+
+/* The RAM fd goes to vhost-user backends: none of them may resize it. */
+static void test_mem_sealed(void)
+{
+	int seals = fcntl(mem64.fd, F_GET_SEALS);
+
+	CU_ASSERT(seals >= 0 && (seals & F_SEAL_SHRINK) && (seals & F_SEAL_GROW) &&
+		  (seals & F_SEAL_SEAL));
+	CU_ASSERT(ftruncate(mem64.fd, 4096) < 0 && errno == EPERM);
+	CU_ASSERT(ftruncate(mem64.fd, 128 * MiB) < 0 && errno == EPERM);
 }
 
 static void test_mem_high(void)
@@ -384,6 +398,7 @@ static void test_cpuid(void)
 static CU_TestInfo boot_tests[] = {
 	{ "guest memory bounds", test_mem_bounds },
 	{ "memory above the PCI hole", test_mem_high },
+	{ "guest RAM is sealed against resizing", test_mem_sealed },
 	{ "e820 below 4 GiB", test_e820_low },
 	{ "bzImage load", test_bzimage_load },
 	{ "bzImage errors", test_bzimage_errors },
