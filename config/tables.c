@@ -27,7 +27,9 @@ static const struct cfg_key vu_backend_keys[] = {
 	  MEMBER(struct config_nic_backend, vhost_user_path),
 	  .required = true,
 	  .max = CFG_SOCKET_PATH_MAX,
-	  .doc = "Socket of the external vhost-user backend (ferry connects as the front-end)." },
+	  .doc = "Socket of the external vhost-user backend (ferry connects as the front-end; "
+		 "should the backend go away, the link goes down and ferry reconnects and "
+		 "replays the session)." },
 };
 
 static const struct cfg_object vu_backend_obj = {

@@ -83,11 +83,15 @@ struct vu_frontend_opts {
 /*
  * Connect to the backend and negotiate (SET_OWNER, features, protocol
  * features).  NULL with the reason logged when the backend is not there or
- * does not speak what we need.
+ * does not speak what we need.  Once created, a backend that goes away is
+ * reconnected with back-off and its session replayed; the link is down
+ * meanwhile.
  */
 struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *opts);
 /* The device to hand to a transport (vmm/virtio_pci.h); it sets ->mem. */
 struct virtio_dev *vu_frontend_virtio_dev(struct vu_frontend *fe);
+/* Sessions replayed after the backend went away and came back. */
+uint64_t vu_frontend_reconnects(struct vu_frontend *fe);
 /* Free it after the transport is gone. NULL is fine. */
 void vu_frontend_destroy(struct vu_frontend *fe);
 

@@ -15,19 +15,33 @@
  * transport features this frontend does not forward (packed rings, IOMMU,
  * dirty logging) are never offered.
  *
+ * A backend that fails or goes away is dropped and reconnected, as QEMU does
+ * with a reconnecting chardev: the link goes down (a config interrupt), a
+ * thread retries the socket with back-off, replays the session (owner,
+ * the features the driver acked, memory, every ring the driver had
+ * running, resumed at the index the old backend last marked used) and sets
+ * the link up again.  The driver never has to reset; frames in flight when
+ * the backend died are lost or sent again, as on a real link flap.
+ *
  * Threads: ops run on a vCPU thread under the transport's device lock and
- * wait for the backend's replies, at most timeout_ms each.  A backend that
- * fails or goes away is dropped: the transport is told the device needs a
- * reset and every later op fails cleanly.  There is no reconnect.
+ * wait for the backend's replies, at most timeout_ms each; the reconnect
+ * thread watches the connection for hang-ups and replays sessions.  Both
+ * take fe->lock, so the session state has one writer at a time.  Only the
+ * reconnect thread closes the socket (an op that fails shuts it down), so
+ * the fd it polls is never reused under it.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/lock.h"
 #include "util/log.h"
 #include "vhost/mem.h"
 #include "vhost/net_priv.h"
@@ -37,6 +51,8 @@
 #define FE_NQUEUES 2
 #define FE_DEFAULT_TIMEOUT_MS 5000
 #define FE_DEFAULT_QUEUE_SIZE 256
+#define FE_BACKOFF_MIN_MS 100 /* first reconnect attempt after a loss */
+#define FE_BACKOFF_MAX_MS 2000 /* retries settle at this interval */
 
 /* Features a guest and a backend negotiate between themselves (virtio 1.2, 5.1.3, 6). */
 #define FE_PASS_FEATURES                                                    \
@@ -51,23 +67,34 @@
 #define FE_LOCAL_FEATURES (VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS))
 
 struct fe_queue {
+	bool started; /* the transport started it and has not stopped it */
 	bool running; /* the backend serves it */
 	uint16_t base; /* where it started, returned if GET_VRING_BASE fails */
+	struct virtio_queue_cfg cfg; /* as started (call_fd kept current): replayed on reconnect */
 };
 
 struct vu_frontend {
 	struct virtio_dev vdev; /* what the transport drives; first for container_of */
 	char name[32]; /* for logs */
 	char path[VU_PATH_MAX + 1]; /* the backend's socket */
-	int fd; /* connection to the backend; -1 once it failed */
 	unsigned int timeout_ms; /* per reply */
 	uint16_t queue_size; /* largest ring offered to the driver */
 	uint8_t mac[6]; /* config space */
-	uint64_t be_features; /* GET_FEATURES */
-	uint64_t be_proto; /* protocol features negotiated */
-	uint64_t offered; /* to the driver */
-	bool mem_sent; /* SET_MEM_TABLE done since the last reset */
-	struct fe_queue q[FE_NQUEUES];
+	uint64_t offered; /* to the driver; fixed at create */
+	pthread_t thread; /* the reconnect thread */
+	bool thread_started;
+	int stopfd; /* eventfd: tells the reconnect thread to leave */
+	/* The session: ops and the reconnect thread, one at a time. */
+	struct mutex lock;
+	int fd GUARDED; /* connection to the backend; -1 when none (closed by the thread only) */
+	bool up GUARDED; /* the session works; false once it failed, until a reconnect */
+	uint64_t be_features GUARDED; /* GET_FEATURES */
+	uint64_t be_proto GUARDED; /* protocol features negotiated */
+	uint64_t acked GUARDED; /* what SET_FEATURES sent, valid when features_set */
+	bool features_set GUARDED; /* since the last reset */
+	bool mem_sent GUARDED; /* SET_MEM_TABLE done since the last reset or reconnect */
+	struct fe_queue q[FE_NQUEUES] GUARDED;
+	uint64_t reconnects GUARDED; /* sessions replayed */
 };
 
 static struct vu_frontend *to_fe(struct virtio_dev *vdev)
@@ -77,24 +104,33 @@ static struct vu_frontend *to_fe(struct virtio_dev *vdev)
 
 /* ---- talking to the backend ---- */
 
-/* The backend broke the session: drop it and ask the driver for a reset. */
-static int fe_fail(struct vu_frontend *fe, const char *what, int err)
+/* The config interrupt tells the driver the link status changed; lock-free in the transport. */
+static void fe_link_changed(struct vu_frontend *fe)
 {
-	if (fe->fd < 0)
+	if (fe->vdev.config_changed)
+		fe->vdev.config_changed(&fe->vdev);
+}
+
+/*
+ * The backend broke the session: the link goes down and the reconnect
+ * thread, woken by the shutdown, closes the socket and tries again.
+ */
+static int fe_fail(struct vu_frontend *fe, const char *what, int err) REQUIRES(fe->lock)
+{
+	if (!fe->up)
 		return -EIO;
-	LOG_ERR("vhost-user", "%s: backend at %s failed on %s: %s; the NIC is down", fe->name,
-		fe->path, what, strerror(-err));
-	close(fe->fd);
-	fe->fd = -1;
+	LOG_ERR("vhost-user", "%s: backend at %s failed on %s: %s%s", fe->name, fe->path, what,
+		strerror(-err), fe->thread_started ? "; link down, reconnecting" : "");
+	fe->up = false;
+	shutdown(fe->fd, SHUT_RDWR);
 	for (unsigned int i = 0; i < FE_NQUEUES; i++)
 		fe->q[i].running = false;
-	if (fe->vdev.needs_reset)
-		fe->vdev.needs_reset(&fe->vdev);
+	fe_link_changed(fe);
 	return -EIO;
 }
 
 /* Wait for the reply to @req; 0 or -errno (fds in a reply are closed and refused). */
-static int fe_reply(struct vu_frontend *fe, uint32_t req, struct vu_rx *rx)
+static int fe_reply(struct vu_frontend *fe, uint32_t req, struct vu_rx *rx) REQUIRES(fe->lock)
 {
 	int ret = vu_rx_wait(fe->fd, rx, fe->timeout_ms);
 
@@ -109,14 +145,14 @@ static int fe_reply(struct vu_frontend *fe, uint32_t req, struct vu_rx *rx)
  * is seen here and not as a silent stall later.
  */
 static int fe_send(struct vu_frontend *fe, uint32_t req, const void *payload, uint32_t size,
-		   const int *fds, unsigned int nfds)
+		   const int *fds, unsigned int nfds) REQUIRES(fe->lock)
 {
 	struct vu_hdr h = { .request = req, .flags = VU_FLAG_VERSION, .size = size };
 	bool ack = fe->be_proto & VNET_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	struct vu_rx rx;
 	int ret;
 
-	if (fe->fd < 0)
+	if (!fe->up)
 		return -EIO;
 	if (ack)
 		h.flags |= VU_FLAG_NEED_REPLY;
@@ -130,13 +166,13 @@ static int fe_send(struct vu_frontend *fe, uint32_t req, const void *payload, ui
 	return ret ? fe_fail(fe, vu_request_name(req), ret) : 0;
 }
 
-static int fe_get_u64(struct vu_frontend *fe, uint32_t req, uint64_t *v)
+static int fe_get_u64(struct vu_frontend *fe, uint32_t req, uint64_t *v) REQUIRES(fe->lock)
 {
 	struct vu_hdr h = { .request = req, .flags = VU_FLAG_VERSION };
 	struct vu_rx rx;
 	int ret;
 
-	if (fe->fd < 0)
+	if (!fe->up)
 		return -EIO;
 	vu_rx_init(&rx);
 	ret = vu_send(fe->fd, &h, NULL, NULL, 0);
@@ -151,6 +187,7 @@ static int fe_get_u64(struct vu_frontend *fe, uint32_t req, uint64_t *v)
 }
 
 static int fe_send_state(struct vu_frontend *fe, uint32_t req, uint32_t index, uint32_t num)
+	REQUIRES(fe->lock)
 {
 	struct vu_vring_state s = { .index = index, .num = num };
 
@@ -159,6 +196,7 @@ static int fe_send_state(struct vu_frontend *fe, uint32_t req, uint32_t index, u
 
 /* SET_VRING_KICK/CALL: the fd, or the "no fd" bit when the transport has none. */
 static int fe_send_vring_fd(struct vu_frontend *fe, uint32_t req, uint16_t idx, int fd)
+	REQUIRES(fe->lock)
 {
 	uint64_t v = idx | (fd < 0 ? VU_VRING_NOFD : 0);
 
@@ -198,7 +236,7 @@ static int fe_mem_table(struct vu_frontend *fe, struct vu_mem_table *t, int *fds
 	return 0;
 }
 
-static int fe_send_mem(struct vu_frontend *fe)
+static int fe_send_mem(struct vu_frontend *fe) REQUIRES(fe->lock)
 {
 	struct vu_mem_table t;
 	int fds[VU_MAX_REGIONS];
@@ -237,13 +275,20 @@ static int fe_set_features(struct virtio_dev *vdev, uint64_t features)
 {
 	struct vu_frontend *fe = to_fe(vdev);
 	uint64_t be;
+	int ret;
 
 	if (features & ~fe->offered)
 		return -EINVAL;
+	mutex_lock(&fe->lock);
 	be = features & fe->be_features & FE_PASS_FEATURES;
 	if (fe->be_features & VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 		be |= VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
-	return fe_send(fe, VU_REQ_SET_FEATURES, &be, sizeof(be), NULL, 0);
+	fe->acked = be;
+	fe->features_set = true;
+	/* While the backend is away the features wait for the reconnect, as rings do. */
+	ret = fe->up ? fe_send(fe, VU_REQ_SET_FEATURES, &be, sizeof(be), NULL, 0) : 0;
+	mutex_unlock(&fe->lock);
+	return ret;
 }
 
 static uint32_t fe_config_size(struct virtio_dev *vdev)
@@ -259,7 +304,9 @@ static void fe_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, uin
 	struct virtio_net_config cfg = { .max_virtqueue_pairs = 1 };
 
 	memcpy(cfg.mac, fe->mac, sizeof(cfg.mac));
-	cfg.status = fe->fd >= 0 ? VIRTIO_NET_S_LINK_UP : 0;
+	mutex_lock(&fe->lock);
+	cfg.status = fe->up ? VIRTIO_NET_S_LINK_UP : 0;
+	mutex_unlock(&fe->lock);
 	virtio_config_read_struct(&cfg, sizeof(cfg), off, buf, len);
 }
 
@@ -271,10 +318,9 @@ static void fe_config_write(struct virtio_dev *vdev, uint32_t off, const void *b
 }
 
 /* Hand one ring to the backend, in QEMU's order (vhost_virtqueue_start). */
-static int fe_queue_start(struct virtio_dev *vdev, uint16_t qidx,
-			  const struct virtio_queue_cfg *cfg)
+static int fe_ring_start(struct vu_frontend *fe, uint16_t qidx, const struct virtio_queue_cfg *cfg)
+	REQUIRES(fe->lock)
 {
-	struct vu_frontend *fe = to_fe(vdev);
 	/* Ring addresses are our virtual addresses, the uaddr space of the memory table. */
 	struct vu_vring_addr a = {
 		.index = qidx,
@@ -284,8 +330,6 @@ static int fe_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 	};
 	int ret = 0;
 
-	if (qidx >= FE_NQUEUES || fe->q[qidx].running)
-		return -EINVAL;
 	if (!fe->mem_sent)
 		ret = fe_send_mem(fe);
 	if (!ret)
@@ -307,18 +351,55 @@ static int fe_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 	return 0;
 }
 
-/* GET_VRING_BASE stops the ring in the backend and says where to resume. */
-static uint16_t fe_queue_stop(struct virtio_dev *vdev, uint16_t qidx)
+static int fe_queue_start(struct virtio_dev *vdev, uint16_t qidx,
+			  const struct virtio_queue_cfg *cfg)
 {
 	struct vu_frontend *fe = to_fe(vdev);
+	int ret;
+
+	if (qidx >= FE_NQUEUES)
+		return -EINVAL;
+	mutex_lock(&fe->lock);
+	if (fe->q[qidx].started) {
+		ret = -EINVAL;
+	} else {
+		/* While the backend is away the ring waits for the reconnect. */
+		fe->q[qidx].started = true;
+		fe->q[qidx].cfg = *cfg;
+		fe->q[qidx].base = cfg->last_avail_idx;
+		ret = fe->up ? fe_ring_start(fe, qidx, cfg) : 0;
+	}
+	mutex_unlock(&fe->lock);
+	return ret;
+}
+
+/*
+ * Where a ring resumes when its backend is gone: the index the backend last
+ * marked used (what it took but never used is offered again, as QEMU does).
+ * The used ring is the driver's memory, read once, little-endian.
+ */
+static uint16_t fe_used_idx(const struct fe_queue *q)
+{
+	const volatile uint8_t *idx = (const volatile uint8_t *)q->cfg.used + 2;
+
+	return (uint16_t)(idx[0] | idx[1] << 8);
+}
+
+/* GET_VRING_BASE stops the ring in the backend and says where to resume. */
+static uint16_t fe_ring_stop(struct vu_frontend *fe, uint16_t qidx) REQUIRES(fe->lock)
+{
 	struct vu_vring_state s = { .index = qidx };
 	struct vu_hdr h = { .request = VU_REQ_GET_VRING_BASE, .flags = VU_FLAG_VERSION };
+	struct fe_queue *q = &fe->q[qidx];
 	struct vu_rx rx;
 	int ret;
 
-	if (qidx >= FE_NQUEUES || !fe->q[qidx].running || fe->fd < 0)
-		return qidx < FE_NQUEUES ? fe->q[qidx].base : 0;
-	fe->q[qidx].running = false;
+	if (!q->started)
+		return q->base;
+	q->started = false;
+	if (!q->running || !fe->up)
+		return q->base = fe_used_idx(q);
+	q->running = false;
 	h.size = sizeof(s);
 	vu_rx_init(&rx);
 	ret = vu_send(fe->fd, &h, &s, NULL, 0);
@@ -328,18 +409,36 @@ static uint16_t fe_queue_stop(struct virtio_dev *vdev, uint16_t qidx)
 		ret = -EPROTO;
 	if (ret) {
 		fe_fail(fe, "GET_VRING_BASE", ret);
-		return fe->q[qidx].base;
+		return q->base = fe_used_idx(q);
 	}
-	fe->q[qidx].base = (uint16_t)rx.p.state.num;
-	return fe->q[qidx].base;
+	q->base = (uint16_t)rx.p.state.num;
+	return q->base;
+}
+
+static uint16_t fe_queue_stop(struct virtio_dev *vdev, uint16_t qidx)
+{
+	struct vu_frontend *fe = to_fe(vdev);
+	uint16_t base;
+
+	if (qidx >= FE_NQUEUES)
+		return 0;
+	mutex_lock(&fe->lock);
+	base = fe_ring_stop(fe, qidx);
+	mutex_unlock(&fe->lock);
+	return base;
 }
 
 static void fe_queue_set_call_fd(struct virtio_dev *vdev, uint16_t qidx, int call_fd)
 {
 	struct vu_frontend *fe = to_fe(vdev);
 
-	if (qidx < FE_NQUEUES && fe->q[qidx].running)
+	if (qidx >= FE_NQUEUES)
+		return;
+	mutex_lock(&fe->lock);
+	fe->q[qidx].cfg.call_fd = call_fd;
+	if (fe->q[qidx].running)
 		fe_send_vring_fd(fe, VU_REQ_SET_VRING_CALL, qidx, call_fd);
+	mutex_unlock(&fe->lock);
 }
 
 /* virtio 1.2, 2.4: rings stopped; memory and features are sent again after the reset. */
@@ -347,11 +446,14 @@ static void fe_reset(struct virtio_dev *vdev)
 {
 	struct vu_frontend *fe = to_fe(vdev);
 
+	mutex_lock(&fe->lock);
 	for (uint16_t i = 0; i < FE_NQUEUES; i++) {
-		fe_queue_stop(vdev, i);
+		fe_ring_stop(fe, i);
 		fe->q[i].base = 0;
 	}
 	fe->mem_sent = false;
+	fe->features_set = false;
+	mutex_unlock(&fe->lock);
 }
 
 static const struct virtio_dev_ops fe_ops = {
@@ -370,9 +472,9 @@ static const struct virtio_dev_ops fe_ops = {
 	.reset = fe_reset,
 };
 
-/* ---- life cycle ---- */
+/* ---- the session ---- */
 
-static int fe_connect(struct vu_frontend *fe)
+static int fe_connect(struct vu_frontend *fe) REQUIRES(fe->lock)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -388,15 +490,17 @@ static int fe_connect(struct vu_frontend *fe)
 		return ret;
 	}
 	fe->fd = fd;
+	fe->up = true;
 	return 0;
 }
 
 /* SET_OWNER, then features and protocol features (spec, "Starting the session"). */
-static int fe_negotiate(struct vu_frontend *fe)
+static int fe_negotiate(struct vu_frontend *fe) REQUIRES(fe->lock)
 {
 	uint64_t proto = 0, want;
 	int ret;
 
+	fe->be_proto = 0;
 	ret = fe_send(fe, VU_REQ_SET_OWNER, NULL, 0, NULL, 0);
 	if (!ret)
 		ret = fe_get_u64(fe, VU_REQ_GET_FEATURES, &fe->be_features);
@@ -411,9 +515,149 @@ static int fe_negotiate(struct vu_frontend *fe)
 	return ret;
 }
 
+/*
+ * A new backend on the socket: the session the driver set up, replayed.  It
+ * must offer every feature the driver acked, or the driver's rings would be
+ * served under other rules than it negotiated.
+ */
+static int fe_replay(struct vu_frontend *fe) REQUIRES(fe->lock)
+{
+	uint64_t missing;
+	int ret = fe_negotiate(fe);
+
+	if (ret)
+		return ret;
+	missing = fe->features_set ? fe->acked & ~fe->be_features : 0;
+	if (missing) {
+		LOG_ERR("vhost-user", "%s: the backend at %s no longer offers features 0x%llx",
+			fe->name, fe->path, (unsigned long long)missing);
+		return fe_fail(fe, "GET_FEATURES", -EPROTO);
+	}
+	if (fe->features_set)
+		ret = fe_send(fe, VU_REQ_SET_FEATURES, &fe->acked, sizeof(fe->acked), NULL, 0);
+	fe->mem_sent = false;
+	for (uint16_t i = 0; !ret && i < FE_NQUEUES; i++) {
+		struct fe_queue *q = &fe->q[i];
+
+		if (!q->started)
+			continue;
+		q->cfg.last_avail_idx = fe_used_idx(q);
+		ret = fe_ring_start(fe, i, &q->cfg);
+	}
+	return ret;
+}
+
+/* Connect and replay; 0 when the session is up again.  Called with the lock held. */
+static int fe_try_reconnect(struct vu_frontend *fe) REQUIRES(fe->lock)
+{
+	int ret = fe_connect(fe);
+
+	if (ret)
+		return ret;
+	ret = fe_replay(fe);
+	if (ret) {
+		fe_fail(fe, "the reconnect", ret);
+		close(fe->fd);
+		fe->fd = -1;
+		return ret;
+	}
+	fe->reconnects++;
+	LOG_INFO("vhost-user", "%s: reconnected to backend %s; link up", fe->name, fe->path);
+	return 0;
+}
+
+/* Wait for @fd to hang up (or -1: for @ms); true when told to stop. */
+static bool fe_wait(struct vu_frontend *fe, int fd, int ms)
+{
+	struct pollfd p[2] = { { .fd = fe->stopfd, .events = POLLIN },
+			       { .fd = fd, .events = POLLRDHUP } };
+
+	while (poll(p, fd >= 0 ? 2 : 1, ms) < 0)
+		if (errno != EINTR)
+			return true;
+	return p[0].revents != 0;
+}
+
+/*
+ * The reconnect thread: while connected, wait for the backend to hang up
+ * (or an op to shut the socket down); then close it and retry with
+ * back-off until a session is replayed or the frontend is destroyed.
+ */
+static void *fe_thread(void *arg)
+{
+	struct vu_frontend *fe = arg;
+	unsigned int backoff = FE_BACKOFF_MIN_MS;
+	bool up;
+	int fd;
+
+	for (;;) {
+		mutex_lock(&fe->lock);
+		fd = fe->fd;
+		mutex_unlock(&fe->lock);
+		if (fd >= 0) {
+			if (fe_wait(fe, fd, -1))
+				break;
+			mutex_lock(&fe->lock);
+			fe_fail(fe, "the connection", -ECONNRESET);
+			close(fe->fd);
+			fe->fd = -1;
+			mutex_unlock(&fe->lock);
+			backoff = FE_BACKOFF_MIN_MS;
+			continue;
+		}
+		if (fe_wait(fe, -1, (int)backoff))
+			break;
+		mutex_lock(&fe->lock);
+		up = fe_try_reconnect(fe) == 0;
+		mutex_unlock(&fe->lock);
+		if (up)
+			fe_link_changed(fe);
+		backoff = up ? FE_BACKOFF_MIN_MS :
+			       MIN(2 * backoff, (unsigned int)FE_BACKOFF_MAX_MS);
+	}
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+static int fe_start_thread(struct vu_frontend *fe)
+{
+	int ret;
+
+	fe->stopfd = eventfd(0, EFD_CLOEXEC);
+	if (fe->stopfd < 0)
+		return -errno;
+	ret = -pthread_create(&fe->thread, NULL, fe_thread, fe);
+	if (!ret)
+		fe->thread_started = true;
+	return ret;
+}
+
+static void fe_free(struct vu_frontend *fe)
+{
+	uint64_t one = 1;
+
+	if (fe->thread_started) {
+		if (write(fe->stopfd, &one, sizeof(one)) < 0)
+			LOG_ERR("vhost-user", "%s: cannot stop the reconnect thread: %s", fe->name,
+				strerror(errno));
+		else
+			pthread_join(fe->thread, NULL);
+	}
+	if (fe->stopfd >= 0)
+		close(fe->stopfd);
+	mutex_lock(&fe->lock); /* no other thread is left; this keeps the analysis exact */
+	if (fe->fd >= 0)
+		close(fe->fd);
+	mutex_unlock(&fe->lock);
+	mutex_destroy(&fe->lock);
+	free(fe);
+}
+
 struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
 {
 	struct vu_frontend *fe;
+	uint64_t be_features;
 	int ret;
 
 	if (!o->path || !o->path[0] || strlen(o->path) > VU_PATH_MAX)
@@ -422,30 +666,35 @@ struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
 	if (!fe)
 		return NULL;
 	fe->vdev.ops = &fe_ops;
-	fe->fd = -1;
+	fe->stopfd = -1;
+	mutex_init(&fe->lock);
 	snprintf(fe->name, sizeof(fe->name), "%s", o->name ? o->name : "vhost-user-net");
 	snprintf(fe->path, sizeof(fe->path), "%s", o->path);
 	memcpy(fe->mac, o->mac, sizeof(fe->mac));
 	fe->queue_size = o->queue_size ? o->queue_size : FE_DEFAULT_QUEUE_SIZE;
 	fe->timeout_ms = o->timeout_ms ? o->timeout_ms : FE_DEFAULT_TIMEOUT_MS;
+	mutex_lock(&fe->lock);
+	fe->fd = -1;
 	ret = !IS_POW2(fe->queue_size) ? -EINVAL : fe_connect(fe);
 	if (!ret)
 		ret = fe_negotiate(fe);
 	if (!ret && !(fe->be_features & VNET_BIT(VIRTIO_F_VERSION_1)))
 		ret = -EPROTONOSUPPORT; /* virtio-pci modern drivers need VERSION_1 */
+	be_features = fe->be_features;
+	mutex_unlock(&fe->lock);
+	if (!ret)
+		ret = fe_start_thread(fe);
 	if (ret)
 		goto err_free;
-	fe->offered = (fe->be_features & FE_PASS_FEATURES) | FE_LOCAL_FEATURES;
+	fe->offered = (be_features & FE_PASS_FEATURES) | FE_LOCAL_FEATURES;
 	LOG_INFO("vhost-user", "%s: connected to backend %s (features 0x%llx)", fe->name, fe->path,
-		 (unsigned long long)fe->be_features);
+		 (unsigned long long)be_features);
 	return fe;
 
 err_free:
 	LOG_ERR("vhost-user", "%s: cannot use the vhost-user backend at %s: %s", fe->name, fe->path,
 		strerror(-ret));
-	if (fe->fd >= 0)
-		close(fe->fd);
-	free(fe);
+	fe_free(fe);
 	return NULL;
 }
 
@@ -454,11 +703,18 @@ struct virtio_dev *vu_frontend_virtio_dev(struct vu_frontend *fe)
 	return &fe->vdev;
 }
 
+uint64_t vu_frontend_reconnects(struct vu_frontend *fe)
+{
+	uint64_t n;
+
+	mutex_lock(&fe->lock);
+	n = fe->reconnects;
+	mutex_unlock(&fe->lock);
+	return n;
+}
+
 void vu_frontend_destroy(struct vu_frontend *fe)
 {
-	if (!fe)
-		return;
-	if (fe->fd >= 0)
-		close(fe->fd);
-	free(fe);
+	if (fe)
+		fe_free(fe);
 }
