@@ -64,6 +64,8 @@ static int opt_number(struct net_opts *o, const char *key, const char *val)
 		return parse_u64_range(val, 0, NET_U32_MAX, &o->bcast);
 	if (!strcmp(key, "linger_ms"))
 		return parse_u64_range(val, 0, 3600000, &o->linger_ms);
+	if (!strcmp(key, "rate"))
+		return parse_u64_range(val, 0, NET_U32_MAX, &o->rate);
 	return -ENOENT;
 }
 

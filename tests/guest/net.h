@@ -41,6 +41,7 @@ struct net_opts {
 	uint64_t window; /* window=: client requests in flight, default 32 */
 	uint64_t bcast; /* bcast=: broadcasts to send (client) or to see (server) */
 	uint64_t linger_ms; /* linger_ms=: server time after its goal, default 300 */
+	uint64_t rate; /* rate=: client requests a second at most, 0: as fast as the window allows */
 	bool irq; /* irq=msix rather than irq=poll (the default) */
 };
 

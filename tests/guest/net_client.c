@@ -41,6 +41,9 @@ struct client_state {
 	uint64_t lost; /* expired */
 	uint64_t late; /* replies for a request that had expired or was already answered */
 	uint64_t timeout_ticks; /* timeout_ms in TSC ticks */
+	uint64_t count; /* count= */
+	uint64_t start; /* TSC when the first request was due */
+	uint64_t gap_ticks; /* rate=: ticks between requests, 0 when unpaced */
 	uint64_t last_progress; /* TSC of the last request sent or reply received */
 	uint32_t hist[HIST_BUCKETS]; /* RTTs */
 	uint64_t rtt_max_us;
@@ -122,6 +125,20 @@ static void client_frame(struct net_ctx *c, const struct vnet_frame *f, const st
 	/* Requests and stray probe replies to a client are ignored. */
 }
 
+/*
+ * rate=: request n is due gap_ticks * n after the start, so the average rate
+ * is exact and a client that fell behind catches up (within its window).
+ */
+static uint64_t client_next_due(void)
+{
+	return cs.gap_ticks ? cs.start + cs.next * cs.gap_ticks : 0;
+}
+
+static bool client_due(void)
+{
+	return !cs.gap_ticks || tsc_passed(client_next_due());
+}
+
 /* Fills the window with up to one batch of requests; returns how many went out. */
 static unsigned int client_send(struct net_ctx *c)
 {
@@ -131,7 +148,7 @@ static unsigned int client_send(struct net_ctx *c)
 	uint8_t *b;
 
 	while (cs.next < o->count && cs.outstanding < o->window &&
-	       cs.next - cs.oldest < CLIENT_SLOTS && sent < NET_BURST) {
+	       cs.next - cs.oldest < CLIENT_SLOTS && sent < NET_BURST && client_due()) {
 		b = vnet_tx_get(&c->nic, &id);
 		if (!b)
 			break;
@@ -171,6 +188,23 @@ static void client_expire(void)
 	}
 }
 
+/* When a waiting client must look again: the oldest request expires, or the next is due. */
+static uint64_t client_wake(void)
+{
+	uint64_t expiry = cs.slot[cs.oldest % CLIENT_SLOTS].sent + cs.timeout_ticks;
+	uint64_t due = client_next_due();
+
+	return cs.gap_ticks && cs.next < cs.count && due < expiry ? due : expiry;
+}
+
+/* Since when the client has waited to send: its last progress, or when the next request fell due. */
+static uint64_t client_stall_base(void)
+{
+	uint64_t due = client_next_due();
+
+	return due > cs.last_progress ? due : cs.last_progress;
+}
+
 /* The request phase; returns false if the device stopped taking frames. */
 static bool client_requests(struct net_ctx *c)
 {
@@ -180,11 +214,11 @@ static bool client_requests(struct net_ctx *c)
 		client_expire();
 		if (sent || got)
 			continue;
-		if (tsc_passed(cs.last_progress + cs.timeout_ticks) && cs.next < c->o->count)
-			return false; /* nothing in flight to wait for, and nothing goes out */
+		if (cs.next < c->o->count && client_due() &&
+		    tsc_passed(client_stall_base() + cs.timeout_ticks))
+			return false; /* a request is due, and the device has not taken one */
 		if (c->nic.irq && cs.outstanding)
-			net_poll_wait(c, client_frame,
-				      cs.slot[cs.oldest % CLIENT_SLOTS].sent + cs.timeout_ticks);
+			net_poll_wait(c, client_frame, client_wake());
 	}
 	return true;
 }
@@ -250,6 +284,9 @@ int net_role_client(struct net_ctx *c)
 		con_log("net: no probe reply from the peer within timeout_ms\n");
 	start = rdtsc();
 	cs.last_progress = start;
+	cs.start = start;
+	cs.gap_ticks = c->o->rate ? tsc_khz() * 1000 / c->o->rate : 0;
+	cs.count = c->o->count;
 	if (ok && !client_requests(c)) {
 		con_log("net: the device stopped taking frames after %lu requests\n", cs.next);
 		ok = false;
