@@ -237,6 +237,21 @@ int vhost_mem_map_iov(const struct vhost_mem *m, uint64_t gpa, uint64_t len, str
 	return n;
 }
 
+bool vhost_mem_range_mapped(const struct vhost_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (range_wraps(gpa, len))
+		return false;
+	while (len > 0) {
+		uint64_t seg = len;
+
+		if (!vhost_mem_gpa_to_hva(m, gpa, &seg))
+			return false;
+		gpa += seg;
+		len -= seg;
+	}
+	return true;
+}
+
 int vhost_mem_read(const struct vhost_mem *m, uint64_t gpa, void *dst, uint64_t len)
 {
 	uint8_t *out = dst;

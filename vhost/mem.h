@@ -96,6 +96,8 @@ void *vhost_mem_uaddr_to_hva(const struct vhost_mem *m, uint64_t uaddr, uint64_t
  */
 int vhost_mem_map_iov(const struct vhost_mem *m, uint64_t gpa, uint64_t len, struct iovec *iov,
 		      int max);
+/* True when every byte of [gpa, gpa + len) is mapped (an empty range is). */
+bool vhost_mem_range_mapped(const struct vhost_mem *m, uint64_t gpa, uint64_t len);
 /* Copy @len bytes of guest memory at @gpa into @dst; 0 or -EFAULT. */
 int vhost_mem_read(const struct vhost_mem *m, uint64_t gpa, void *dst, uint64_t len);
 

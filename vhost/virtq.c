@@ -17,9 +17,13 @@
  * loop; indirect tables only when negotiated, a multiple of 16 bytes, never
  * nested and never with NEXT; no device-readable descriptor after a
  * device-writable one; the avail index never ahead by more than the ring
- * size.  Broken queues would also want VIRTIO_STATUS_NEEDS_RESET raised
- * through the transport (virtio 1.2, 2.1.2); virtio_dev.h has no hook for
- * that yet, so the queue just stops being served.
+ * size.  A broken queue stops being served and the device's on_broken hook
+ * lets the transport raise DEVICE_NEEDS_RESET (virtio 1.2, 2.1.2).
+ *
+ * A chain the device cannot take whole (more bytes than max_chain_len, more
+ * segments than the caller's iovecs) is legal: its frame is dropped and the
+ * queue goes on.  But the rest of such a chain is still walked and checked,
+ * so a loop or a buffer outside guest memory cannot hide behind the drop.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -42,6 +46,9 @@ struct desc_walk {
 	uint32_t max; /* entries in the table */
 	uint32_t found; /* descriptors seen in this table (loop detection) */
 	bool in_indirect; /* walking an indirect table */
+	bool writable_seen; /* a device-writable descriptor came before */
+	uint64_t total; /* bytes the chain describes so far */
+	int drop; /* -EMSGSIZE / -ENOBUFS once the frame cannot be taken: check only */
 };
 
 static uint16_t *vq_used_event(struct vq *vq)
@@ -181,27 +188,35 @@ static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct 
 	return 0;
 }
 
-/* Append the buffer of @d to the chain. */
-static int chain_add_desc(struct vq *vq, struct vq_chain *c, const struct virtq_desc *d)
+/* Append the buffer of @d to the chain, or once the frame is dropped (w->drop) only check it. */
+static int chain_add_desc(struct vq *vq, struct vq_chain *c, struct desc_walk *w,
+			  const struct virtq_desc *d)
 {
 	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
 	uint16_t used = c->n_out + c->n_in;
-	uint64_t total = (uint64_t)c->out_len + c->in_len + d->len;
-	int n;
+	int n = 0;
 
-	if (!writable && c->n_in)
+	if (!writable && w->writable_seen)
 		return vq_mark_broken(vq, "readable descriptor after a writable one");
+	w->writable_seen |= writable;
+	w->total += d->len;
 	/* virtio 1.2, 2.7.5.2: a chain may not describe more than 2^32 bytes. */
-	if (total > UINT32_MAX)
+	if (w->total > UINT32_MAX)
 		return vq_mark_broken(vq, "chain longer than 4 GiB");
-	if (total > vq->max_chain_len)
-		return -EMSGSIZE;
-	n = vhost_mem_map_iov(vq->mem, d->addr, d->len, &c->iov[used], c->iov_cap - used);
-	if (n == -ENOBUFS)
-		return n;
+	if (!w->drop && w->total > vq->max_chain_len)
+		w->drop = -EMSGSIZE;
+	if (!w->drop) {
+		n = vhost_mem_map_iov(vq->mem, d->addr, d->len, &c->iov[used], c->iov_cap - used);
+		if (n == -ENOBUFS)
+			w->drop = -ENOBUFS;
+	}
+	if (w->drop)
+		n = vhost_mem_range_mapped(vq->mem, d->addr, d->len) ? 0 : -EFAULT;
 	if (n < 0)
 		return vq_mark_broken(vq, "buffer 0x%llx+%u not in guest memory",
 				      (unsigned long long)d->addr, d->len);
+	if (w->drop)
+		return 0;
 	if (writable) {
 		c->n_in += n;
 		c->in_len += d->len;
@@ -234,9 +249,11 @@ static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 			i = 0;
 			continue;
 		}
-		ret = chain_add_desc(vq, c, &d);
-		if (ret || !(d.flags & VIRTQ_DESC_F_NEXT))
+		ret = chain_add_desc(vq, c, &w, &d);
+		if (ret)
 			return ret;
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			return w.drop;
 		i = d.next;
 	}
 }

@@ -392,21 +392,72 @@ static void test_segment_cap(void)
 	down();
 }
 
-/* Under 4 GiB in total but above the queue's cap: refused, not broken. */
-static void test_length_near_4g(void)
+/* Above the queue's cap but all in guest memory: the frame is refused, the queue goes on. */
+static void test_length_over_cap(void)
 {
-	struct fg_buf b[2] = { { 0x10000, 64, false }, { 0x10000, 0xffffff00u, true } };
+	struct fg_buf b[3] = { { 0x10000, 64, false },
+			       { 0x20000, 0x40000, true },
+			       { FG_R1_GPA, 0x1000, true } };
 	struct vq_chain c;
 	uint32_t id, len;
 
-	up(false, false);
-	fg_vq_add(&fv, b, 2);
+	CU_ASSERT_FATAL(fg_mem_init(&g) == 0);
+	start_queue(&fv, &vq, false, false, 0x10000);
+	start_queue(&fv2, &vq2, false, true, CAP);
+	fg_vq_add(&fv, b, 3);
 	CU_ASSERT_EQUAL(pop(&vq, &c), -EMSGSIZE);
 	CU_ASSERT_FALSE(vq_is_broken(&vq));
 	vq_push_used(&vq, c.head, 0);
 	vq_flush_used(&vq);
 	CU_ASSERT_TRUE(fg_vq_get_used(&fv, &id, &len));
 	assert_queue_works(&fv, &vq);
+	down();
+}
+
+/*
+ * Under 4 GiB in total, above the cap, and not in guest memory: the drop
+ * does not excuse the address (a real guest found this one).
+ */
+static void test_length_near_4g(void)
+{
+	struct fg_buf b[2] = { { 0x10000, 64, false }, { 0x10000, 0xffffff00u, true } };
+	struct vq_chain c;
+
+	up(false, false);
+	fg_vq_add(&fv, b, 2);
+	CU_ASSERT_EQUAL(pop(&vq, &c), -EIO);
+	assert_broken();
+	down();
+}
+
+/* A loop longer than the caller's iovecs: still a loop (a real guest found this one). */
+static void test_loop_past_segment_cap(void)
+{
+	struct vq_chain c = { .iov = iov, .iov_cap = 4 };
+
+	up(false, false);
+	fv.desc[0] = (struct virtq_desc){ 0x10000, 64, VIRTQ_DESC_F_NEXT, 1 };
+	fv.desc[1] = (struct virtq_desc){ 0x10100, 64, VIRTQ_DESC_F_NEXT, 0 };
+	fg_vq_publish(&fv, 0);
+	CU_ASSERT_EQUAL(vq_pop_chain(&vq, &c), -EIO);
+	assert_broken();
+	down();
+}
+
+/* Past the segment cap, a buffer outside guest memory still breaks the queue. */
+static void test_hole_past_segment_cap(void)
+{
+	struct fg_buf b[5] = { { 0x10000, 8, false },
+			       { 0x10100, 8, false },
+			       { 0x10200, 8, false },
+			       { 0x10300, 8, false },
+			       { FG_HOLE_GPA, 8, false } };
+	struct vq_chain c = { .iov = iov, .iov_cap = 4 };
+
+	up(false, false);
+	fg_vq_add(&fv, b, 5);
+	CU_ASSERT_EQUAL(vq_pop_chain(&vq, &c), -EIO);
+	assert_broken();
 	down();
 }
 
@@ -744,7 +795,10 @@ static CU_TestInfo ring_tests[] = {
 	{ "indirect table split across regions", test_indirect_split_table },
 	{ "unpop", test_unpop },
 	{ "segment cap", test_segment_cap },
-	{ "length near 4 GiB", test_length_near_4g },
+	{ "length over the cap", test_length_over_cap },
+	{ "length near 4 GiB outside memory", test_length_near_4g },
+	{ "loop past the segment cap", test_loop_past_segment_cap },
+	{ "hole past the segment cap", test_hole_past_segment_cap },
 	{ "chain over 4 GiB", test_chain_over_4g },
 	{ "init rejects bad rings", test_init_rejects },
 	CU_TEST_INFO_NULL,
