@@ -79,6 +79,8 @@ int net_parse_opt(struct net_opts *o, const char *key, const char *val)
 		o->has_peer = true;
 		return frame_parse_mac(val, o->peer);
 	}
+	if (!strcmp(key, "attack"))
+		return net_parse_attack(o, val);
 	if (!strcmp(key, "irq")) {
 		o->irq = !strcmp(val, "msix");
 		return o->irq || !strcmp(val, "poll") ? 0 : -EINVAL;
@@ -400,6 +402,8 @@ int net_run(const struct net_opts *o, uint64_t timeout_ms)
 		con_printf(RESULT_PREFIX "error=cmdline\n");
 		return EXIT_USAGE;
 	}
+	if (o->attacks && net_attacks(o, timeout_ms))
+		return EXIT_FAIL;
 	if (net_ctx_open(&ctx, o, timeout_ms)) {
 		con_printf(RESULT_PREFIX "mode=net role=%s error=nic\n", role_names[o->role]);
 		return EXIT_FAIL;

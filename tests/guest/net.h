@@ -43,6 +43,7 @@ struct net_opts {
 	uint64_t linger_ms; /* linger_ms=: server time after its goal, default 300 */
 	uint64_t rate; /* rate=: client requests a second at most, 0: as fast as the window allows */
 	bool irq; /* irq=msix rather than irq=poll (the default) */
+	unsigned int attacks; /* attack=: bit i for net_attack.c's attack i, run before the role */
 };
 
 void net_opts_init(struct net_opts *o);

@@ -100,6 +100,14 @@ size_t net_result_tail(const struct net_ctx *c, char *buf, size_t len);
 
 uint64_t net_elapsed_us(uint64_t start_tsc);
 
+/* attack= (net_attack.c): parse one name or "all" into o->attacks. */
+int net_parse_attack(struct net_opts *o, const char *val);
+/*
+ * Runs every attack in o->attacks on a fresh NIC each and prints one result
+ * line; 0 when the device asked for a reset after every one, else -errno.
+ */
+int net_attacks(const struct net_opts *o, uint64_t timeout_ms);
+
 /* The roles in net_client.c and net_blast.c. */
 int net_role_client(struct net_ctx *c);
 int net_role_send(struct net_ctx *c);
