@@ -80,6 +80,12 @@ for w in $(cat /proc/cmdline); do
 	vu.secs=*) secs=${w#vu.secs=} ;;
 	esac
 done
+# Without this Linux sends IPv6 multicast (MLD, router solicitation) when
+# the link comes up, which the Ferry guest rightly counts as foreign.
+for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/default/disable_ipv6 \
+	/proc/sys/net/ipv6/conf/eth0/disable_ipv6; do
+	[ -e "$f" ] && echo 1 > "$f"
+done
 ip link set eth0 up || echo "VU-INIT no eth0"
 echo "VU-INIT up: eth0 $(cat /sys/class/net/eth0/address 2>/dev/null)"
 /bin/vu-echo eth0 "$count" "$secs"
