@@ -72,6 +72,7 @@ struct config_tenant {
 struct config_nic_backend {
 	enum config_backend kind;
 	char *vhost_user_path; /* socket path for CONFIG_BACKEND_VHOST_USER, else NULL */
+	enum config_vu_mode mode; /* vhost-user: who connects (default: ferry, the client) */
 };
 
 /* "vms[].nics[]": one virtio-net NIC. */

@@ -27,9 +27,17 @@ static const struct cfg_key vu_backend_keys[] = {
 	  MEMBER(struct config_nic_backend, vhost_user_path),
 	  .required = true,
 	  .max = CFG_SOCKET_PATH_MAX,
-	  .doc = "Socket of the external vhost-user backend (ferry connects as the front-end; "
-		 "should the backend go away, the link goes down and ferry reconnects and "
-		 "replays the session)." },
+	  .doc = "Socket of the external vhost-user backend (ferry is the front-end; should the "
+		 "backend go away, the link goes down until it is back and ferry replays the "
+		 "session)." },
+	{ .name = "mode",
+	  .type = &cfg_type_enum,
+	  MEMBER(struct config_nic_backend, mode),
+	  .choices = vu_mode_choices,
+	  .def = "\"client\"",
+	  .doc = "\"client\": ferry connects (testpmd net_vhost, dpdkvhostuser ports); "
+		 "\"server\": ferry listens and the backend connects (Open vSwitch's "
+		 "dpdkvhostuserclient ports), as QEMU's server=on." },
 };
 
 static const struct cfg_object vu_backend_obj = {

@@ -78,12 +78,15 @@ struct vu_frontend_opts {
 	uint8_t mac[6]; /* served from Ferry's config space, not the backend's */
 	uint16_t queue_size; /* largest ring the driver may set; 0 means 256 */
 	unsigned int timeout_ms; /* per reply from the backend; 0 means 5000 */
+	bool server; /* listen at path and let the backend connect (QEMU's server=on) */
+	unsigned int wait_ms; /* server: for the backend's first connection; 0 means 30000 */
 };
 
 /*
- * Connect to the backend and negotiate (SET_OWNER, features, protocol
- * features).  NULL with the reason logged when the backend is not there or
- * does not speak what we need.  Once created, a backend that goes away is
+ * Connect to the backend (server mode: listen and wait up to wait_ms for it
+ * to connect) and negotiate (SET_OWNER, features, protocol features).  NULL
+ * with the reason logged when the backend is not there or does not speak
+ * what we need.  Once created, a backend that goes away is
  * reconnected with back-off and its session replayed; the link is down
  * meanwhile.
  */

@@ -51,6 +51,7 @@
 #define FE_NQUEUES 2
 #define FE_DEFAULT_TIMEOUT_MS 5000
 #define FE_DEFAULT_QUEUE_SIZE 256
+#define FE_DEFAULT_WAIT_MS 30000 /* server mode: for the backend's first connection */
 #define FE_BACKOFF_MIN_MS 100 /* first reconnect attempt after a loss */
 #define FE_BACKOFF_MAX_MS 2000 /* retries settle at this interval */
 
@@ -81,6 +82,7 @@ struct vu_frontend {
 	uint16_t queue_size; /* largest ring offered to the driver */
 	uint8_t mac[6]; /* config space */
 	uint64_t offered; /* to the driver; fixed at create */
+	int listen_fd; /* server mode: our listening socket at path; -1 in client mode */
 	pthread_t thread; /* the reconnect thread */
 	bool thread_started;
 	int stopfd; /* eventfd: tells the reconnect thread to leave */
@@ -474,20 +476,29 @@ static const struct virtio_dev_ops fe_ops = {
 
 /* ---- the session ---- */
 
+/* Client: connect to the backend's socket.  Server: take a backend that connected. */
 static int fe_connect(struct vu_frontend *fe) REQUIRES(fe->lock)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	struct sockaddr_un sa;
+	int fd, ret;
 
-	memcpy(sa.sun_path, fe->path, strlen(fe->path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
+	if (fe->listen_fd >= 0) {
+		/* Blocking (no SOCK_NONBLOCK): replies are awaited with poll and a timeout. */
+		fd = accept4(fe->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+	} else {
+		ret = vu_sockaddr(fe->path, &sa);
+		if (ret)
+			return ret;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			ret = -errno;
+			close(fd);
+			return ret;
+		}
 	}
 	fe->fd = fd;
 	fe->up = true;
@@ -566,11 +577,11 @@ static int fe_try_reconnect(struct vu_frontend *fe) REQUIRES(fe->lock)
 	return 0;
 }
 
-/* Wait for @fd to hang up (or -1: for @ms); true when told to stop. */
-static bool fe_wait(struct vu_frontend *fe, int fd, int ms)
+/* Wait for @events on @fd (or, with fd -1, for @ms); true when told to stop. */
+static bool fe_wait(struct vu_frontend *fe, int fd, short events, int ms)
 {
 	struct pollfd p[2] = { { .fd = fe->stopfd, .events = POLLIN },
-			       { .fd = fd, .events = POLLRDHUP } };
+			       { .fd = fd, .events = events } };
 
 	while (poll(p, fd >= 0 ? 2 : 1, ms) < 0)
 		if (errno != EINTR)
@@ -581,7 +592,8 @@ static bool fe_wait(struct vu_frontend *fe, int fd, int ms)
 /*
  * The reconnect thread: while connected, wait for the backend to hang up
  * (or an op to shut the socket down); then close it and retry with
- * back-off until a session is replayed or the frontend is destroyed.
+ * back-off (client) or wait for the backend to connect again (server)
+ * until a session is replayed or the frontend is destroyed.
  */
 static void *fe_thread(void *arg)
 {
@@ -595,7 +607,7 @@ static void *fe_thread(void *arg)
 		fd = fe->fd;
 		mutex_unlock(&fe->lock);
 		if (fd >= 0) {
-			if (fe_wait(fe, fd, -1))
+			if (fe_wait(fe, fd, POLLRDHUP, -1))
 				break;
 			mutex_lock(&fe->lock);
 			fe_fail(fe, "the connection", -ECONNRESET);
@@ -605,7 +617,9 @@ static void *fe_thread(void *arg)
 			backoff = FE_BACKOFF_MIN_MS;
 			continue;
 		}
-		if (fe_wait(fe, -1, (int)backoff))
+		/* A server waits for the backend to come back; a client retries with back-off. */
+		if (fe->listen_fd >= 0 ? fe_wait(fe, fe->listen_fd, POLLIN, -1) :
+					 fe_wait(fe, -1, 0, (int)backoff))
 			break;
 		mutex_lock(&fe->lock);
 		up = fe_try_reconnect(fe) == 0;
@@ -646,12 +660,34 @@ static void fe_free(struct vu_frontend *fe)
 	}
 	if (fe->stopfd >= 0)
 		close(fe->stopfd);
+	if (fe->listen_fd >= 0) {
+		close(fe->listen_fd);
+		unlink(fe->path);
+	}
 	mutex_lock(&fe->lock); /* no other thread is left; this keeps the analysis exact */
 	if (fe->fd >= 0)
 		close(fe->fd);
 	mutex_unlock(&fe->lock);
 	mutex_destroy(&fe->lock);
 	free(fe);
+}
+
+/* Server mode: listen at the path and wait for the backend's first connection. */
+static int fe_await_backend(struct vu_frontend *fe, const struct vu_frontend_opts *o)
+{
+	unsigned int ms = o->wait_ms ? o->wait_ms : FE_DEFAULT_WAIT_MS;
+	struct pollfd p;
+	int n;
+
+	fe->listen_fd = vu_listen_socket(fe->path);
+	if (fe->listen_fd < 0)
+		return fe->listen_fd;
+	LOG_INFO("vhost-user", "%s: waiting up to %u s for the backend to connect on %s", fe->name,
+		 ms / 1000, fe->path);
+	p = (struct pollfd){ .fd = fe->listen_fd, .events = POLLIN };
+	while ((n = poll(&p, 1, (int)ms)) < 0 && errno == EINTR)
+		;
+	return n > 0 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
 }
 
 struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
@@ -667,15 +703,18 @@ struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
 		return NULL;
 	fe->vdev.ops = &fe_ops;
 	fe->stopfd = -1;
+	fe->listen_fd = -1;
 	mutex_init(&fe->lock);
 	snprintf(fe->name, sizeof(fe->name), "%s", o->name ? o->name : "vhost-user-net");
 	snprintf(fe->path, sizeof(fe->path), "%s", o->path);
 	memcpy(fe->mac, o->mac, sizeof(fe->mac));
 	fe->queue_size = o->queue_size ? o->queue_size : FE_DEFAULT_QUEUE_SIZE;
 	fe->timeout_ms = o->timeout_ms ? o->timeout_ms : FE_DEFAULT_TIMEOUT_MS;
+	ret = !IS_POW2(fe->queue_size) ? -EINVAL : o->server ? fe_await_backend(fe, o) : 0;
 	mutex_lock(&fe->lock);
 	fe->fd = -1;
-	ret = !IS_POW2(fe->queue_size) ? -EINVAL : fe_connect(fe);
+	if (!ret)
+		ret = fe_connect(fe);
 	if (!ret)
 		ret = fe_negotiate(fe);
 	if (!ret && !(fe->be_features & VNET_BIT(VIRTIO_F_VERSION_1)))

@@ -15,7 +15,9 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "vhost/vhost_user_priv.h"
@@ -204,4 +206,57 @@ int vu_send(int fd, const struct vu_hdr *hdr, const void *payload, const int *fd
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+/* ---- sockets ---- */
+
+int vu_sockaddr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* Remove a stale socket file; -EADDRINUSE if someone still listens on it. */
+static int listen_clear_path(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (ret == 0)
+		return -EADDRINUSE;
+	return unlink(sa->sun_path) ? -errno : 0;
+}
+
+int vu_listen_socket(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, ret;
+
+	ret = vu_sockaddr(path, &sa);
+	if (!ret)
+		ret = listen_clear_path(&sa);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }

@@ -146,64 +146,19 @@ static void listen_on_event(struct vu_watch *w, uint32_t events)
 	conn_attach(p, fd);
 }
 
-static int sockaddr_fill(const char *path, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-/* Remove a stale socket file; -EADDRINUSE if someone still listens on it. */
-static int listen_clear_path(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, ret;
-
-	if (lstat(sa->sun_path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (ret == 0)
-		return -EADDRINUSE;
-	return unlink(sa->sun_path) ? -errno : 0;
-}
-
 static int listen_open(struct vu_port *p)
 {
-	struct sockaddr_un sa;
-	int fd, ret;
+	int fd = vu_listen_socket(p->path), ret;
 
-	ret = sockaddr_fill(p->path, &sa);
-	if (!ret)
-		ret = listen_clear_path(&sa);
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
-		ret = -errno;
-		goto err_close;
-	}
+		return fd;
 	p->listen_w.fd = fd;
 	ret = vu_loop_watch(&p->listen_w, EPOLLIN);
-	if (ret)
-		goto err_unlink;
-	return 0;
-
-err_unlink:
-	unlink(p->path);
-err_close:
-	close(fd);
-	p->listen_w.fd = -1;
+	if (ret) {
+		unlink(p->path);
+		close(fd);
+		p->listen_w.fd = -1;
+	}
 	return ret;
 }
 
@@ -224,7 +179,7 @@ static void client_try_connect(struct vu_port *p)
 	struct sockaddr_un sa;
 	int fd;
 
-	if (sockaddr_fill(p->path, &sa))
+	if (vu_sockaddr(p->path, &sa))
 		return;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {

@@ -83,6 +83,15 @@ void vu_rx_close_fds(struct vu_rx *rx);
 int vu_rx_take_fd(struct vu_rx *rx, unsigned int i);
 /* Blocking receive of one message with a timeout; 0, -ETIMEDOUT or an error of vu_rx_step. */
 int vu_rx_wait(int fd, struct vu_rx *rx, unsigned int timeout_ms);
+struct sockaddr_un;
+/* @path as a Unix socket address; -ENAMETOOLONG if it does not fit. */
+int vu_sockaddr(const char *path, struct sockaddr_un *sa);
+/*
+ * A non-blocking listening socket at @path: a stale socket file is
+ * replaced, one someone still listens on is refused (-EADDRINUSE), any
+ * other file too (-EEXIST).  The fd or -errno.
+ */
+int vu_listen_socket(const char *path);
 /* Send one message with @nfds fds; 0 or -errno (never SIGPIPE). */
 int vu_send(int fd, const struct vu_hdr *hdr, const void *payload, const int *fds,
 	    unsigned int nfds);

@@ -33,11 +33,15 @@ class OvsDpdk:
                    "other_config:dpdk-socket-mem=%d" % socket_mem,
                    "other_config:dpdk-lcore-mask=%#x" % (1 << main_cpu),
                    "other_config:pmd-cpu-mask=%#x" % (1 << pmd_cpu))
-        self.vswitchd = Proc([VSWITCHD, self.db, "--unixctl=%s/vswitchd.ctl" % rundir,
-                              "--log-file=%s/vswitchd.log" % rundir], env=self.env,
+        self.start_vswitchd()
+        self.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
+
+    def start_vswitchd(self):
+        """(Re)start ovs-vswitchd on the existing database: bridge and ports come back."""
+        self.vswitchd = Proc([VSWITCHD, self.db, "--unixctl=%s/vswitchd.ctl" % self.d,
+                              "--log-file=%s/vswitchd.log" % self.d], env=self.env,
                              name="ovs-vswitchd")
         time.sleep(1)
-        self.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
 
     def _wait(self, path, timeout=20):
         end = time.monotonic() + timeout

@@ -163,6 +163,7 @@ struct virtio_pci *job_vhost_nic_create(struct vmm_vm *vm, const struct config_n
 		LOG_WARN("cli", "%s: a vhost-user backend NIC has one queue pair; %u asked for",
 			 name, c->queues);
 	memcpy(o.mac, c->mac, sizeof(o.mac));
+	o.server = c->backend.mode == CONFIG_VU_SERVER;
 	*fe = vu_frontend_create(&o);
 	if (!*fe)
 		return NULL;

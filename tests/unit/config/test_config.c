@@ -181,6 +181,8 @@ static void test_all_keys(void)
 	CU_ASSERT_EQUAL(vm->nics[0].queues, 16);
 	CU_ASSERT_EQUAL(vm->nics[1].backend.kind, CONFIG_BACKEND_VHOST_USER);
 	CU_ASSERT_STRING_EQUAL(vm->nics[1].backend.vhost_user_path, "/vu.sock");
+	/* The default: ferry connects. */
+	CU_ASSERT_EQUAL(vm->nics[1].backend.mode, CONFIG_VU_CLIENT);
 	CU_ASSERT_PTR_NULL(vm->nics[1].tenant);
 	CU_ASSERT_EQUAL(cfg->vhost_ports[0].mode, CONFIG_VU_CLIENT);
 	CU_ASSERT_EQUAL(cfg->vhost_ports[0].queues, 4);
