@@ -139,6 +139,7 @@ uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempoo
 	count = MIN(count, MIN(n, (uint16_t)VNET_MAX_BURST));
 	if (count == 0)
 		return 0;
+	vq_prefetch_avail(&q->vq, count, false);
 	if (rte_pktmbuf_alloc_bulk(mp, pkts, count)) {
 		LOG_RL(LOG_LVL_WARN, "vhost", "%s: mbuf pool %s empty", q->vq.name, mp->name);
 		return 0;

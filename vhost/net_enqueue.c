@@ -161,6 +161,7 @@ uint16_t vnet_enqueue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mbuf *
 
 	if (!q)
 		return 0;
+	vq_prefetch_avail(&q->vq, MIN(n, vq_avail_count(&q->vq)), true);
 	for (i = 0; i < n; i++) {
 		ret = rx_one(q, &f, pkts[i]);
 		if (ret == -EMSGSIZE) {

@@ -258,6 +258,39 @@ static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 	}
 }
 
+/* Chains vq_prefetch_avail() looks ahead at; a burst is at most this long anyway. */
+#define VQ_PREFETCH_MAX 64
+
+/*
+ * Two passes, because each level's address comes from the one before:
+ * the heads (one or two lines of the avail ring) give descriptors, whose
+ * lines are fetched together; then the descriptors give the buffers.
+ */
+void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
+{
+	uint16_t heads[VQ_PREFETCH_MAX];
+	struct virtq_desc d;
+	uint64_t len;
+	void *p;
+
+	n = n < VQ_PREFETCH_MAX ? n : VQ_PREFETCH_MAX;
+	for (uint16_t i = 0; i < n; i++) {
+		heads[i] = __atomic_load_n(&vq->avail->ring[(vq->last_avail_idx + i) & vq->mask],
+					   __ATOMIC_RELAXED) &
+			   vq->mask;
+		__builtin_prefetch(&vq->desc[heads[i]], 0);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		memcpy(&d, &vq->desc[heads[i]], sizeof(d));
+		len = 1;
+		p = d.flags & VIRTQ_DESC_F_INDIRECT ? NULL : vhost_mem_gpa_to_hva(vq->mem, d.addr, &len);
+		if (p && write)
+			__builtin_prefetch(p, 1);
+		else if (p)
+			__builtin_prefetch(p, 0);
+	}
+}
+
 int vq_pop_chain(struct vq *vq, struct vq_chain *c)
 {
 	uint16_t head;
@@ -280,16 +313,6 @@ int vq_pop_chain(struct vq *vq, struct vq_chain *c)
 void vq_unpop(struct vq *vq, uint16_t n)
 {
 	vq->last_avail_idx -= n;
-}
-
-void vq_push_used(struct vq *vq, uint16_t head, uint32_t len)
-{
-	struct virtq_used_elem *e = &vq->used->ring[vq->used_idx & vq->mask];
-
-	/* Plain stores: the driver reads an element only once used->idx covers it. */
-	e->id = head;
-	e->len = len;
-	vq->used_idx++;
 }
 
 /* Does the driver want an interrupt for the elements just published? (virtio 1.2, 2.7.7.2) */

@@ -155,11 +155,34 @@ uint16_t vq_avail_count(struct vq *vq);
  * c->head with vq_push_used(vq, c->head, 0) and count an error.
  */
 int vq_pop_chain(struct vq *vq, struct vq_chain *c);
+/*
+ * Prefetch the first buffer of each of the next @n available chains (at most
+ * what vq_avail_count() returned), @write when the device will write them.
+ * Hints only: nothing read here is trusted or used again, so a hostile
+ * driver gains nothing.  It pays because each chain's first touch is a
+ * cache miss on a line the driver's CPU just wrote: issued together, the
+ * misses overlap instead of stalling one copy after another.
+ */
+void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write);
 /* Give back the last @n chains taken (not yet pushed): they will be popped again. */
 void vq_unpop(struct vq *vq, uint16_t n);
 
-/* Queue a used element; the driver sees it at the next vq_flush_used(). */
-void vq_push_used(struct vq *vq, uint16_t head, uint32_t len);
+/*
+ * Queue a used element; the driver sees it at the next vq_flush_used().
+ * Inline: a call here made the compiler spill the caller's running length
+ * and reload it wider than it was stored, a store-forwarding stall that
+ * waited for every queued store into guest memory (a third of the PMD's
+ * time in the 64 B loop benchmark).
+ */
+static inline void vq_push_used(struct vq *vq, uint16_t head, uint32_t len)
+{
+	struct virtq_used_elem *e = &vq->used->ring[vq->used_idx & vq->mask];
+
+	/* Plain stores: the driver reads an element only once used->idx covers it. */
+	e->id = head;
+	e->len = len;
+	vq->used_idx++;
+}
 /* Publish queued used elements with one index store and interrupt the driver if it asked. */
 void vq_flush_used(struct vq *vq);
 

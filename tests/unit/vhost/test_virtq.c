@@ -491,6 +491,25 @@ static void test_chain_over_4g(void)
 	munmap(res, span);
 }
 
+/* Prefetch hints read a hostile ring but trust nothing: no fault, no state change. */
+static void test_prefetch_hostile(void)
+{
+	up(false, false);
+	for (uint16_t i = 0; i < QSIZE; i++) {
+		fv.avail->ring[i] = 0xffff;
+		fv.desc[i] = (struct virtq_desc){ 0xfffffffffffff000ull, 0xffffffffu,
+						  (uint16_t)(i & 1 ? VIRTQ_DESC_F_INDIRECT : 0), 0xffff };
+	}
+	vq_prefetch_avail(&vq, QSIZE, false);
+	vq_prefetch_avail(&vq, 0xffff, true);
+	CU_ASSERT_FALSE(vq_is_broken(&vq));
+	CU_ASSERT_EQUAL(vq.last_avail_idx, 0);
+	CU_ASSERT_EQUAL(vq.used_idx, 0);
+	memset(fv.desc, 0, QSIZE * sizeof(*fv.desc));
+	assert_queue_works(&fv, &vq);
+	down();
+}
+
 /* --- notifications -------------------------------------------------------------------------- */
 
 static void push_one(void)
@@ -798,6 +817,7 @@ static CU_TestInfo ring_tests[] = {
 	{ "length over the cap", test_length_over_cap },
 	{ "length near 4 GiB outside memory", test_length_near_4g },
 	{ "loop past the segment cap", test_loop_past_segment_cap },
+	{ "prefetch hints on a hostile ring", test_prefetch_hostile },
 	{ "hole past the segment cap", test_hole_past_segment_cap },
 	{ "chain over 4 GiB", test_chain_over_4g },
 	{ "init rejects bad rings", test_init_rejects },
