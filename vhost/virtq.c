@@ -283,7 +283,8 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 	for (uint16_t i = 0; i < n; i++) {
 		memcpy(&d, &vq->desc[heads[i]], sizeof(d));
 		len = 1;
-		p = d.flags & VIRTQ_DESC_F_INDIRECT ? NULL : vhost_mem_gpa_to_hva(vq->mem, d.addr, &len);
+		p = d.flags & VIRTQ_DESC_F_INDIRECT ? NULL :
+						      vhost_mem_gpa_to_hva(vq->mem, d.addr, &len);
 		if (p && write)
 			__builtin_prefetch(p, 1);
 		else if (p)

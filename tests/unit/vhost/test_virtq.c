@@ -498,7 +498,8 @@ static void test_prefetch_hostile(void)
 	for (uint16_t i = 0; i < QSIZE; i++) {
 		fv.avail->ring[i] = 0xffff;
 		fv.desc[i] = (struct virtq_desc){ 0xfffffffffffff000ull, 0xffffffffu,
-						  (uint16_t)(i & 1 ? VIRTQ_DESC_F_INDIRECT : 0), 0xffff };
+						  (uint16_t)(i & 1 ? VIRTQ_DESC_F_INDIRECT : 0),
+						  0xffff };
 	}
 	vq_prefetch_avail(&vq, QSIZE, false);
 	vq_prefetch_avail(&vq, 0xffff, true);
