@@ -832,10 +832,10 @@ static void *pmd_main(void *arg)
 	return NULL;
 }
 
-/* Spin (yielding) until @c exceeds @v; false after 10 s so a bug fails instead of hanging. */
+/* Spin (yielding) until @c exceeds @v; false after 60 s so a bug fails instead of hanging. */
 static bool wait_above(_Atomic uint64_t *c, uint64_t v)
 {
-	time_t end = time(NULL) + 10;
+	time_t end = time(NULL) + 60;
 
 	while (atomic_load_explicit(c, memory_order_acquire) <= v)
 		if (sched_yield() || time(NULL) > end)

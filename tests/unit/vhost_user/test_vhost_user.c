@@ -127,7 +127,7 @@ static int peer_recv(uint32_t req, struct vu_rx *rx)
 	int ret;
 
 	vu_rx_init(rx);
-	ret = vu_rx_wait(peer, rx, 3000);
+	ret = vu_rx_wait(peer, rx, 10000);
 	if (!ret && (rx->hdr.request != req || !(rx->hdr.flags & VU_FLAG_REPLY)))
 		ret = -EPROTO;
 	return ret;
@@ -171,7 +171,7 @@ static bool peer_dropped(void)
 	struct pollfd pfd = { .fd = peer, .events = POLLIN };
 	char c;
 
-	return poll(&pfd, 1, 3000) == 1 && read(peer, &c, 1) == 0;
+	return poll(&pfd, 1, 10000) == 1 && read(peer, &c, 1) == 0;
 }
 
 static int64_t set_state(uint32_t req, uint32_t index, uint32_t num)
@@ -613,7 +613,7 @@ static void test_peer_shrinks_memory(void)
 	atomic_store(&in_burst, false);
 	CU_ASSERT(memguard_faults() == faults + 1);
 	CU_ASSERT(peer_dropped());
-	for (int i = 0; i < 300 && info().connected; i++)
+	for (int i = 0; i < 1000 && info().connected; i++)
 		usleep(10000);
 	CU_ASSERT(!info().connected && info().rings_running == 0 && info().disconnects == 1);
 	CU_ASSERT_FATAL(ftruncate(mem_fd, MEM_SIZE) == 0);
@@ -670,7 +670,7 @@ static void test_disconnect_and_second_peer(void)
 		struct pollfd pfd = { .fd = second, .events = POLLIN };
 		char c;
 
-		CU_ASSERT(poll(&pfd, 1, 3000) == 1 && read(second, &c, 1) <= 0);
+		CU_ASSERT(poll(&pfd, 1, 10000) == 1 && read(second, &c, 1) <= 0);
 	}
 	close(second);
 	CU_ASSERT(set_mem_default() == 0);
@@ -678,7 +678,7 @@ static void test_disconnect_and_second_peer(void)
 	CU_ASSERT(peer_alive() && info().rings_running == 1);
 	close(peer);
 	peer = -1;
-	for (int i = 0; i < 300 && info().connected; i++)
+	for (int i = 0; i < 1000 && info().connected; i++)
 		usleep(10000);
 	CU_ASSERT(!info().connected && info().rings_running == 0);
 	CU_ASSERT(vnet_queue_kick_fd(vu_port_dev(port), 1) == -1);
@@ -745,7 +745,7 @@ static bool wait_link(struct virtio_dev *vdev, bool up)
 {
 	uint8_t st[2] = { 0 };
 
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		vdev->ops->config_read(vdev, 6, st, 2);
 		if ((st[0] & VIRTIO_NET_S_LINK_UP) == (up ? VIRTIO_NET_S_LINK_UP : 0))
 			return true;
@@ -772,7 +772,7 @@ static struct vhost_mem *fe_guest_map(int fd)
 
 static bool wait_rings(unsigned int n)
 {
-	for (int i = 0; i < 300 && info().rings_running != n; i++)
+	for (int i = 0; i < 1000 && info().rings_running != n; i++)
 		usleep(10000);
 	return info().rings_running == n;
 }
@@ -941,7 +941,7 @@ static int suite_init(void)
 	close(peer);
 	peer = -1;
 	/* A frontend's reconnect thread beside the event thread: two cached stacks. */
-	for (int i = 0; i < 300 && info().connected; i++)
+	for (int i = 0; i < 1000 && info().connected; i++)
 		usleep(10000);
 	vu_frontend_destroy(vu_frontend_create(&(struct vu_frontend_opts){ .path = sock_path }));
 	vu_port_destroy(port);

@@ -6,6 +6,7 @@
  * capabilities, the 0xcf9 reset) and the legacy ports.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -124,22 +125,29 @@ static void test_iotrap_concurrent_move(void)
 	struct iotrap_bus bus;
 	struct mover m = { .bus = &bus };
 	pthread_t t;
-	long failures = 0;
+	long failures = 0, moves = 0, seen;
+	time_t end = time(NULL) + 120;
 
 	iotrap_bus_init(&bus, "test");
 	iotrap_register(&bus, 0x3000, 0x10, slow_io, NULL);
 	pthread_create(&t, NULL, dispatch_loop, &m);
 	/*
-	 * Keep moving until the other thread has been through the handler often;
-	 * the time bound only keeps a starved machine from looping forever.
+	 * 500 moves, each after the other thread has been through the handler
+	 * again, so the two interleave however loaded the machine is (a loop
+	 * that only moved could starve the dispatcher under ASan beside the
+	 * suite).  The time bound only keeps a broken build from hanging.
 	 */
-	for (time_t end = time(NULL) + 30; time(NULL) < end && atomic_load(&m.dispatched) < 500;) {
+	for (; moves < 500 && time(NULL) < end; moves++) {
+		seen = atomic_load(&m.dispatched);
 		failures += iotrap_unregister(&bus, 0x3000) != 0;
 		failures += iotrap_register(&bus, 0x3000, 0x10, slow_io, NULL) != 0;
+		while (atomic_load(&m.dispatched) == seen && time(NULL) < end)
+			sched_yield();
 	}
 	atomic_store(&m.stop, true);
 	pthread_join(t, NULL);
 	CU_ASSERT_EQUAL(failures, 0);
+	CU_ASSERT_EQUAL(moves, 500);
 	CU_ASSERT(atomic_load(&m.dispatched) >= 500);
 	iotrap_bus_fini(&bus);
 }
