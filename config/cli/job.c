@@ -251,7 +251,13 @@ static void job_print_vms(const struct job *j)
 		       foreign);
 }
 
-/* Frames the switch forwarded to ports of @vni that their guests could not take. */
+/* Frames the switch forwarded to a port that its guest could not take. */
+static uint64_t port_undelivered(const struct vsw_port_stats *st)
+{
+	return st->drv.tx_errors + st->drops[VSW_DROP_TX];
+}
+
+/* The same for every port of @vni. */
 static uint64_t job_undelivered(struct job *j, uint32_t vni)
 {
 	uint16_t ids[VSW_MAX_PORTS];
@@ -261,7 +267,7 @@ static uint64_t job_undelivered(struct job *j, uint32_t vni)
 
 	for (unsigned int i = 0; i < n; i++)
 		if (vsw_port_stats(j->sw, ids[i], &st) == 0 && st.vni == vni)
-			sum += st.drv.tx_errors + st.drops[VSW_DROP_TX];
+			sum += port_undelivered(&st);
 	return sum;
 }
 
@@ -286,7 +292,7 @@ static void job_print_nics(struct job *j)
 				dropped += d == VSW_DROP_TX ? 0 : st.drops[d];
 			printf("%-16s %10llu %10llu %11llu %8llu\n", jn->name,
 			       (unsigned long long)st.rx_packets, (unsigned long long)st.tx_packets,
-			       (unsigned long long)(st.drv.tx_errors + st.drops[VSW_DROP_TX]),
+			       (unsigned long long)port_undelivered(&st),
 			       (unsigned long long)dropped);
 		}
 	}
