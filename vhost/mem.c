@@ -29,7 +29,7 @@
 struct vhost_mem {
 	uint32_t nregions; /* regions in use, sorted by gpa */
 	uint32_t max_regions; /* capacity of regions[] */
-	/* vhost_mem_guard(): memguard slots of owned regions (-1: none), the hook. */
+	/* vhost_mem_guard(): the memguard slots of the owned regions (nguards of them), the hook. */
 	int guard[VHOST_MEM_MAX_REGIONS];
 	unsigned int nguards;
 	void (*on_fault)(void *arg);
