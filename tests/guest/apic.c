@@ -8,6 +8,7 @@
  * editions), "Advanced Programmable Interrupt Controller".
  */
 #include "apic.h"
+#include "cpuid.h"
 #include "io.h"
 #include "lib.h"
 #include "svc.h"

@@ -225,8 +225,19 @@ static void cpu_wait_irq(uint64_t seen)
 	__asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
 }
 
+/* SVC_CPUID: the instruction, here in ring 0 where the hypervisor answers it. */
+static uint64_t cpu_serve_cpuid(struct trap_frame *f)
+{
+	struct cpuid_regs r = cpuid_insn((uint32_t)f->rdi, (uint32_t)f->rsi);
+
+	f->rbx = r.ebx;
+	f->rcx = r.ecx;
+	f->rdx = r.edx;
+	return r.eax;
+}
+
 /* The services of svc.h; each is a few instructions (ring 0 is slow here). */
-static uint64_t cpu_serve(const struct trap_frame *f)
+static uint64_t cpu_serve(struct trap_frame *f)
 {
 	switch (f->rax) {
 	case SVC_RDMSR:
@@ -241,6 +252,8 @@ static uint64_t cpu_serve(const struct trap_frame *f)
 	case SVC_WAIT_IRQ:
 		cpu_wait_irq(f->rdi);
 		return 0;
+	case SVC_CPUID:
+		return cpu_serve_cpuid(f);
 	default:
 		return SVC_ENOSYS;
 	}

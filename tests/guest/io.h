@@ -100,7 +100,12 @@ struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };
 
-static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+/*
+ * The raw instruction.  Only ring 0 and cpuid.c's probe may use it: in ring 3
+ * it is not always the hypervisor's answer (cpuid.h says why); everything
+ * else calls cpuid() from cpuid.h.
+ */
+static inline struct cpuid_regs cpuid_insn(uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r;
 
@@ -108,6 +113,15 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
 			 : "a"(leaf), "c"(subleaf));
 	return r;
+}
+
+/* The privilege level the CPU runs at: the low bits of %cs. */
+static inline unsigned int cpu_ring(void)
+{
+	uint16_t cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	return cs & 3;
 }
 
 static inline uint64_t rdtsc(void)

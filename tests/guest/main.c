@@ -12,6 +12,7 @@
  */
 #include "apic.h"
 #include "cpu.h"
+#include "cpuid.h"
 #include "fw.h"
 #include "io.h"
 #include "lib.h"
@@ -87,12 +88,14 @@ static int mode_hello(const struct guest_opts *o)
 	con_log("memory: %lu KiB of RAM in a %u-entry map\n", mm_ram_bytes() / 1024,
 		mm_nr_entries());
 	print_cpus();
-	con_log("tsc: %lu kHz (%s), x2apic %s\n", tsc_khz(), tsc_source_name(tsc_get_source()),
-		apic_has_x2apic() ? "yes" : "no");
+	const char *cpuid3 = cpuid_ring3_trapped() ? "trapped" : "native";
+
+	con_log("tsc: %lu kHz (%s), x2apic %s, ring-3 cpuid %s\n", tsc_khz(),
+		tsc_source_name(tsc_get_source()), apic_has_x2apic() ? "yes" : "no", cpuid3);
 	con_printf(RESULT_PREFIX "mode=hello cpus=%u table=%s mem_kb=%lu tsc_khz=%lu tsc=%s "
-				 "x2apic=%d exit=%lu\n",
+				 "x2apic=%d cpuid3=%s exit=%lu\n",
 		   fw_cpus.count, fw_table_name(fw_cpus.source), mm_ram_bytes() / 1024, tsc_khz(),
-		   tsc_source_name(tsc_get_source()), apic_has_x2apic(), o->exit_code);
+		   tsc_source_name(tsc_get_source()), apic_has_x2apic(), cpuid3, o->exit_code);
 	return (int)o->exit_code;
 }
 

@@ -6,7 +6,7 @@
  * cpu.c serves them.  Ring-0 code is interpreted on the build machine (about
  * 200 ns an instruction), so the list stays short and each service is a
  * couple of instructions; anything a ring-3 program can do itself (port I/O,
- * MMIO, cpuid, rdtsc) it does itself.
+ * MMIO, rdtsc) it does itself.  cpuid is not among those: see cpuid.h.
  *
  * Never call these from ring 0: int3 there is an emulation failure.
  */
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "guest.h"
+#include "io.h"
 
 enum svc_nr {
 	SVC_RDMSR = 1, /* rdi = MSR; returns its value */
@@ -23,6 +24,7 @@ enum svc_nr {
 	SVC_HALT = 3, /* parks the CPU (cli; hlt) for good */
 	SVC_FAULT = 4, /* raises #UD in ring 0: tests the ring-0 fault report */
 	SVC_WAIT_IRQ = 5, /* rdi = cpu_irq_total() seen; sti; hlt unless it moved since */
+	SVC_CPUID = 6, /* rdi = leaf, rsi = subleaf; returns eax, and ebx/ecx/edx in theirs */
 };
 
 #define SVC_ENOSYS ((uint64_t)-38) /* unknown service number */
@@ -33,6 +35,18 @@ static inline uint64_t svc_call(uint64_t nr, uint64_t a0, uint64_t a1)
 
 	__asm__ volatile("int3" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1) : "memory");
 	return ret;
+}
+
+/* SVC_CPUID: the only service with four results, so its own gate wrapper. */
+static inline struct cpuid_regs svc_cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r;
+
+	__asm__ volatile("int3"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"((uint64_t)SVC_CPUID), "D"((uint64_t)leaf), "S"((uint64_t)subleaf)
+			 : "memory");
+	return r;
 }
 
 static inline uint64_t svc_rdmsr(uint32_t msr)

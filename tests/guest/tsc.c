@@ -8,6 +8,7 @@
  * 10 ms window is known to about 0.5%; preemption is outvoted by taking
  * the median of several windows.
  */
+#include "cpuid.h"
 #include "io.h"
 #include "lib.h"
 #include "tsc.h"
