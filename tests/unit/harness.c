@@ -28,6 +28,12 @@ int cunit_run(CU_SuiteInfo *suites)
 		 CU_get_number_of_tests_failed();
 	if (CU_get_number_of_tests_run() == 0)
 		failed = 1; /* a suite that runs nothing must not pass */
+	if (failed)
+		fprintf(stderr, "CUnit: %u failures\n", failed);
 	CU_cleanup_registry();
-	return failed > 125 ? 125 : (int)failed;
+	/*
+	 * 1, never the count: meson reads 77 as a skip and 99 as a harness
+	 * error, so 77 failed assertions once read as a skipped suite.
+	 */
+	return failed ? 1 : 0;
 }

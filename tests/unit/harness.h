@@ -2,8 +2,8 @@
 /*
  * harness.h - the common runner for Ferry's CUnit suites.  Each test program
  * declares its suites in one CU_SuiteInfo table and calls cunit_run() from
- * main(); the exit status is the number of failed assertions (capped), so
- * meson sees any failure.  Suites register through the table, never through
+ * main(); the exit status is 1 on any failure and 0 otherwise, so meson
+ * sees any failure as one (never as a skip: see harness.c).  Suites register through the table, never through
  * constructors (style.md, item 11).
  */
 #ifndef FERRY_TESTS_HARNESS_H
