@@ -49,7 +49,7 @@ cmd_demo() {
 	install_deps
 	reserve_hugepages
 	build build
-	exec ./build/config/cli/ferry run
+	exec ./build/cli/ferry run
 }
 
 cmd_test() {

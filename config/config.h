@@ -5,7 +5,7 @@
  *
  * Everything here is driven by one set of key tables (config/tables.c): parsing, defaults,
  * validation, config_to_json(), the JSON Schema (config_print_schema) and the key reference in
- * docs/config.md all read the same tables, so they cannot drift.  The CLI (config/cli/) and the
+ * docs/config.md all read the same tables, so they cannot drift.  The daemon and CLIs (cli/) and the
  * control socket are the users; no other module parses JSON.
  *
  * Errors: every parser stops at the FIRST error and writes one message into struct config_error,

@@ -44,7 +44,7 @@ def parse_args(argv):
     ap.add_argument("--flows", type=int, default=64, help="UDP flows of the pktgen guest")
     ap.add_argument("--guest-cpu", type=int, default=0)
     ap.add_argument("--switch-cpu", type=int, default=1)
-    ap.add_argument("--ferry", default=os.path.join(ROOT, "build", "config", "cli", "ferry"))
+    ap.add_argument("--ferry", default=os.path.join(ROOT, "build", "cli", "ferry"))
     ap.add_argument("--guest", default=os.path.join(ROOT, "build", "tests", "guest", "ferry-guest"))
     a = ap.parse_args(argv)
     if a.smoke:

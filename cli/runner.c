@@ -16,7 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "config/cli/cli.h"
+#include "cli/cli.h"
 #include "util/log.h"
 
 #define RUNNER_MAX_VMS 64

@@ -24,8 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "config/cli/cli.h"
-#include "config/cli/job.h"
+#include "cli/cli.h"
+#include "cli/job.h"
 #include "util/log.h"
 
 #define CTL_MAX_CLIENTS 4

@@ -3,7 +3,7 @@
  * job_vhost.h - the vhost-user pieces of a running job (job_vhost.c): NICs of
  * Ferry's own VMs served by an external vhost-user backend.  The switch's
  * vhost-user ports are declared in job.h with the rest of the job.  Private
- * to config/cli/.
+ * to cli/.
  */
 #ifndef FERRY_CLI_JOB_VHOST_H
 #define FERRY_CLI_JOB_VHOST_H

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/cli/cli.h"
-#include "config/cli/job.h"
-#include "config/cli/job_vhost.h"
+#include "cli/cli.h"
+#include "cli/job.h"
+#include "cli/job_vhost.h"
 #include "config/config.h"
 #include "util/log.h"
 #include "vhost/net.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/cli/cli.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "util/log.h"
 

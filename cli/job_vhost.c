@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/cli/job.h"
-#include "config/cli/job_vhost.h"
+#include "cli/job.h"
+#include "cli/job_vhost.h"
 #include "config/config.h"
 #include "util/log.h"
 #include "vhost/vhost_user.h"

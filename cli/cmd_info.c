@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config/cli/cli.h"
+#include "cli/cli.h"
 #include "ebpf/ebpf.h"
 #include "vfio/vfio.h"
 

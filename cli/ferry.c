@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/cli/cli.h"
+#include "cli/cli.h"
 #include "util/log.h"
 
 #ifndef FERRY_VERSION

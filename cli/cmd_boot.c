@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config/cli/cli.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "util/log.h"
 

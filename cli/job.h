@@ -2,7 +2,7 @@
 /*
  * job.h - the state of one `ferry run`, shared by job.c (building and tearing
  * it down) and ctl.c (the control socket that changes it at run time).
- * Private to config/cli/.
+ * Private to cli/.
  */
 #ifndef FERRY_CLI_JOB_H
 #define FERRY_CLI_JOB_H
