@@ -195,11 +195,71 @@ static void job_teardown(struct job *j)
 
 /* ---- the summary: what each guest reported, and what the switch saw ---- */
 
-static const char *exit_word(const struct vmm_exit *e)
+/*
+ * What one VM's end says about its checks.  Only a guest that wrote 0 to the
+ * debug-exit port declared that its checks held.  A guest given that port
+ * (a test guest) that ends any other way failed; one without it (Linux)
+ * ends by reset or power-off with no verdict, which is not a failure.
+ */
+enum job_verdict {
+	JOB_PASSED,
+	JOB_FAILED,
+	JOB_ENDED, /* reset, with no debug-exit port: no verdict to give */
+	JOB_STOPPED, /* stopped by a signal before it ended */
+};
+
+static enum job_verdict job_vm_verdict(const struct job_vm *jv, const struct vmm_exit *e)
 {
-	if (e->kind == VMM_EXIT_DEBUG)
-		return e->status == 0 ? "passed" : "FAILED";
-	return e->kind == VMM_EXIT_STOPPED ? "stopped" : "FAILED";
+	switch (e->kind) {
+	case VMM_EXIT_DEBUG:
+		return e->status == 0 ? JOB_PASSED : JOB_FAILED;
+	case VMM_EXIT_STOPPED:
+		return JOB_STOPPED;
+	case VMM_EXIT_RESET:
+		return jv->cfg->debug_exit ? JOB_FAILED : JOB_ENDED;
+	default:
+		return JOB_FAILED;
+	}
+}
+
+static const char *const verdict_words[] = {
+	[JOB_PASSED] = "passed",
+	[JOB_FAILED] = "FAILED",
+	[JOB_ENDED] = "ended",
+	[JOB_STOPPED] = "stopped",
+};
+
+/*
+ * The job's exit status: the first failed VM's own status (its debug-exit
+ * value, 3 for a triple fault, 1 otherwise, never 0); 0 when none failed.
+ */
+static int job_status(const struct job *j)
+{
+	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
+		const struct vmm_exit *e = runner_vm_exit(j->r, i);
+		int st = vmm_exit_status(e);
+
+		if (job_vm_verdict(&j->vms[i], e) == JOB_FAILED)
+			return st ? st : CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+/* The last line says what the table says: "passed" only if every VM passed. */
+static void job_print_verdict(const struct job *j)
+{
+	unsigned int count[ARRAY_SIZE(verdict_words)] = { 0 };
+
+	for (unsigned int i = 0; i < j->cfg->n_vms; i++)
+		count[job_vm_verdict(&j->vms[i], runner_vm_exit(j->r, i))]++;
+	if (count[JOB_FAILED])
+		printf("\nferry: %u of %u VMs FAILED (see above)\n", count[JOB_FAILED],
+		       j->cfg->n_vms);
+	else if (count[JOB_PASSED] == j->cfg->n_vms)
+		printf("\nferry: every VM passed its checks\n");
+	else
+		printf("\nferry: no VM failed; %u ended without a verdict and %u were stopped\n",
+		       count[JOB_ENDED], count[JOB_STOPPED]);
 }
 
 /* The result keys worth a column in the summary, in the order shown. */
@@ -244,7 +304,7 @@ static void job_print_vms(const struct job *j)
 		foreign += job_compact(jv->result, line, sizeof(line));
 		printf("%-10s %-8s %-8s %s\n", jv->cfg->name,
 		       jv->cfg->n_nics && jv->cfg->nics[0].tenant ? jv->cfg->nics[0].tenant : "-",
-		       exit_word(e), jv->result[0] ? line : e->reason);
+		       verdict_words[job_vm_verdict(jv, e)], jv->result[0] ? line : e->reason);
 	}
 	if (j->cfg->n_tenants > 1)
 		printf("frames delivered across tenants (sum of guests' foreign counts): %lu\n",
@@ -345,12 +405,13 @@ int job_run(struct ferry_config *cfg, bool summary)
 	if (ret)
 		goto out;
 	status = runner_run(j.r, job_is_daemon(cfg));
+	if (status != CLI_EXIT_ERROR)
+		status = job_status(&j);
 	if (summary && cfg->n_vms) {
 		job_print_vms(&j);
 		if (j.sw)
 			job_print_switch(&j);
-		printf("\n%s\n", status == 0 ? "ferry: every VM passed its checks" :
-					       "ferry: at least one VM failed (see above)");
+		job_print_verdict(&j);
 	}
 out:
 	job_teardown(&j);

@@ -185,6 +185,23 @@ static int net_opt(struct guest_opts *o, const char *key, const char *val)
 	return net_parse_opt(&o->net, key, val);
 }
 
+/*
+ * Reports, then resets the machine through the PCI reset control register
+ * (0xcf9: bit 1 hard reset, bit 2 do it), as a Linux guest's `reboot` does.
+ * It tests what a VMM makes of a guest that ends without a verdict.
+ */
+#define PORT_RESET_CONTROL 0xcf9
+#define RESET_HARD_NOW 0x06
+
+static int mode_reset(const struct guest_opts *o)
+{
+	(void)o;
+	con_printf(RESULT_PREFIX "mode=reset\n");
+	outb(PORT_RESET_CONTROL, RESET_HARD_NOW);
+	con_log("error: the reset control register did not reset the machine\n");
+	return EXIT_FAULT;
+}
+
 /* Generated traffic and its measurement (pktgen.c): the role's result line and status. */
 static int mode_pktgen(const struct guest_opts *o)
 {
@@ -200,6 +217,7 @@ static const struct guest_mode guest_modes[] = {
 	{ "hello", mode_hello, NULL }, { "smp", mode_smp, NULL },
 	{ "pci", mode_pci, NULL },     { "fault", mode_fault, NULL },
 	{ "net", mode_net, net_opt },  { "pktgen", mode_pktgen, pktgen_opt },
+	{ "reset", mode_reset, NULL },
 };
 
 /* ---- command line ---- */
