@@ -79,12 +79,13 @@ static json_t *cmd_status(struct job *j, json_t *req, struct config_error *err)
 
 static json_t *port_stats_json(const struct vsw_port_stats *st)
 {
-	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
-			 st->name, "kind", st->kind, "vni", (int)st->vni, "rx_packets",
+	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "name", st->name, "kind", st->kind, "vni", (int)st->vni, "rx_packets",
 			 (json_int_t)st->rx_packets, "rx_bytes", (json_int_t)st->rx_bytes,
-			 "tx_packets", (json_int_t)st->tx_packets, "tx_bytes",
-			 (json_int_t)st->tx_bytes, "drops_tx", (json_int_t)st->drops[VSW_DROP_TX],
-			 "drops_hairpin", (json_int_t)st->drops[VSW_DROP_HAIRPIN], "drops_runt",
+			 "tx_packets", (json_int_t)st->tx_packets, "tx_delivered",
+			 (json_int_t)st->tx_delivered, "tx_bytes", (json_int_t)st->tx_bytes,
+			 "drops_tx", (json_int_t)st->drops[VSW_DROP_TX], "drops_hairpin",
+			 (json_int_t)st->drops[VSW_DROP_HAIRPIN], "drops_runt",
 			 (json_int_t)st->drops[VSW_DROP_RUNT], "tx_undelivered",
 			 (json_int_t)st->drv.tx_errors, "rx_missed", (json_int_t)st->drv.rx_missed);
 }

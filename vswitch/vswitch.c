@@ -725,6 +725,8 @@ int vsw_port_stats(struct vsw *sw, uint16_t id, struct vsw_port_stats *st)
 		vsw_sum_port_ctr(sw, id, st);
 		if (p->ops->get_stats)
 			p->ops->get_stats(p, &st->drv);
+		/* Read apart, the two may cross: never report more errors than frames. */
+		st->tx_delivered = st->tx_packets - RTE_MIN(st->drv.tx_errors, st->tx_packets);
 	}
 	pthread_mutex_unlock(&sw->ctl_lock);
 	return p ? 0 : -ENOENT;

@@ -66,6 +66,12 @@ struct vsw_port_stats {
 	uint16_t n_rxq, n_txq;
 	uint64_t rx_packets, rx_bytes; /* frames received from the port */
 	uint64_t tx_packets, tx_bytes; /* frames the port accepted */
+	/*
+	 * Of those, the frames it delivered: tx_packets less drv.tx_errors.  A
+	 * vnet port accepts every frame and drops the ones its guest has no
+	 * buffer for itself, so only this counts what reached the guest.
+	 */
+	uint64_t tx_delivered;
 	uint64_t drops[VSW_DROP_MAX];
 	struct vsw_port_drv_stats drv;
 };
