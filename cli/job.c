@@ -258,7 +258,7 @@ static void job_print_verdict(const struct job *j)
 	else if (count[JOB_PASSED] == j->cfg->n_vms)
 		printf("\nferry: every VM passed its checks\n");
 	else
-		printf("\nferry: no VM failed; %u ended without a verdict and %u were stopped\n",
+		printf("\nferry: no VM failed; %u ended without a verdict, %u stopped\n",
 		       count[JOB_ENDED], count[JOB_STOPPED]);
 }
 
@@ -351,7 +351,8 @@ static void job_print_nics(struct job *j)
 			for (unsigned int d = 0; d < VSW_DROP_MAX; d++)
 				dropped += d == VSW_DROP_TX ? 0 : st.drops[d];
 			printf("%-16s %10llu %10llu %11llu %8llu\n", jn->name,
-			       (unsigned long long)st.rx_packets, (unsigned long long)st.tx_packets,
+			       (unsigned long long)st.rx_packets,
+			       (unsigned long long)st.tx_delivered,
 			       (unsigned long long)port_undelivered(&st),
 			       (unsigned long long)dropped);
 		}
