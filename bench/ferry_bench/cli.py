@@ -5,17 +5,18 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
+
+from ferrytest.check import log_to
+from ferrytest.ovs import reserve_hugepages
 
 from . import machine, report
 from .scenarios import SCENARIOS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 DEFAULT_SIZES = ["64", "128", "256", "512", "1024", "1518", "imix"]
 
 
@@ -29,14 +30,17 @@ def parse_args(argv):
         "; ".join("%s: %s" % (k, v["describe"]) for k, v in SCENARIOS.items())))
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     ap.add_argument("--sizes", default=",".join(DEFAULT_SIZES),
-                    help="comma-separated frame sizes in bytes, or imix (default: %(default)s)")
+                    help="comma-separated frame sizes in bytes counting the FCS, as RFC 2544 "
+                         "does (the frames in the rings are 4 bytes shorter), or imix "
+                         "(default: %(default)s)")
     ap.add_argument("--contenders", help="comma-separated subset of the scenario's contenders")
     ap.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     ap.add_argument("--out", default="bench-results", help="directory for JSON, CSV and plots")
     ap.add_argument("--smoke", action="store_true",
                     help="a seconds-long run that checks the harness, not the speed")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="run every contender N times, interleaved, and report the median")
+                    help="run every contender N times, interleaved, and report the median "
+                         "run; N must be odd, so the median is a run that happened")
     ap.add_argument("--seconds", type=float, default=10, help="measurement window (vhost)")
     ap.add_argument("--warmup", type=float, default=3, help="seconds before measuring (vhost)")
     ap.add_argument("--trial-ms", type=int, default=2000, help="RFC 2544 trial length (vm2vm)")
@@ -47,6 +51,8 @@ def parse_args(argv):
     ap.add_argument("--ferry", default=os.path.join(ROOT, "build", "cli", "ferry"))
     ap.add_argument("--guest", default=os.path.join(ROOT, "build", "tests", "guest", "ferry-guest"))
     a = ap.parse_args(argv)
+    if a.repeat < 1 or a.repeat % 2 == 0:
+        ap.error("--repeat must be odd (1, 3, 5...): the median of an even count is no run")
     if a.smoke:
         for k, v in SCENARIOS[a.scenario]["smoke"].items():
             setattr(a, k.replace("-", "_"), v)
@@ -61,18 +67,6 @@ def parse_args(argv):
     return a
 
 
-def reserve_hugepages(pages=1024):
-    """OVS-DPDK needs hugepages (it always runs --in-memory); Ferry uses them when free."""
-    try:
-        with open("/proc/sys/vm/nr_hugepages") as f:
-            if int(f.read()) >= pages:
-                return
-        with open("/proc/sys/vm/nr_hugepages", "w") as f:
-            f.write(str(pages))
-    except OSError:
-        pass
-
-
 def run(a):
     sc = SCENARIOS[a.scenario]
     contenders = a.contenders.split(",") if a.contenders else sc["contenders"]
@@ -81,11 +75,11 @@ def run(a):
            "contenders": contenders, "smoke": a.smoke,
            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "machine": machine.describe(a.ferry), "pinning": {"guest_cpu": a.guest_cpu,
-                                                              "switch_cpu": a.switch_cpu},
+                                                             "switch_cpu": a.switch_cpu},
            "results": [], "errors": []}
     progress = report.Progress()
     t0 = time.monotonic()
-    reserve_hugepages()
+    reserve_hugepages(1024)  # OVS-DPDK needs them; Ferry uses them when free
     for size in a.measured:
         samples = {c: [] for c in contenders}
         # Interleaved (A B C A B C ...) so a noisy moment hits every contender alike.
@@ -105,7 +99,7 @@ def run(a):
             if not rs:
                 continue
             rs.sort(key=lambda x: x["mpps"])
-            r = dict(rs[len(rs) // 2])  # the median run (upper median), with its details
+            r = dict(rs[len(rs) // 2])  # the median run (odd count), with its details
             r.update(contender=c, size=size, gbps=report.gbps(r["mpps"], size),
                      samples_mpps=[round(x["mpps"], 3) for x in rs])
             doc["results"].append(r)
@@ -151,6 +145,7 @@ def print_table(doc):
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    log_to(sys.stderr)  # stdout carries the table or the JSON
     for path in (a.ferry, a.guest):
         if not os.path.exists(path):
             sys.exit("ferry-bench: %s not found (build first, or pass --ferry/--guest)" % path)

@@ -7,8 +7,12 @@ import json
 import os
 import time
 
-from . import ovs, report, rfc2544, testpmd
-from .procs import Proc
+from ferrytest import ferry as fy
+from ferrytest import testpmd
+from ferrytest.ovs import OvsDpdk
+from ferrytest.proc import Proc
+
+from . import report, rfc2544
 
 # --------------------------------------------------------------------------
 # vhost: the loop topology of OVS's vhost tests (one testpmd "guest", two
@@ -30,27 +34,20 @@ def _ferry_vhost_switch(a, tmp, s0, s1):
             ],
         }, f)
     # Ferry's control threads share the guest's CPU, as OVS's main thread does.
-    p = Proc([a.ferry, "run", cfg], cpus=[a.guest_cpu], name="ferry")
-
-    class Sw:
-        def stop(self):
-            return p.stop()
-
-        def log(self):
-            return p.text()
-    return Sw()
+    return Proc("ferry", [a.ferry, "run", cfg], cpus=[a.guest_cpu], logdir=tmp)
 
 
 def _ovs_switch(a, tmp, s0, s1):
-    sw = ovs.OvsDpdk(os.path.join(tmp, "ovs"), pmd_cpu=a.switch_cpu, main_cpu=a.guest_cpu)
+    sw = OvsDpdk(os.path.join(tmp, "ovs"), pmd_cpu=a.switch_cpu, main_cpu=a.guest_cpu)
     sw.add_vhost_client_port("vhu0", s0)
     sw.add_vhost_client_port("vhu1", s1)
     return sw
 
 
 def _testpmd_switch(a, tmp, s0, s1):
-    sw = testpmd.Switch(s0, s1, cpu=a.switch_cpu)
-    sw.start()
+    sw = testpmd.switch(s0, s1, cpu=a.switch_cpu, logdir=tmp)
+    sw.ready()
+    sw.cmd("start")
     return sw
 
 
@@ -61,19 +58,17 @@ def vhost_measure(contender, size, a, tmp, progress):
     if size == "imix":
         return None  # derived from the fixed sizes afterwards (see derive_imix)
     s0, s1 = os.path.join(tmp, "vu0.sock"), os.path.join(tmp, "vu1.sock")
-    guest = testpmd.LoopGuest(s0, s1, cpu=a.guest_cpu, size=size)
+    guest = testpmd.loop_guest(s0, s1, cpu=a.guest_cpu, logdir=tmp)
     sw = None
     try:
         sw = VHOST_SWITCHES[contender](a, tmp, s0, s1)
-        if not guest.wait_ready(60):
-            raise RuntimeError("the testpmd guest never connected to %s:\n%s"
-                               % (contender, guest.proc.text()[-1500:]))
-        guest.start()
+        guest.ready(60)  # both ports connected to the switch under test
+        testpmd.start_loop(guest, size)
         time.sleep(a.warmup)
         progress("vhost %s %s B: measuring %gs" % (contender, size, a.seconds))
-        pps = guest.measure(a.seconds)
+        pps = guest.rx_rate(a.seconds)
     finally:
-        guest.stop()
+        guest.quit()
         if sw:
             sw.stop()
     return {"mpps": pps / 1e6}
@@ -99,27 +94,30 @@ def derive_imix(doc):
 
 
 def _pktgen_trial(a, tmp, size, rate, duration_ms):
-    import e2e  # tests/e2e/e2e.py: the config writer shared with the e2e tests
+    """One pktgen run: the guests' results and what the switch delivered to
+    the receiver's port (the summary's per-NIC "to guest" count)."""
     rx_mac, tx_mac = "52:54:00:00:0c:02", "52:54:00:00:0c:01"
-    cfg = os.path.join(tmp, "vm2vm.json")
-    e2e.write_config(cfg, a.guest, {"bench": 1}, [
+    cfg = fy.write_config(os.path.join(tmp, "vm2vm.json"), {"bench": 1}, [
         # The receiver sleeps on MSI-X when its ring is empty: on a 2-core host a
         # polling receiver fights the sender for a core and the run measures the
         # scheduler rather than the switch.
-        ("rx", "bench", rx_mac, "mode=pktgen role=rx tag=b irq=msix duration_ms=%d"
-         % (duration_ms + 3000)),
-        ("tx", "bench", tx_mac, "mode=pktgen role=tx tag=b peer=%s size=%s rate=%d duration_ms=%d "
-         "flows=%d" % (rx_mac, size, rate, duration_ms, a.flows)),
+        fy.guest_vm("rx", rx_mac, "mode=pktgen role=rx tag=b irq=msix duration_ms=%d"
+                    % (duration_ms + 3000), tenant="bench", guest=a.guest),
+        fy.guest_vm("tx", tx_mac, "mode=pktgen role=tx tag=b peer=%s size=%s rate=%d "
+                    "duration_ms=%d flows=%d" % (rx_mac, size, rate, duration_ms, a.flows),
+                    tenant="bench", guest=a.guest),
     ], switch={"pmd_threads": 1, "pmd_cpus": [a.switch_cpu], "hugepages": "auto",
                "mbufs": 32768})
-    p = Proc([a.ferry, "run", cfg], name="ferry")
-    p.p.wait(timeout=duration_ms / 1000 + 120)
-    p.stop()
-    res = e2e.vm_results(p.text())
+    p = Proc("ferry", [a.ferry, "run", cfg], logdir=tmp)
+    p.wait(duration_ms / 1000 + 120)
+    res = fy.results(p.text())
     rx, tx = res.get("rx", [{}])[-1], res.get("tx", [{}])[-1]
     if "sent" not in tx or "received" not in rx:
         raise RuntimeError("pktgen guests did not report:\n" + p.text()[-2000:])
-    return tx, rx
+    nic = fy.summary(p.text())["nics"].get("rx.0")
+    if not nic:
+        raise RuntimeError("no per-NIC row for rx.0 in ferry's summary")
+    return tx, rx, nic
 
 
 def _lat(rx):
@@ -136,13 +134,14 @@ def _lat(rx):
 
 
 def vm2vm_measure(contender, size, a, tmp, progress):
-    tx, rx = _pktgen_trial(a, tmp, size, 0, a.trial_ms)  # flat out
+    tx, rx, nic = _pktgen_trial(a, tmp, size, 0, a.trial_ms)  # flat out
     flat_pps = float(rx.get("pps", 0))
-    out = {"mpps": flat_pps / 1e6, "flat_out_loss": int(tx["sent"]) - int(rx["received"])}
+    out = {"mpps": flat_pps / 1e6, "flat_out_loss": int(tx["sent"]) - int(rx["received"]),
+           "delivered_to_rx_port": nic["to_guest"], "undelivered": nic["undelivered"]}
     last = {}
 
     def trial(rate):
-        t, r = _pktgen_trial(a, tmp, size, int(rate), a.trial_ms)
+        t, r, _ = _pktgen_trial(a, tmp, size, int(rate), a.trial_ms)
         last[rate] = r
         return int(t["sent"]), int(r["received"]), float(t.get("pps", 0))
 

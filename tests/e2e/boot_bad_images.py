@@ -5,16 +5,13 @@ kernel exits non-zero with exactly one line saying why, and starts no guest."""
 import os
 import random
 import struct
-import sys
-import tempfile
 
-import e2e
+from ferrytest import check as t
+from ferrytest import ferry as f
 
-ferry, guest = sys.argv[1], sys.argv[2]
-e2e.require_kvm()
-
-with open(guest, "rb") as f:
-    elf = f.read()
+t.require_kvm()
+with open(f.guest_bin(), "rb") as fh:
+    elf = fh.read()
 
 
 def load_end(image):
@@ -23,34 +20,35 @@ def load_end(image):
     phentsize, phnum = struct.unpack_from("<HH", image, 54)
     end = 0
     for i in range(phnum):
-        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", image, phoff + i * phentsize)
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", image,
+                                                                 phoff + i * phentsize)
         if p_type == 1:
             end = max(end, p_offset + p_filesz)
     return end
 
 
 rng = random.Random(2026)
-with tempfile.TemporaryDirectory() as tmp:
-    cases = {
-        "missing": None,
-        "empty": b"",
-        "truncated-elf-header": elf[:40],
-        "truncated-elf-segments": elf[:load_end(elf) - 1],
-        "truncated-elf-phdrs": elf[:80],
-        "random": bytes(rng.getrandbits(8) for _ in range(65536)),
-        "fake-bzimage": b"\0" * 0x1fe + b"\x55\xaa" + b"\0\0HdrS" + b"\0" * 64,
-    }
-    for name, data in cases.items():
-        path = os.path.join(tmp, name)
-        if data is not None:
-            with open(path, "wb") as f:
-                f.write(data)
-        rc, out, err = e2e.run([ferry, "boot", "--kernel", path, "--no-stdin"], timeout=30)
-        lines = [l for l in err.splitlines() if l.strip()]
-        e2e.check(rc != 0, "%s: non-zero exit (%d)" % (name, rc))
-        e2e.check(len(lines) == 1 and path in lines[0],
-                  "%s: one line naming the file: %r" % (name, err.strip()))
-        e2e.check(out == "", "%s: no guest output" % name)
-    rc, out, err = e2e.run([ferry, "boot", "--kernel", tmp, "--no-stdin"], timeout=30)
-    e2e.check(rc != 0 and len(err.strip().splitlines()) == 1, "a directory: one-line error")
-print("PASS")
+tmp = t.workdir()
+cases = {
+    "missing": None,
+    "empty": b"",
+    "truncated-elf-header": elf[:40],
+    "truncated-elf-segments": elf[:load_end(elf) - 1],
+    "truncated-elf-phdrs": elf[:80],
+    "random": bytes(rng.getrandbits(8) for _ in range(65536)),
+    "fake-bzimage": b"\0" * 0x1fe + b"\x55\xaa" + b"\0\0HdrS" + b"\0" * 64,
+}
+for name, data in cases.items():
+    path = os.path.join(tmp, name)
+    if data is not None:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    rc, out, err = f.run_ferry(["boot", "--kernel", path, "--no-stdin"], timeout=30)
+    lines = [l for l in err.splitlines() if l.strip()]
+    t.check(rc != 0, "%s: non-zero exit (%d)" % (name, rc))
+    t.check(len(lines) == 1 and path in lines[0],
+            "%s: one line naming the file: %r" % (name, err.strip()))
+    t.check(out == "", "%s: no guest output" % name)
+rc, out, err = f.run_ferry(["boot", "--kernel", tmp, "--no-stdin"], timeout=30)
+t.check(rc != 0 and len(err.strip().splitlines()) == 1, "a directory: one-line error")
+t.passed()

@@ -7,55 +7,75 @@ descriptor loop, a buffer outside guest RAM, a 4 GiB length, a next index
 beyond the ring, an available index jumping ahead by more than the ring,
 an indirect table it never negotiated - kicking after each and waiting for
 the device to set DEVICE_NEEDS_RESET.  Each time Ferry must stop serving
-only that queue, log why, and raise NEEDS_RESET; after a reset the same
-guest must get a working NIC and finish an echo session with its server.
-Meanwhile a pair in tenant "good" runs a paced echo session across all of
-it and must lose nothing.  ferry exits 0 only if every guest passed."""
-import json
+only that queue, log that attack's own reason, and raise NEEDS_RESET; after
+a reset the same guest must get a working NIC and finish an echo session
+with its server.  Meanwhile a pair in tenant "good" runs a paced echo
+session across all of it and must lose nothing.  ferry exits 0 only if
+every guest passed.
+
+ferry's log and the guests' consoles are read as one stream: Ferry logs a
+broken queue before it raises NEEDS_RESET, and the guest reports an attack
+only after it saw NEEDS_RESET, so each attack's log line comes after the
+guest's report of the one before and before its own."""
 import os
-import sys
-import tempfile
+import re
 
-import e2e
+from ferrytest import check as t
+from ferrytest import ferry as f
 
-ferry, guest = sys.argv[1], sys.argv[2]
-e2e.require_kvm()
+t.require_kvm()
 CLIENT, SERVER = "52:54:00:00:00:01", "52:54:00:00:00:02"
-REASONS = ["descriptor loop", "not in guest memory", "out of range",
-           "guest moved avail index", "indirect descriptor without"]
+# Each attack (tests/guest/net_attack.c) and what Ferry must say about it.
+ATTACKS = [
+    ("loop", r"descriptor loop from head \d+"),
+    ("oob", r"buffer 0x400000000000\+64 not in guest memory"),
+    ("huge", r"buffer 0x[0-9a-f]+\+4294967295 not in guest memory"),
+    ("index", r"descriptor index 263 out of range 256"),
+    ("jump", r"guest moved avail index from \d+ to \d+"),
+    ("indirect", r"indirect descriptor without VIRTIO_F_INDIRECT_DESC"),
+]
+BROKEN = re.compile(r"evil-client\.0 q1: queue broken, no longer served: (.*)")
 
 vms = [
-    ("evil-client", "evil", CLIENT, "mode=net role=client tag=evil peer=%s count=1000 attack=all "
-     "timeout_ms=20000" % SERVER),
-    ("evil-server", "evil", SERVER, "mode=net role=server tag=evil count=1000 timeout_ms=60000"),
-    ("good-client", "good", CLIENT, "mode=net role=client tag=good peer=%s count=4000 rate=1000 "
-     "timeout_ms=20000" % SERVER),
-    ("good-server", "good", SERVER, "mode=net role=server tag=good count=4000 timeout_ms=60000"),
+    f.guest_vm("evil-client", CLIENT, "mode=net role=client tag=evil peer=%s count=1000 "
+               "attack=all timeout_ms=20000" % SERVER, tenant="evil"),
+    f.guest_vm("evil-server", SERVER, "mode=net role=server tag=evil count=1000 "
+               "timeout_ms=60000", tenant="evil"),
+    f.guest_vm("good-client", CLIENT, "mode=net role=client tag=good peer=%s count=4000 "
+               "rate=1000 timeout_ms=20000" % SERVER, tenant="good"),
+    f.guest_vm("good-server", SERVER, "mode=net role=server tag=good count=4000 "
+               "timeout_ms=60000", tenant="good"),
 ]
-with tempfile.TemporaryDirectory() as tmp:
-    cfg = os.path.join(tmp, "hostile.json")
-    e2e.write_config(cfg, guest, {"evil": 66, "good": 77}, vms)
-    rc, out, err = e2e.run([ferry, "run", cfg], timeout=600)
-print(out)
-print(err, file=sys.stderr)
-res = e2e.vm_results(out)
+tmp = t.workdir()
+cfg = f.write_config(os.path.join(tmp, "hostile.json"), {"evil": 66, "good": 77}, vms)
+ferry = f.start_ferry(cfg, tmp)
+rc = ferry.wait(600)
+out = ferry.text()
+res = f.results(out)
 
-e2e.check(rc == 0, "ferry survived and every guest passed (exit %d)" % rc)
+t.check(rc == 0, "ferry survived and every guest passed (exit %d)" % rc)
 attack = next((r for r in res.get("evil-client", []) if "attack" in r), {})
-e2e.check(attack.get("attack") == "6" and attack.get("detected") == "6",
-          "the device asked for a reset after each of the 6 attacks (detected %s, missed %s)"
-          % (attack.get("detected"), attack.get("missed")))
-broken = [l for l in err.splitlines() if "evil-client.0 q1: queue broken, no longer served:" in l]
-for reason in REASONS:
-    e2e.check(any(reason in l for l in broken), "ferry logged the broken queue: '%s'" % reason)
-e2e.check(not any("good-" in l and "broken" in l for l in err.splitlines()),
-          "no queue of the other tenant broke")
-evil = e2e.last_result(res, "evil-client")
-e2e.check(evil.get("received") == "1000" and evil.get("lost") == "0",
-          "after a reset the attacker's NIC works again (%s of 1000 echoes)" % evil.get("received"))
-good = e2e.last_result(res, "good-client")
-e2e.check(good.get("received") == "4000" and good.get("lost") == "0"
-          and good.get("foreign") == "0" and good.get("bad") == "0",
-          "the other tenant's session lost nothing (received %s, lost %s, foreign %s)"
-          % (good.get("received"), good.get("lost"), good.get("foreign")))
-print("PASS")
+t.check(attack.get("attack") == "6" and attack.get("detected") == "6",
+        "the device asked for a reset after each of the 6 attacks (detected %s, missed %s)"
+        % (attack.get("detected"), attack.get("missed")))
+pos = 0
+for name, reason in ATTACKS:
+    report = re.compile(r"\[evil-client\] ferry-guest: net: attack %s: the device needs a reset"
+                        % name)
+    m = report.search(out, pos)
+    t.check(m is not None, "%s: the guest saw NEEDS_RESET" % name)
+    logged = [b.group(1) for b in BROKEN.finditer(out, pos, m.start())]
+    t.check(len(logged) == 1 and re.fullmatch(reason, logged[0]),
+            "%s: ferry broke the queue for this attack's own reason /%s/ (logged %s)"
+            % (name, reason, logged))
+    pos = m.end()
+t.check(not re.search(r"good-\S+ q\d: queue broken", out), "no queue of the other tenant broke")
+evil = f.last_result(res, "evil-client")
+t.check(evil.get("received") == "1000" and evil.get("lost") == "0",
+        "after a reset the attacker's NIC works again (%s of 1000 echoes)" % evil.get("received"))
+good = f.last_result(res, "good-client")
+t.check(good.get("received") == "4000" and good.get("lost") == "0"
+        and good.get("foreign") == "0" and good.get("bad") == "0",
+        "the other tenant's session lost nothing (received %s, lost %s, foreign %s)"
+        % (good.get("received"), good.get("lost"), good.get("foreign")))
+t.passed()

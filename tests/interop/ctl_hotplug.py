@@ -12,87 +12,77 @@ the b/c pair must complete, and the control socket must refuse bad requests
 with the key path named."""
 import json
 import os
-import subprocess
 
-import interop as it
+from ferrytest import check as t
+from ferrytest import ferry as f
+from ferrytest.testpmd import TestPmd
+from ferrytest.proc import wait_socket
 
 # Tenant a's pair is paced so it outlasts the hotplug however fast the host
 # is: 50000 exchanges at 2000 a second take at least 25 s.
 LONG, SHORT, LONG_RATE = 50000, 2000, 2000
-it.require_kvm()
-tmp = it.workdir()
+t.require_kvm()
+tmp = t.workdir()
 ctl = os.path.join(tmp, "ctl.sock")
 sb, sc = os.path.join(tmp, "vub.sock"), os.path.join(tmp, "vuc.sock")
-ferryctl = os.path.join(os.path.dirname(os.environ["FERRY"]), "ferryctl")
-
 cfg = os.path.join(tmp, "hotplug.json")
-it.write_config(cfg, {"a": 31, "b": 32, "c": 33}, [
-    it.guest_vm("a-cl", "52:54:00:00:3a:01", "mode=net role=client tag=a peer=52:54:00:00:3a:02 "
-                "count=%d rate=%d timeout_ms=120000" % (LONG, LONG_RATE), tenant="a"),
-    it.guest_vm("a-sv", "52:54:00:00:3a:02", "mode=net role=server tag=a count=%d "
-                "timeout_ms=240000" % LONG, tenant="a"),
-    it.guest_vm("b-cl", "52:54:00:00:3b:01", "mode=net role=client tag=bc peer=52:54:00:00:3c:02 "
-                "count=%d timeout_ms=120000" % SHORT, tenant="b"),
-    it.guest_vm("c-sv", "52:54:00:00:3c:02", "mode=net role=server tag=bc count=%d "
-                "timeout_ms=240000" % SHORT, tenant="c"),
-])
-with open(cfg) as f:
-    doc = json.load(f)
-doc["control"] = {"socket": ctl}
-with open(cfg, "w") as f:
-    json.dump(doc, f, indent=1)
+f.write_config(cfg, {"a": 31, "b": 32, "c": 33}, [
+    f.guest_vm("a-cl", "52:54:00:00:3a:01", "mode=net role=client tag=a peer=52:54:00:00:3a:02 "
+               "count=%d rate=%d timeout_ms=120000" % (LONG, LONG_RATE), tenant="a"),
+    f.guest_vm("a-sv", "52:54:00:00:3a:02", "mode=net role=server tag=a count=%d "
+               "timeout_ms=240000" % LONG, tenant="a"),
+    f.guest_vm("b-cl", "52:54:00:00:3b:01", "mode=net role=client tag=bc peer=52:54:00:00:3c:02 "
+               "count=%d timeout_ms=120000" % SHORT, tenant="b"),
+    f.guest_vm("c-sv", "52:54:00:00:3c:02", "mode=net role=server tag=bc count=%d "
+               "timeout_ms=240000" % SHORT, tenant="c"),
+], control=ctl)
 
 
 def ctlcmd(*args, expect=0):
-    p = subprocess.run([ferryctl, "-s", ctl] + list(args), capture_output=True, text=True,
-                       timeout=30)
-    it.check(p.returncode == expect, "ferryctl %s -> %d (%s)" % (" ".join(args), p.returncode,
-                                                                   (p.stdout + p.stderr).strip()[:200]))
-    return p.stdout + p.stderr
+    return f.ferryctl(ctl, *args, expect=expect)
 
 
 def port_names():
     return [p["name"] for p in json.loads(ctlcmd("status"))["ports"]]
 
 
-ferry = it.start_ferry(cfg, tmp)
-it.wait_socket(ctl)
+ferry = f.start_ferry(cfg, tmp)
+wait_socket(ctl)
 # Bad requests are refused, naming the key, and change nothing.
 out = ctlcmd("port-add", json.dumps({"name": "vub", "path": sb, "mode": "server",
                                      "tenant": "nope"}), expect=1)
-it.check("port.tenant" in out and "nope" in out, "an unknown tenant is refused by key path")
+t.check("port.tenant" in out and "nope" in out, "an unknown tenant is refused by key path")
 ctlcmd("port-add", '{"name": "x"', expect=2)  # not JSON: ferryctl refuses before sending
 before = port_names()
-it.check(not any(n.startswith("vu") for n in before), "no vhost-user port before hotplug")
+t.check(not any(n.startswith("vu") for n in before), "no vhost-user port before hotplug")
 
 # Hotplug two ports and bridge tenants b and c through testpmd.
 ctlcmd("port-add", json.dumps({"name": "vub", "path": sb, "mode": "server", "tenant": "b"}))
 ctlcmd("port-add", json.dumps({"name": "vuc", "path": sc, "mode": "server", "tenant": "c"}))
 out = ctlcmd("port-add", json.dumps({"name": "vub", "path": sb + "2", "mode": "server",
                                      "tenant": "b"}), expect=1)
-it.check("vub" in out, "a duplicate port name is refused")
-it.check({"vub", "vuc"} <= set(port_names()), "both ports are listed by ferryctl status")
-it.wait_socket(sb)
-it.wait_socket(sc)
-pmd = it.TestPmd("testpmd", ["net_virtio_user0,path=%s,queues=1" % sb,
-                             "net_virtio_user1,path=%s,queues=1" % sc], tmp)
+t.check("vub" in out, "a duplicate port name is refused")
+t.check({"vub", "vuc"} <= set(port_names()), "both ports are listed by ferryctl status")
+wait_socket(sb)
+wait_socket(sc)
+pmd = TestPmd("testpmd", ["net_virtio_user0,path=%s,queues=1" % sb,
+                          "net_virtio_user1,path=%s,queues=1" % sc], tmp)
 pmd.ready()
 pmd.cmd("start")
-bcl = it.wait_result(ferry, "b-cl", 180)
-csv = it.wait_result(ferry, "c-sv", 30)
-it.check_pair(bcl, csv, SHORT, "b -> testpmd -> c through hotplugged ports")
+bcl = f.wait_result(ferry, "b-cl", 180)
+csv = f.wait_result(ferry, "c-sv", 30)
+f.check_pair(bcl, csv, SHORT, "b -> testpmd -> c through hotplugged ports")
 
 # Remove both ports while testpmd is still attached and tenant a still talks.
-it.check("[a-cl] FERRY-RESULT" not in ferry.text(), "tenant a's session is still running")
+t.check("[a-cl] FERRY-RESULT" not in ferry.text(), "tenant a's session is still running")
 ctlcmd("port-remove", "vub")
 ctlcmd("port-remove", "vuc")
 ctlcmd("port-remove", "vuc", expect=1)
-it.check(not {"vub", "vuc"} & set(port_names()), "the removed ports are gone")
+t.check(not {"vub", "vuc"} & set(port_names()), "the removed ports are gone")
 pmd.quit()
 
-acl = it.wait_result(ferry, "a-cl", 240)
-asv = it.wait_result(ferry, "a-sv", 30)
-it.check_pair(acl, asv, LONG, "tenant a across the hotplug and removal")
-rc = ferry.stop()
-it.check(rc >= 0, "ferry stopped cleanly on SIGTERM (status %d)" % rc)
-it.passed()
+acl = f.wait_result(ferry, "a-cl", 240)
+asv = f.wait_result(ferry, "a-sv", 30)
+f.check_pair(acl, asv, LONG, "tenant a across the hotplug and removal")
+f.stop_ferry(ferry)
+t.passed()
