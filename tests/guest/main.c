@@ -408,7 +408,7 @@ void guest_main(uint64_t start_info_pa)
 	if (mm_init(si))
 		con_log("warning: start_info version %u has no memory map\n", si->version);
 	if (tsc_init())
-		con_log("warning: TSC frequency unknown (the PIT did not tick): assuming 1 GHz\n");
+		con_log("warning: TSC frequency unknown (no CPUID leaf, and the PIT gave no sane rate): assuming 1 GHz\n");
 	/* Every mode, so that fault reports can name the CPU. */
 	fw_find_cpus(o.table, si->rsdp_paddr);
 	guest_exit(o.mode->run(&o));

@@ -29,6 +29,13 @@
 #define PIT_MAX_POLLS 1000000 /* far beyond 10 ms even at 1 ns per poll */
 #define PIT_SAMPLES 5
 #define GUESS_KHZ 1000000
+/*
+ * A PIT-derived rate outside this is no measurement: a machine without the
+ * port-B gate (QEMU's microvm) reads OUT2 high at once and "measures" about
+ * 10 MHz, which made every delay 260 times too short.
+ */
+#define PIT_KHZ_MIN 200000 /* 200 MHz */
+#define PIT_KHZ_MAX 10000000 /* 10 GHz */
 
 static uint64_t khz;
 static enum tsc_source source;
@@ -100,8 +107,8 @@ int tsc_init(void)
 		return 0;
 	}
 	ticks = tsc_ticks_per_pit_window();
-	if (ticks) {
-		khz = ticks * PIT_HZ / (PIT_COUNT * 1000ULL);
+	khz = ticks * PIT_HZ / (PIT_COUNT * 1000ULL);
+	if (khz >= PIT_KHZ_MIN && khz <= PIT_KHZ_MAX) {
 		source = TSC_SRC_PIT;
 		return 0;
 	}
