@@ -9,11 +9,11 @@ set -eu
 
 cd "$(dirname "$0")"
 
-# Debian packages: build tools, libraries (DPDK, libbpf/libxdp, libnl,
-# OpenSSL, CUnit, jansson) and the real peers the tests run against.
+# Debian packages: build tools, the libraries the code uses (DPDK, libbpf,
+# CUnit, jansson) and the real peers the tests run against.
 PACKAGES="gcc clang llvm lld meson ninja-build pkg-config python3 clang-format
- libdpdk-dev dpdk-dev libbpf-dev libxdp-dev bpftool libnl-3-dev libnl-route-3-dev
- libssl-dev libcunit1-dev libjansson-dev iproute2 qemu-system-x86 busybox-static
+ libdpdk-dev dpdk-dev libbpf-dev bpftool libcunit1-dev libjansson-dev
+ iproute2 qemu-system-x86 busybox-static
  linux-image-cloud-amd64 openvswitch-switch-dpdk gnuplot-nox procps kmod"
 
 install_deps() {

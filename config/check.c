@@ -6,6 +6,7 @@
  * before it, so a whole file reports a duplicate at its second occurrence, and the control
  * API checks a new item against everything already configured with the same code.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -48,6 +49,23 @@ int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj)
 		return cfg_fail_at(ctx, "memory", "must be a multiple of %s, got %s",
 				   vm->hugepages ? "2M with hugepages" : "4K", got);
 	}
+	return 0;
+}
+
+/*
+ * The key takes up to 16 (it is the contract multiqueue will fill), but the
+ * virtio-net device does not offer VIRTIO_NET_F_MQ yet: a guest or peer would
+ * silently use one pair.  Say so instead.
+ */
+#define CFG_QUEUES_BUILT 1
+
+static int check_queues(struct cfg_ctx *ctx, unsigned int queues)
+{
+	if (queues > CFG_QUEUES_BUILT)
+		return cfg_fail_at(ctx, "queues",
+				   "%u queue pairs asked, but virtio-net multiqueue "
+				   "(VIRTIO_NET_F_MQ) is not built yet: use 1",
+				   queues);
 	return 0;
 }
 
@@ -173,6 +191,8 @@ static int check_nic(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsign
 	struct nic_owner o;
 	char mac[18];
 
+	if (check_queues(ctx, nic->queues))
+		return -EINVAL;
 	if (nic->backend.kind == CONFIG_BACKEND_VHOST_USER)
 		return check_nic_socket(ctx, cfg, n_prior, vm, n);
 	if (!config_find_tenant(cfg, nic->tenant))
@@ -225,6 +245,8 @@ static int check_vhost_port(struct cfg_ctx *ctx, const struct ferry_config *cfg,
 					   port->name, "vhost_user_ports", i);
 	if (!config_find_tenant(cfg, port->tenant))
 		return cfg_fail_at(ctx, "tenant", "unknown tenant '%s'", port->tenant);
+	if (check_queues(ctx, port->queues))
+		return -EINVAL;
 	p = port_with_socket(cfg, n_prior, port->path);
 	if (p >= 0)
 		return cfg_fail_at(ctx, "path", "socket '%s' is already used by port '%s'",

@@ -65,7 +65,7 @@ static const struct cfg_key nic_keys[] = {
 	  .min = 1,
 	  .max = 16,
 	  .def = "1",
-	  .doc = "Queue pairs (virtio-net multiqueue)." },
+	  .doc = "Queue pairs (virtio-net multiqueue); only 1 until multiqueue is built." },
 	{ .name = "backend",
 	  .type = &cfg_type_backend,
 	  NIC(backend),
@@ -223,7 +223,7 @@ static const struct cfg_key vhost_port_keys[] = {
 	  .min = 1,
 	  .max = 16,
 	  .def = "1",
-	  .doc = "Queue pairs offered to the peer." },
+	  .doc = "Queue pairs offered to the peer; only 1 until multiqueue is built." },
 };
 #undef VU
 

@@ -153,10 +153,10 @@ static void test_all_keys(void)
 		"'mbufs': 1024}, " TENANTS ", 'vms': [{'name': 'g-1.x_Y', 'kernel': '/k', "
 		"'initrd': 'i', 'cmdline': '', 'memory': '2G', 'vcpus': 255, 'hugepages': true, "
 		"'console': {'log': 'c.log', 'stdin': true}, 'debug_exit': true, 'nics': ["
-		"{'tenant': 'red', 'mac': '52:54:00:AB:cd:EF', 'queues': 16}, "
+		"{'tenant': 'red', 'mac': '52:54:00:AB:cd:EF', 'queues': 1}, "
 		"{'mac': '52:54:00:00:00:01', 'backend': {'vhost-user': '/vu.sock'}}]}], "
 		"'vhost_user_ports': [{'name': 'p', 'path': '/p.sock', 'mode': 'client', "
-		"'tenant': 'red', 'queues': 4}], 'control': {'socket': '/c.sock'}}",
+		"'tenant': 'red', 'queues': 1}], 'control': {'socket': '/c.sock'}}",
 		NULL);
 	const struct config_vm *vm;
 	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0xab, 0xcd, 0xef };
@@ -178,14 +178,14 @@ static void test_all_keys(void)
 	CU_ASSERT_STRING_EQUAL(vm->console.log, "c.log");
 	CU_ASSERT_EQUAL_FATAL(vm->n_nics, 2);
 	CU_ASSERT_EQUAL(memcmp(vm->nics[0].mac, mac, 6), 0);
-	CU_ASSERT_EQUAL(vm->nics[0].queues, 16);
+	CU_ASSERT_EQUAL(vm->nics[0].queues, 1);
 	CU_ASSERT_EQUAL(vm->nics[1].backend.kind, CONFIG_BACKEND_VHOST_USER);
 	CU_ASSERT_STRING_EQUAL(vm->nics[1].backend.vhost_user_path, "/vu.sock");
 	/* The default: ferry connects. */
 	CU_ASSERT_EQUAL(vm->nics[1].backend.mode, CONFIG_VU_CLIENT);
 	CU_ASSERT_PTR_NULL(vm->nics[1].tenant);
 	CU_ASSERT_EQUAL(cfg->vhost_ports[0].mode, CONFIG_VU_CLIENT);
-	CU_ASSERT_EQUAL(cfg->vhost_ports[0].queues, 4);
+	CU_ASSERT_EQUAL(cfg->vhost_ports[0].queues, 1);
 	CU_ASSERT_STRING_EQUAL(cfg->control.socket, "/c.sock");
 	CU_ASSERT_TRUE(tc_round_trips(cfg));
 	config_free(cfg);
@@ -298,7 +298,7 @@ static void test_examples(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	CU_ASSERT_EQUAL(cfg->n_vms, 1);
 	CU_ASSERT_EQUAL(cfg->n_vhost_ports, 1);
-	CU_ASSERT_EQUAL(cfg->vms[0].nics[0].queues, 2);
+	CU_ASSERT_EQUAL(cfg->vms[0].nics[0].queues, 1);
 	/* realpath() of the source tree may differ from FERRY_SOURCE_ROOT; compare the tail. */
 	snprintf(want, sizeof(want), "/config/examples/%s", "bzImage");
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg->vms[0].kernel, want));
