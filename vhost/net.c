@@ -123,7 +123,7 @@ static void net_fill_config(struct vnet_dev *dev, struct virtio_net_config *cfg)
 static uint32_t net_config_size(struct virtio_dev *vdev)
 {
 	(void)vdev;
-	return sizeof(struct virtio_net_config);
+	return VNET_CONFIG_LEN;
 }
 
 /* virtio 1.2, 4.1.4.6: reads past the structure return zeroes. */
@@ -132,7 +132,7 @@ static void net_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, ui
 	struct virtio_net_config cfg;
 
 	net_fill_config(vdev_to_net(vdev), &cfg);
-	virtio_config_read_struct(&cfg, sizeof(cfg), off, buf, len);
+	virtio_config_read_struct(&cfg, VNET_CONFIG_LEN, off, buf, len);
 }
 
 /* virtio 1.2, 5.1.4: every field is read-only for a modern driver. */
@@ -186,8 +186,8 @@ static int net_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 	ret = vq_init(&q->vq, &(struct vq_params){
 				      .cfg = cfg,
 				      .mem = vdev->mem,
-				      .event_idx = net_has(dev->acked, VIRTIO_F_EVENT_IDX),
-				      .indirect = net_has(dev->acked, VIRTIO_F_INDIRECT_DESC),
+				      .event_idx = net_has(dev->acked, VIRTIO_RING_F_EVENT_IDX),
+				      .indirect = net_has(dev->acked, VIRTIO_RING_F_INDIRECT_DESC),
 				      .max_chain_len = (qidx & 1) ? VNET_HDR_LEN + VNET_MAX_FRAME :
 								    VNET_MAX_RX_CHAIN,
 				      .name = name,

@@ -28,26 +28,16 @@ struct rte_mbuf;
 struct rte_mempool;
 struct vnet_dev;
 
-/* Device feature bits (virtio 1.2, 5.1.3). */
-#define VIRTIO_NET_F_CSUM 0
-#define VIRTIO_NET_F_GUEST_CSUM 1
-#define VIRTIO_NET_F_MTU 3
-#define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_F_MRG_RXBUF 15
-#define VIRTIO_NET_F_STATUS 16
-#define VIRTIO_NET_F_CTRL_VQ 17
-#define VIRTIO_NET_F_MQ 22
-
-/* Config space status bits (virtio 1.2, 5.1.4). */
-#define VIRTIO_NET_S_LINK_UP 1
+/* Device feature bits (virtio 1.2, 5.1.3) and config status bits (5.1.4): the UAPI's. */
+#include <linux/virtio_net.h>
 
 #define VNET_BIT(b) (1ull << (b))
 /* Everything this device can offer; VIRTIO_NET_F_MTU only when an MTU is set. */
-#define VNET_FEATURES_SUPPORTED                                             \
-	(VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) |        \
-	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
-	 VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |  \
-	 VNET_BIT(VIRTIO_F_EVENT_IDX) | VNET_BIT(VIRTIO_F_INDIRECT_DESC) |  \
+#define VNET_FEATURES_SUPPORTED                                                      \
+	(VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) |                 \
+	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |          \
+	 VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |           \
+	 VNET_BIT(VIRTIO_RING_F_EVENT_IDX) | VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC) | \
 	 VNET_BIT(VIRTIO_NET_F_MTU))
 
 #define VNET_DEFAULT_QUEUE_SIZE 256

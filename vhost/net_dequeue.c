@@ -70,7 +70,7 @@ static void tx_reset_mbuf(struct rte_mbuf *m)
 static int tx_build(struct vnet_queue *q, const struct vq_chain *c, struct rte_mbuf *m,
 		    struct rte_mempool *mp)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr_v1 h = { 0 };
 	struct iov_iter it;
 	int ret;
 

@@ -115,7 +115,8 @@ static int rx_reserve(struct vnet_queue *q, struct rx_frame *f, uint64_t need, u
 /* Copy header and frame into the reserved chains and queue their used elements. */
 static void rx_fill(struct vnet_queue *q, struct rx_frame *f, const struct rte_mbuf *m)
 {
-	struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE, .num_buffers = f->nbufs };
+	struct virtio_net_hdr_v1 h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE,
+				       .num_buffers = f->nbufs };
 	struct vnet_csum_fixup fix;
 	const struct rte_mbuf *seg;
 	struct iov_iter it;

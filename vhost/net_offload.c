@@ -163,7 +163,7 @@ static void mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32
 	}
 }
 
-int vnet_offload_from_hdr(const struct virtio_net_hdr *h, struct rte_mbuf *m, bool csum_ok)
+int vnet_offload_from_hdr(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m, bool csum_ok)
 {
 	uint32_t start = h->csum_start, off = h->csum_offset;
 	uint16_t sum;
@@ -183,7 +183,7 @@ int vnet_offload_from_hdr(const struct virtio_net_hdr *h, struct rte_mbuf *m, bo
 	return 0;
 }
 
-void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virtio_net_hdr *h,
+void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virtio_net_hdr_v1 *h,
 			 struct vnet_csum_fixup *fix)
 {
 	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;

@@ -12,37 +12,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
+#include <linux/virtio_net.h>
+
 #include "util/compiler.h"
 #include "vhost/net.h"
 #include "vhost/virtq.h"
 
 struct rte_mbuf;
 
-/* virtio-net header (virtio 1.2, 5.1.6); num_buffers exists with VERSION_1 or MRG_RXBUF. */
-#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
-#define VIRTIO_NET_HDR_F_DATA_VALID 2
-#define VIRTIO_NET_HDR_GSO_NONE 0
+/*
+ * The virtio-net header (virtio 1.2, 5.1.6) is the UAPI's struct
+ * virtio_net_hdr_v1 (num_buffers exists with VERSION_1 or MRG_RXBUF);
+ * without either the header stops before num_buffers.
+ */
+#define VNET_HDR_LEN_LEGACY offsetof(struct virtio_net_hdr_v1, num_buffers)
+#define VNET_HDR_LEN sizeof(struct virtio_net_hdr_v1)
 
-struct virtio_net_hdr {
-	uint8_t flags; /* VIRTIO_NET_HDR_F_* */
-	uint8_t gso_type; /* VIRTIO_NET_HDR_GSO_*, NONE until TSO features are offered */
-	uint16_t hdr_len; /* GSO: length of the headers */
-	uint16_t gso_size; /* GSO: segment size */
-	uint16_t csum_start; /* NEEDS_CSUM: where checksumming starts */
-	uint16_t csum_offset; /* NEEDS_CSUM: where to store it, from csum_start */
-	uint16_t num_buffers; /* receive: buffers a merged frame spans */
-};
-
-#define VNET_HDR_LEN_LEGACY 10 /* without num_buffers */
-#define VNET_HDR_LEN 12
-
-/* Device config space (virtio 1.2, 5.1.4) up to mtu. */
-struct virtio_net_config {
-	uint8_t mac[6];
-	uint16_t status; /* VIRTIO_NET_S_* */
-	uint16_t max_virtqueue_pairs;
-	uint16_t mtu;
-} FERRY_PACKED;
+/*
+ * The config space Ferry exposes (virtio 1.2, 5.1.4): the UAPI's struct
+ * virtio_net_config up to and including mtu; speed, duplex and the RSS
+ * fields belong to features Ferry does not offer.
+ */
+#define VNET_CONFIG_LEN offsetof(struct virtio_net_config, speed)
 
 /* Longest frame a guest may transmit: 64 KiB of IP plus Ethernet and one VLAN tag. */
 #define VNET_MAX_FRAME (65535u + 18u)
@@ -115,14 +108,14 @@ static inline struct vnet_queue *vnet_running_queue(struct vnet_dev *dev, uint32
 }
 
 /* net_offload.c */
-int vnet_offload_from_hdr(const struct virtio_net_hdr *h, struct rte_mbuf *m, bool csum_ok);
+int vnet_offload_from_hdr(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m, bool csum_ok);
 /* Where a pending checksum of a frame still has to be stored (receive path). */
 struct vnet_csum_fixup {
 	bool needed; /* compute the checksum and write it at offset */
 	uint32_t start; /* first byte summed */
 	uint32_t offset; /* frame offset of the 16-bit checksum field */
 };
-void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virtio_net_hdr *h,
+void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virtio_net_hdr_v1 *h,
 			 struct vnet_csum_fixup *fix);
 uint16_t vnet_csum_mbuf(const struct rte_mbuf *m, uint32_t start);
 

@@ -151,7 +151,7 @@ static int ring_translate(const struct vhost_mem *mem, uint32_t num, uint64_t de
  */
 static void ring_resync(struct vu_backend *b, uint16_t idx, struct virtio_queue_cfg *cfg)
 {
-	uint16_t used = __atomic_load_n(&((struct virtq_used *)cfg->used)->idx, __ATOMIC_ACQUIRE);
+	uint16_t used = __atomic_load_n(&((struct vring_used *)cfg->used)->idx, __ATOMIC_ACQUIRE);
 
 	cfg->used_idx = used;
 	if (used == cfg->last_avail_idx)

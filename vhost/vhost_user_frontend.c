@@ -63,7 +63,7 @@
 	 VNET_BIT(10) /* GUEST_UFO */ | VNET_BIT(11) /* HOST_TSO4 */ |      \
 	 VNET_BIT(12) /* HOST_TSO6 */ | VNET_BIT(13) /* HOST_ECN */ |       \
 	 VNET_BIT(14) /* HOST_UFO */ | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |   \
-	 VNET_BIT(VIRTIO_F_EVENT_IDX) | VNET_BIT(VIRTIO_F_INDIRECT_DESC))
+	 VNET_BIT(VIRTIO_RING_F_EVENT_IDX) | VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 /* Served here, whatever the backend says. */
 #define FE_LOCAL_FEATURES (VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS))
 
@@ -296,7 +296,7 @@ static int fe_set_features(struct virtio_dev *vdev, uint64_t features)
 static uint32_t fe_config_size(struct virtio_dev *vdev)
 {
 	(void)vdev;
-	return sizeof(struct virtio_net_config);
+	return VNET_CONFIG_LEN;
 }
 
 /* virtio 1.2, 5.1.4: the link is up while the backend is there. */
@@ -309,7 +309,7 @@ static void fe_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, uin
 	mutex_lock(&fe->lock);
 	cfg.status = fe->up ? VIRTIO_NET_S_LINK_UP : 0;
 	mutex_unlock(&fe->lock);
-	virtio_config_read_struct(&cfg, sizeof(cfg), off, buf, len);
+	virtio_config_read_struct(&cfg, VNET_CONFIG_LEN, off, buf, len);
 }
 
 static void fe_config_write(struct virtio_dev *vdev, uint32_t off, const void *buf, uint32_t len)

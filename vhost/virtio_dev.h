@@ -23,24 +23,15 @@
 struct vhost_mem;
 struct virtio_dev;
 
-/* Virtio device types (virtio 1.2, section 5). */
-#define VIRTIO_ID_NET 1
-
-/* Device status bits (virtio 1.2, section 2.1). */
-#define VIRTIO_STATUS_ACKNOWLEDGE 1
-#define VIRTIO_STATUS_DRIVER 2
-#define VIRTIO_STATUS_DRIVER_OK 4
-#define VIRTIO_STATUS_FEATURES_OK 8
-#define VIRTIO_STATUS_NEEDS_RESET 64
-#define VIRTIO_STATUS_FAILED 128
-
-/* Reserved feature bits (virtio 1.2, section 6). */
-#define VIRTIO_F_INDIRECT_DESC 28
-#define VIRTIO_F_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
-#define VIRTIO_F_ACCESS_PLATFORM 33
-#define VIRTIO_F_RING_PACKED 34
-#define VIRTIO_F_IN_ORDER 35
+/*
+ * Device types (virtio 1.2, section 5: VIRTIO_ID_*), status bits (2.1:
+ * VIRTIO_CONFIG_S_*) and reserved feature bits (6: VIRTIO_F_*, with
+ * VIRTIO_RING_F_INDIRECT_DESC and VIRTIO_RING_F_EVENT_IDX in virtio_ring.h)
+ * come from the kernel's UAPI headers.
+ */
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
 
 /*
  * Where a started queue lives and how it signals.  Ring addresses are host

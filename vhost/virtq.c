@@ -145,7 +145,7 @@ uint16_t vq_avail_count(struct vq *vq)
 
 /* Copy descriptor @i of the walked table into @d; only the copy is used afterwards. */
 static int walk_read_desc(struct vq *vq, const struct desc_walk *w, uint32_t i,
-			  struct virtq_desc *d)
+			  struct vring_desc *d)
 {
 	if (!w->table)
 		return vhost_mem_read(vq->mem, w->table_gpa + (uint64_t)i * sizeof(*d), d,
@@ -161,19 +161,20 @@ static int walk_read_desc(struct vq *vq, const struct desc_walk *w, uint32_t i,
 }
 
 /* Switch the walk to the indirect table @d points at (virtio 1.2, 2.7.5.3). */
-static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct virtq_desc *d)
+static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct vring_desc *d)
 {
 	uint64_t len = d->len;
 
 	if (!vq->indirect)
-		return vq_mark_broken(vq, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+		return vq_mark_broken(vq,
+				      "indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC");
 	if (w->in_indirect)
 		return vq_mark_broken(vq, "nested indirect descriptor");
-	if (d->flags & VIRTQ_DESC_F_NEXT)
+	if (d->flags & VRING_DESC_F_NEXT)
 		return vq_mark_broken(vq, "indirect descriptor with NEXT");
-	if (d->len == 0 || d->len % sizeof(struct virtq_desc))
+	if (d->len == 0 || d->len % sizeof(struct vring_desc))
 		return vq_mark_broken(vq, "indirect table length %u", d->len);
-	if (d->len / sizeof(struct virtq_desc) > VQ_MAX_INDIRECT)
+	if (d->len / sizeof(struct vring_desc) > VQ_MAX_INDIRECT)
 		return -ENOBUFS; /* legal but more than any chain we could hold */
 	w->table = vhost_mem_gpa_to_hva(vq->mem, d->addr, &len);
 	if (!w->table)
@@ -182,7 +183,7 @@ static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct 
 	if (len < d->len)
 		w->table = NULL; /* spans regions: read entry by entry */
 	w->table_gpa = d->addr;
-	w->max = d->len / sizeof(struct virtq_desc);
+	w->max = d->len / sizeof(struct vring_desc);
 	w->found = 0;
 	w->in_indirect = true;
 	return 0;
@@ -190,9 +191,9 @@ static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct 
 
 /* Append the buffer of @d to the chain, or once the frame is dropped (w->drop) only check it. */
 static int chain_add_desc(struct vq *vq, struct vq_chain *c, struct desc_walk *w,
-			  const struct virtq_desc *d)
+			  const struct vring_desc *d)
 {
-	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
+	bool writable = d->flags & VRING_DESC_F_WRITE;
 	uint16_t used = c->n_out + c->n_in;
 	int n = 0;
 
@@ -231,7 +232,7 @@ static int chain_add_desc(struct vq *vq, struct vq_chain *c, struct desc_walk *w
 static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 {
 	struct desc_walk w = { .table = (const uint8_t *)vq->desc, .max = vq->size };
-	struct virtq_desc d;
+	struct vring_desc d;
 	uint32_t i = head;
 	int ret;
 
@@ -242,7 +243,7 @@ static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 			return vq_mark_broken(vq, "descriptor loop from head %u", head);
 		if (walk_read_desc(vq, &w, i, &d))
 			return vq_mark_broken(vq, "indirect table unreadable");
-		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+		if (d.flags & VRING_DESC_F_INDIRECT) {
 			ret = walk_enter_indirect(vq, &w, &d);
 			if (ret)
 				return ret;
@@ -252,7 +253,7 @@ static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 		ret = chain_add_desc(vq, c, &w, &d);
 		if (ret)
 			return ret;
-		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+		if (!(d.flags & VRING_DESC_F_NEXT))
 			return w.drop;
 		i = d.next;
 	}
@@ -269,7 +270,7 @@ static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 {
 	uint16_t heads[VQ_PREFETCH_MAX];
-	struct virtq_desc d;
+	struct vring_desc d;
 	uint64_t len;
 	void *p;
 
@@ -283,7 +284,7 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 	for (uint16_t i = 0; i < n; i++) {
 		memcpy(&d, &vq->desc[heads[i]], sizeof(d));
 		len = 1;
-		p = d.flags & VIRTQ_DESC_F_INDIRECT ? NULL :
+		p = d.flags & VRING_DESC_F_INDIRECT ? NULL :
 						      vhost_mem_gpa_to_hva(vq->mem, d.addr, &len);
 		if (p && write)
 			__builtin_prefetch(p, 1);
@@ -332,7 +333,7 @@ static bool vq_need_interrupt(struct vq *vq)
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!vq->event_idx)
 		return !(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
-			 VIRTQ_AVAIL_F_NO_INTERRUPT);
+			 VRING_AVAIL_F_NO_INTERRUPT);
 	vq->signalled_used = new;
 	vq->signalled_used_valid = true;
 	if (!valid)
@@ -373,7 +374,7 @@ void vq_disable_notify(struct vq *vq)
 {
 	/* With EVENT_IDX a stale avail_event already stops kicks after one. */
 	if (!vq->event_idx)
-		__atomic_store_n(&vq->used->flags, VIRTQ_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+		__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
 }
 
 bool vq_enable_notify(struct vq *vq)

@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <linux/virtio_ring.h>
+
 #include "util/compiler.h"
 
 struct vhost_mem;
@@ -36,46 +38,12 @@ struct virtio_queue_cfg;
 #error "vhost/virtq: big-endian hosts need byte swapping on every ring access"
 #endif
 
-/* Split virtqueue layout, virtio 1.2 section 2.7. */
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
-#define VIRTQ_DESC_F_INDIRECT 4
-#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
-#define VIRTQ_USED_F_NO_NOTIFY 1
-#define VIRTQ_MAX_SIZE 32768
-
-struct virtq_desc {
-	uint64_t addr; /* guest-physical buffer address */
-	uint32_t len; /* buffer length */
-	uint16_t flags; /* VIRTQ_DESC_F_* */
-	uint16_t next; /* next descriptor when flags has NEXT */
-};
-
-struct virtq_avail {
-	uint16_t flags; /* VIRTQ_AVAIL_F_NO_INTERRUPT */
-	uint16_t idx; /* where the driver puts the next entry (free-running) */
-	uint16_t ring[]; /* heads; followed by used_event (EVENT_IDX) */
-};
-
-struct virtq_used_elem {
-	uint32_t id; /* head of the returned chain */
-	uint32_t len; /* bytes the device wrote into it */
-};
-
-struct virtq_used {
-	uint16_t flags; /* VIRTQ_USED_F_NO_NOTIFY */
-	uint16_t idx; /* where the device puts the next entry (free-running) */
-	struct virtq_used_elem ring[]; /* followed by avail_event (EVENT_IDX) */
-};
-
 /*
- * virtio 1.2 section 2.7.7.2: with EVENT_IDX, notify when the index moved
- * past @event_idx in the step from @old_idx to @new_idx (all mod 2^16).
+ * Split virtqueue layout, virtio 1.2 section 2.7: struct vring_desc,
+ * vring_avail, vring_used(_elem), the VRING_*_F_* flags and
+ * vring_need_event() (2.7.7.2) come from the kernel's UAPI header.
  */
-static inline bool vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
-{
-	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
-}
+#define VIRTQ_MAX_SIZE 32768
 
 /*
  * Per-call work budget, after Linux vhost-net's VHOST_NET_WEIGHT: a burst
@@ -89,8 +57,8 @@ static inline bool vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16
 struct vq_params {
 	const struct virtio_queue_cfg *cfg; /* ring pointers, size, indices, fds */
 	const struct vhost_mem *mem; /* buffer address translation */
-	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
-	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool event_idx; /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	uint32_t max_chain_len; /* bytes one chain may describe (device's cap) */
 	const char *name; /* for logs, e.g. "vnet0 q1" */
 	/* Called once, on the thread that finds the ring broken (any thread). Optional. */
@@ -111,9 +79,9 @@ struct vq_chain {
 
 struct vq {
 	/* Hot state, owned by the one thread serving the queue. */
-	struct virtq_desc *desc; /* descriptor table (host virtual) */
-	struct virtq_avail *avail; /* driver ring (host virtual) */
-	struct virtq_used *used; /* device ring (host virtual) */
+	struct vring_desc *desc; /* descriptor table (host virtual) */
+	struct vring_avail *avail; /* driver ring (host virtual) */
+	struct vring_used *used; /* device ring (host virtual) */
 	const struct vhost_mem *mem; /* translates descriptor addresses */
 	uint16_t size; /* entries, a power of two */
 	uint16_t mask; /* size - 1 */
@@ -123,8 +91,8 @@ struct vq {
 	uint16_t published_used; /* used->idx as last stored */
 	uint16_t signalled_used; /* used index at the last interrupt decision */
 	bool signalled_used_valid; /* false until the first decision: always interrupt then */
-	bool event_idx; /* VIRTIO_F_EVENT_IDX */
-	bool indirect; /* VIRTIO_F_INDIRECT_DESC */
+	bool event_idx; /* VIRTIO_RING_F_EVENT_IDX */
+	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC */
 	uint32_t max_chain_len; /* per-chain byte cap */
 	int kick_fd; /* eventfd the driver kicks, -1 if none (owned by the transport) */
 	/* Shared with the control plane. */
@@ -176,7 +144,7 @@ void vq_unpop(struct vq *vq, uint16_t n);
  */
 static inline void vq_push_used(struct vq *vq, uint16_t head, uint32_t len)
 {
-	struct virtq_used_elem *e = &vq->used->ring[vq->used_idx & vq->mask];
+	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & vq->mask];
 
 	/* Plain stores: the driver reads an element only once used->idx covers it. */
 	e->id = head;

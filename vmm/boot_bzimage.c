@@ -10,39 +10,46 @@
  * (absolute offsets in the zero page, which mirrors the file's first page).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <asm/bootparam.h>
 
 #include "util/compiler.h"
 #include "vmm/boot.h"
 #include "vmm/layout.h"
 
-/* Setup header fields (boot.rst, "The real-mode kernel header"). */
-#define BP_SETUP_SECTS 0x1f1
-#define BP_VID_MODE 0x1fa
-#define BP_HDR_JUMP 0x201 /* second byte of the jump: header length - 0x202 + ... */
-#define BP_VERSION 0x206
-#define BP_TYPE_OF_LOADER 0x210
-#define BP_LOADFLAGS 0x211
-#define BP_RAMDISK_IMAGE 0x218
-#define BP_RAMDISK_SIZE 0x21c
-#define BP_HEAP_END_PTR 0x224
-#define BP_CMD_LINE_PTR 0x228
-#define BP_INITRD_ADDR_MAX 0x22c
-#define BP_XLOADFLAGS 0x236
-#define BP_CMDLINE_SIZE 0x238
-#define BP_INIT_SIZE 0x260
-/* boot_params fields outside the setup header. */
-#define BP_EXT_RAMDISK_IMAGE 0x0c0
-#define BP_EXT_RAMDISK_SIZE 0x0c4
-#define BP_E820_ENTRIES 0x1e8
-#define BP_E820_TABLE 0x2d0
-#define BP_E820_MAX 128
-#define BP_SIZE 4096
+/*
+ * Zero-page and setup-header offsets (boot.rst, "The real-mode kernel header")
+ * from the UAPI's struct boot_params.  The image is read and the zero page
+ * written byte by byte at these offsets: an untrusted buffer has no alignment.
+ */
+#define BP(field) offsetof(struct boot_params, field)
+#define BP_SETUP_SECTS BP(hdr.setup_sects)
+#define BP_VID_MODE BP(hdr.vid_mode)
+#define BP_HDR_JUMP (BP(hdr.jump) + 1) /* the jump's displacement: header length - 2 */
+#define BP_VERSION BP(hdr.version)
+#define BP_TYPE_OF_LOADER BP(hdr.type_of_loader)
+#define BP_LOADFLAGS BP(hdr.loadflags)
+#define BP_RAMDISK_IMAGE BP(hdr.ramdisk_image)
+#define BP_RAMDISK_SIZE BP(hdr.ramdisk_size)
+#define BP_HEAP_END_PTR BP(hdr.heap_end_ptr)
+#define BP_CMD_LINE_PTR BP(hdr.cmd_line_ptr)
+#define BP_INITRD_ADDR_MAX BP(hdr.initrd_addr_max)
+#define BP_XLOADFLAGS BP(hdr.xloadflags)
+#define BP_CMDLINE_SIZE BP(hdr.cmdline_size)
+#define BP_INIT_SIZE BP(hdr.init_size)
+#define BP_EXT_RAMDISK_IMAGE BP(ext_ramdisk_image)
+#define BP_EXT_RAMDISK_SIZE BP(ext_ramdisk_size)
+#define BP_E820_ENTRIES BP(e820_entries)
+#define BP_E820_TABLE BP(e820_table)
+#define BP_E820_MAX E820_MAX_ENTRIES_ZEROPAGE
+#define BP_SIZE sizeof(struct boot_params)
+_Static_assert(BP_SETUP_SECTS == 0x1f1 && BP_INIT_SIZE == 0x260 && BP_E820_TABLE == 0x2d0 &&
+		       BP_SIZE == 4096,
+	       "struct boot_params is the protocol's zero page");
 
-#define LOADED_HIGH 0x01
-#define CAN_USE_HEAP 0x80
-#define XLF_KERNEL_64 0x01
 #define MIN_VERSION 0x020c /* 2.12: xloadflags tell whether a 64-bit entry exists */
 #define ENTRY64_OFFSET 0x200
 
@@ -79,7 +86,7 @@ int boot_bzimage_parse(const uint8_t *buf, size_t len, struct boot_image *img, c
 	size_t sects;
 
 	if (len < BP_INIT_SIZE + 4)
-		return boot_error(err, "truncated bzImage: %zu bytes, the setup header needs %d",
+		return boot_error(err, "truncated bzImage: %zu bytes, the setup header needs %zu",
 				  len, BP_INIT_SIZE + 4);
 	img->version = get16(buf, BP_VERSION);
 	if (img->version < MIN_VERSION)
@@ -110,7 +117,7 @@ static void bz_fill_e820(uint8_t *zp, const struct e820_map *map)
 	unsigned int n = MIN(map->nr, (unsigned int)BP_E820_MAX);
 
 	for (unsigned int i = 0; i < n; i++) {
-		size_t off = BP_E820_TABLE + (size_t)i * 20;
+		size_t off = BP_E820_TABLE + (size_t)i * sizeof(struct boot_e820_entry);
 
 		put64(zp, off, map->e[i].addr);
 		put64(zp, off + 8, map->e[i].size);

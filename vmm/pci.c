@@ -68,13 +68,13 @@ void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16
 
 int pci_dev_add_bar(struct pci_dev *dev, unsigned int bar, uint64_t size, uint32_t flags)
 {
-	bool mem64 = flags & PCI_BAR_MEM64;
+	bool mem64 = flags & PCI_BASE_ADDRESS_MEM_TYPE_64;
 
-	if (bar >= PCI_NUM_BARS || (mem64 && bar + 1 >= PCI_NUM_BARS) || size < 16 ||
-	    !IS_POW2(size) || ((flags & PCI_BAR_IO) && (mem64 || size > 256)))
+	if (bar >= PCI_STD_NUM_BARS || (mem64 && bar + 1 >= PCI_STD_NUM_BARS) || size < 16 ||
+	    !IS_POW2(size) || ((flags & PCI_BASE_ADDRESS_SPACE_IO) && (mem64 || size > 256)))
 		return -EINVAL;
-	dev->bars[bar] = (struct pci_bar){ .size = size, .io = flags & PCI_BAR_IO, .mem64 = mem64 };
-	cfg_put32(dev, PCI_BAR0 + 4 * bar, flags & (PCI_BAR_IO | PCI_BAR_MEM64));
+	dev->bars[bar] = (struct pci_bar){ .size = size, .io = flags & PCI_BASE_ADDRESS_SPACE_IO, .mem64 = mem64 };
+	cfg_put32(dev, PCI_BASE_ADDRESS_0 + 4 * bar, flags & (PCI_BASE_ADDRESS_SPACE_IO | PCI_BASE_ADDRESS_MEM_TYPE_64));
 	return 0;
 }
 
@@ -82,7 +82,7 @@ int pci_dev_add_cap(struct pci_dev *dev, const void *cap, const void *wmask, uin
 {
 	uint8_t off = dev->cap_end;
 
-	if (len < 2 || off + len > PCI_CFG_SIZE)
+	if (len < 2 || off + len > PCI_CFG_SPACE_SIZE)
 		return -ENOSPC;
 	memcpy(dev->cfg + off, cap, len);
 	memcpy(dev->wmask + off, wmask, len);
@@ -105,16 +105,16 @@ static bool bar_decodes(const struct pci_dev *d, unsigned int bar)
 /* The read-only type bits of a BAR register, from its declaration. */
 static uint32_t bar_flags(const struct pci_bar *b)
 {
-	return b->io ? PCI_BAR_IO : b->mem64 ? PCI_BAR_MEM64 : 0;
+	return b->io ? PCI_BASE_ADDRESS_SPACE_IO : b->mem64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0;
 }
 
 /* Read the BAR's address back from config space, masked to its size. */
 static uint64_t bar_cfg_addr(const struct pci_dev *d, unsigned int bar)
 {
-	uint64_t addr = cfg_get32(d, PCI_BAR0 + 4 * bar);
+	uint64_t addr = cfg_get32(d, PCI_BASE_ADDRESS_0 + 4 * bar);
 
 	if (d->bars[bar].mem64)
-		addr |= (uint64_t)cfg_get32(d, PCI_BAR0 + 4 * (bar + 1)) << 32;
+		addr |= (uint64_t)cfg_get32(d, PCI_BASE_ADDRESS_0 + 4 * (bar + 1)) << 32;
 	return addr & ~(d->bars[bar].size - 1);
 }
 
@@ -144,18 +144,18 @@ static void bar_write_back(struct pci_dev *d, unsigned int bar)
 {
 	uint64_t addr = bar_cfg_addr(d, bar);
 
-	cfg_put32(d, PCI_BAR0 + 4 * bar, (uint32_t)addr | bar_flags(&d->bars[bar]));
+	cfg_put32(d, PCI_BASE_ADDRESS_0 + 4 * bar, (uint32_t)addr | bar_flags(&d->bars[bar]));
 	if (d->bars[bar].mem64)
-		cfg_put32(d, PCI_BAR0 + 4 * (bar + 1), (uint32_t)(addr >> 32));
+		cfg_put32(d, PCI_BASE_ADDRESS_0 + 4 * (bar + 1), (uint32_t)(addr >> 32));
 }
 
 static void pci_write_bars(struct pci_dev *d, uint32_t off, const uint8_t *data, uint32_t len)
 {
 	for (uint32_t i = 0; i < len; i++) {
 		uint32_t o = off + i;
-		unsigned int bar = (o - PCI_BAR0) / 4;
+		unsigned int bar = (o - PCI_BASE_ADDRESS_0) / 4;
 
-		if (o < PCI_BAR0 || bar >= PCI_NUM_BARS)
+		if (o < PCI_BASE_ADDRESS_0 || bar >= PCI_STD_NUM_BARS)
 			continue;
 		/* The upper half of a 64-bit BAR belongs to the BAR below it. */
 		if (!d->bars[bar].size && bar > 0 && d->bars[bar - 1].mem64)
@@ -164,7 +164,7 @@ static void pci_write_bars(struct pci_dev *d, uint32_t off, const uint8_t *data,
 			continue;
 		d->cfg[o] = data[i];
 	}
-	for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++) {
+	for (unsigned int bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (!d->bars[bar].size)
 			continue;
 		bar_write_back(d, bar);
@@ -174,7 +174,7 @@ static void pci_write_bars(struct pci_dev *d, uint32_t off, const uint8_t *data,
 
 static void pci_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, uint32_t len)
 {
-	if (off < PCI_BAR0 + 4 * PCI_NUM_BARS && off + len > PCI_BAR0) {
+	if (off < PCI_BASE_ADDRESS_0 + 4 * PCI_STD_NUM_BARS && off + len > PCI_BASE_ADDRESS_0) {
 		pci_write_bars(d, off, data, len);
 		return;
 	}
@@ -182,7 +182,7 @@ static void pci_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, 
 		d->cfg[off + i] = (uint8_t)((d->cfg[off + i] & ~d->wmask[off + i]) |
 					    (data[i] & d->wmask[off + i]));
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
-		for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++)
+		for (unsigned int bar = 0; bar < PCI_STD_NUM_BARS; bar++)
 			if (d->bars[bar].size)
 				bar_sync(d, bar);
 	if (off + len > PCI_CAP_START && d->ops && d->ops->cfg_written)
@@ -195,7 +195,7 @@ void pci_cfg_access(struct pci_bus *bus, uint8_t slot, uint8_t fn, uint32_t off,
 	struct pci_dev *d = slot < PCI_MAX_SLOTS && fn == 0 ? bus->slots[slot] : NULL;
 
 	/* Naturally aligned 1, 2 or 4 byte accesses inside the 256-byte space. */
-	if (!d || off >= PCI_CFG_SIZE || len > PCI_CFG_SIZE - off || (off & (len - 1))) {
+	if (!d || off >= PCI_CFG_SPACE_SIZE || len > PCI_CFG_SPACE_SIZE - off || (off & (len - 1))) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return;
@@ -315,7 +315,7 @@ void pci_bus_fini(struct pci_bus *bus)
 /* Firmware's job: give each BAR a naturally aligned address. */
 static int pci_assign_bars(struct pci_bus *bus, struct pci_dev *dev) REQUIRES(bus->lock)
 {
-	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+	for (unsigned int i = 0; i < PCI_STD_NUM_BARS; i++) {
 		struct pci_bar *b = &dev->bars[i];
 		uint64_t addr;
 
@@ -332,9 +332,9 @@ static int pci_assign_bars(struct pci_bus *bus, struct pci_dev *dev) REQUIRES(bu
 				return -ENOSPC;
 			bus->mmio_next = addr + b->size;
 		}
-		cfg_put32(dev, PCI_BAR0 + 4 * i, (uint32_t)addr | bar_flags(b));
+		cfg_put32(dev, PCI_BASE_ADDRESS_0 + 4 * i, (uint32_t)addr | bar_flags(b));
 		if (b->mem64)
-			cfg_put32(dev, PCI_BAR0 + 4 * (i + 1), (uint32_t)(addr >> 32));
+			cfg_put32(dev, PCI_BASE_ADDRESS_0 + 4 * (i + 1), (uint32_t)(addr >> 32));
 	}
 	return 0;
 }
@@ -362,7 +362,7 @@ int pci_dev_register(struct pci_bus *bus, struct pci_dev *dev)
 	bus->slots[slot] = dev;
 	/* Decode on, as firmware leaves devices it has assigned. */
 	dev->cfg[PCI_COMMAND] |= PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
-	for (unsigned int i = 0; i < PCI_NUM_BARS; i++)
+	for (unsigned int i = 0; i < PCI_STD_NUM_BARS; i++)
 		if (dev->bars[i].size)
 			bar_sync(dev, i);
 out:
@@ -376,7 +376,7 @@ out:
 void pci_dev_unregister(struct pci_bus *bus, struct pci_dev *dev)
 {
 	mutex_lock(&bus->lock);
-	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+	for (unsigned int i = 0; i < PCI_STD_NUM_BARS; i++) {
 		if (dev->bars[i].mapped)
 			dev->ops->bar_unmap(dev, i, dev->bars[i].addr);
 		dev->bars[i].mapped = false;

@@ -18,36 +18,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/pci_regs.h>
+
 #include "util/lock.h"
 
-#define PCI_CFG_SIZE 256
+/*
+ * Config header offsets and bits (PCI Local Bus 3.0, section 6.1), the config
+ * space size and the BAR count are the kernel's UAPI names (pci_regs.h).
+ */
 #define PCI_MAX_SLOTS 32
-#define PCI_NUM_BARS 6
-
-/* Standard header offsets (PCI Local Bus 3.0, section 6.1). */
-#define PCI_VENDOR_ID 0x00
-#define PCI_DEVICE_ID 0x02
-#define PCI_COMMAND 0x04
-#define PCI_STATUS 0x06
-#define PCI_REVISION_ID 0x08
-#define PCI_CLASS_PROG 0x09
-#define PCI_HEADER_TYPE 0x0e
-#define PCI_BAR0 0x10
-#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
-#define PCI_SUBSYSTEM_ID 0x2e
-#define PCI_CAPABILITY_LIST 0x34
-#define PCI_INTERRUPT_LINE 0x3c
-#define PCI_INTERRUPT_PIN 0x3d
-#define PCI_CAP_START 0x40
-
-#define PCI_COMMAND_IO 0x1
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_COMMAND_MASTER 0x4
-#define PCI_COMMAND_INTX_DISABLE 0x400
-#define PCI_STATUS_CAP_LIST 0x10
-
-#define PCI_BAR_IO 0x1
-#define PCI_BAR_MEM64 0x4
+/* Where the bus lays out a device's capabilities: right after the header. */
+#define PCI_CAP_START PCI_STD_HEADER_SIZEOF
 
 struct pci_dev;
 
@@ -72,9 +53,9 @@ struct pci_bar {
 
 /* The header a PCI device embeds; find the device with container_of(). */
 struct pci_dev {
-	uint8_t cfg[PCI_CFG_SIZE]; /* config space as the guest reads it */
-	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may write (BARs aside) */
-	struct pci_bar bars[PCI_NUM_BARS];
+	uint8_t cfg[PCI_CFG_SPACE_SIZE]; /* config space as the guest reads it */
+	uint8_t wmask[PCI_CFG_SPACE_SIZE]; /* bits the guest may write (BARs aside) */
+	struct pci_bar bars[PCI_STD_NUM_BARS];
 	const struct pci_dev_ops *ops;
 	const char *name; /* for messages */
 	uint8_t slot; /* device number on bus 0 */

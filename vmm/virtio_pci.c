@@ -17,11 +17,14 @@
  * on any thread, with or without the lock, so what it touches is atomic.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <linux/virtio_pci.h>
 
 #include "util/log.h"
 #include "vhost/mem.h"
@@ -47,20 +50,17 @@
 #define VP_PBA_OFF 0x6000
 #define VP_MAX_QUEUES (VP_NOTIFY_LEN / VP_NOTIFY_MULT)
 
+/* Red Hat's vendor ID, which virtio devices use (4.1.2); not in the UAPI headers. */
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040 /* + device type: modern-only IDs (4.1.2.1) */
-#define PCI_CAP_ID_VNDR 0x09
-#define PCI_CAP_ID_MSIX 0x11
 
-/* virtio_pci_cap.cfg_type (4.1.4). */
-#define VP_CAP_COMMON 1
-#define VP_CAP_NOTIFY 2
-#define VP_CAP_ISR 3
-#define VP_CAP_DEVICE 4
-#define VP_CAP_PCI_CFG 5
-
+/*
+ * The capability types (VIRTIO_PCI_CAP_*_CFG, 4.1.4), their field offsets
+ * (VIRTIO_PCI_CAP_*) and the common configuration's field offsets
+ * (VIRTIO_PCI_COMMON_*, 4.1.4.3) are the UAPI's (linux/virtio_pci.h).  The
+ * ISR's queue bit has no UAPI name; its config bit is VIRTIO_PCI_ISR_CONFIG.
+ */
 #define VP_ISR_QUEUE 0x1
-#define VP_ISR_CONFIG 0x2
 
 /* Transport features this transport does not implement: never offered. */
 #define VP_FEATURES_BLOCKED                                                       \
@@ -168,7 +168,7 @@ static void vp_queue_stop(struct virtio_pci *vp, uint16_t i) REQUIRES(vp->lock)
 
 static void vp_raise_config(struct virtio_pci *vp)
 {
-	atomic_fetch_or(&vp->isr, VP_ISR_CONFIG);
+	atomic_fetch_or(&vp->isr, VIRTIO_PCI_ISR_CONFIG);
 	msix_notify(&vp->msix, atomic_load(&vp->config_vector));
 }
 
@@ -239,11 +239,12 @@ static void vp_write_status(struct virtio_pci *vp, uint8_t v) REQUIRES(vp->lock)
 		vp_reset(vp);
 		return;
 	}
-	if ((added & VIRTIO_STATUS_FEATURES_OK) && !vp_features_ok(vp))
-		added &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK; /* the driver re-reads and sees no */
+	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) && !vp_features_ok(vp))
+		added &=
+			(uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK; /* the driver re-reads and sees no */
 	/* Bits are only ever added until a reset (2.1); NEEDS_RESET is the device's. */
-	vp->status |= added & (uint8_t)~VIRTIO_STATUS_NEEDS_RESET;
-	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK))
+	vp->status |= added & (uint8_t)~VIRTIO_CONFIG_S_NEEDS_RESET;
+	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && (vp->status & VIRTIO_CONFIG_S_FEATURES_OK))
 		vp_driver_ok(vp);
 }
 
@@ -260,26 +261,29 @@ static void vp_common_image(struct virtio_pci *vp, uint8_t *img) REQUIRES(vp->lo
 	uint64_t df = vp_device_features(vp);
 
 	memset(img, 0, VP_COMMON_LEN);
-	vp_put(img + 0x00, vp->dfselect, 4);
-	vp_put(img + 0x04, vp->dfselect < 2 ? (uint32_t)(df >> (32 * vp->dfselect)) : 0, 4);
-	vp_put(img + 0x08, vp->gfselect, 4);
-	vp_put(img + 0x0c,
+	vp_put(img + VIRTIO_PCI_COMMON_DFSELECT, vp->dfselect, 4);
+	vp_put(img + VIRTIO_PCI_COMMON_DF,
+	       vp->dfselect < 2 ? (uint32_t)(df >> (32 * vp->dfselect)) : 0, 4);
+	vp_put(img + VIRTIO_PCI_COMMON_GFSELECT, vp->gfselect, 4);
+	vp_put(img + VIRTIO_PCI_COMMON_GF,
 	       vp->gfselect < 2 ? (uint32_t)(vp->driver_features >> (32 * vp->gfselect)) : 0, 4);
-	vp_put(img + 0x10, atomic_load(&vp->config_vector), 2);
-	vp_put(img + 0x12, vp->nqueues, 2);
-	img[0x14] = (uint8_t)(vp->status |
-			      (atomic_load(&vp->needs_reset) ? VIRTIO_STATUS_NEEDS_RESET : 0));
-	img[0x15] = atomic_load(&vp->config_gen);
-	vp_put(img + 0x16, vp->queue_select, 2);
+	vp_put(img + VIRTIO_PCI_COMMON_MSIX, atomic_load(&vp->config_vector), 2);
+	vp_put(img + VIRTIO_PCI_COMMON_NUMQ, vp->nqueues, 2);
+	img[VIRTIO_PCI_COMMON_STATUS] =
+		(uint8_t)(vp->status |
+			  (atomic_load(&vp->needs_reset) ? VIRTIO_CONFIG_S_NEEDS_RESET : 0));
+	img[VIRTIO_PCI_COMMON_CFGGENERATION] = atomic_load(&vp->config_gen);
+	vp_put(img + VIRTIO_PCI_COMMON_Q_SELECT, vp->queue_select, 2);
 	if (!q)
 		return; /* a queue that does not exist reads as size 0 */
-	vp_put(img + 0x18, q->size, 2);
-	vp_put(img + 0x1a, q->vector, 2);
-	vp_put(img + 0x1c, q->enabled, 2);
-	vp_put(img + 0x1e, vp->queue_select, 2); /* queue_notify_off: one slot each */
-	vp_put(img + 0x20, q->desc, 8);
-	vp_put(img + 0x28, q->driver, 8);
-	vp_put(img + 0x30, q->device, 8);
+	vp_put(img + VIRTIO_PCI_COMMON_Q_SIZE, q->size, 2);
+	vp_put(img + VIRTIO_PCI_COMMON_Q_MSIX, q->vector, 2);
+	vp_put(img + VIRTIO_PCI_COMMON_Q_ENABLE, q->enabled, 2);
+	vp_put(img + VIRTIO_PCI_COMMON_Q_NOFF, vp->queue_select,
+	       2); /* queue_notify_off: one slot each */
+	vp_put(img + VIRTIO_PCI_COMMON_Q_DESCLO, q->desc, 8);
+	vp_put(img + VIRTIO_PCI_COMMON_Q_AVAILLO, q->driver, 8);
+	vp_put(img + VIRTIO_PCI_COMMON_Q_USEDLO, q->device, 8);
 }
 
 static uint16_t vp_valid_vector(struct virtio_pci *vp, uint64_t v)
@@ -292,24 +296,25 @@ static void vp_write_queue_field(struct virtio_pci *vp, unsigned int off, uint64
 	REQUIRES(vp->lock)
 {
 	struct vp_queue *q = vp_selected(vp);
-	bool live = vp->status & VIRTIO_STATUS_DRIVER_OK;
+	bool live = vp->status & VIRTIO_CONFIG_S_DRIVER_OK;
 
 	if (!q || q->running)
 		return; /* a running queue's setup is frozen */
-	if (off == 0x18)
+	if (off == VIRTIO_PCI_COMMON_Q_SIZE)
 		q->size = (uint16_t)v;
-	else if (off == 0x1a)
+	else if (off == VIRTIO_PCI_COMMON_Q_MSIX)
 		q->vector = vp_valid_vector(vp, v);
-	else if (off == 0x20)
+	else if (off == VIRTIO_PCI_COMMON_Q_DESCLO)
 		q->desc = v;
-	else if (off == 0x28)
+	else if (off == VIRTIO_PCI_COMMON_Q_AVAILLO)
 		q->driver = v;
-	else if (off == 0x30)
+	else if (off == VIRTIO_PCI_COMMON_Q_USEDLO)
 		q->device = v;
-	else if (off == 0x1c && v == 1)
+	else if (off == VIRTIO_PCI_COMMON_Q_ENABLE && v == 1)
 		q->enabled = true;
 	/* Enabling after DRIVER_OK starts the queue at once. */
-	if (off == 0x1c && v == 1 && live && vp_queue_start(vp, vp->queue_select))
+	if (off == VIRTIO_PCI_COMMON_Q_ENABLE && v == 1 && live &&
+	    vp_queue_start(vp, vp->queue_select))
 		vp_needs_reset(vp->dev);
 }
 
@@ -317,37 +322,37 @@ static void vp_write_field(struct virtio_pci *vp, unsigned int off, const uint8_
 	REQUIRES(vp->lock)
 {
 	switch (off) {
-	case 0x00:
+	case VIRTIO_PCI_COMMON_DFSELECT:
 		vp->dfselect = (uint32_t)vp_get(img + off, 4);
 		break;
-	case 0x08:
+	case VIRTIO_PCI_COMMON_GFSELECT:
 		vp->gfselect = (uint32_t)vp_get(img + off, 4);
 		break;
-	case 0x0c:
-		if (vp->gfselect < 2 && !(vp->status & VIRTIO_STATUS_FEATURES_OK)) {
+	case VIRTIO_PCI_COMMON_GF:
+		if (vp->gfselect < 2 && !(vp->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
 			unsigned int sh = 32 * vp->gfselect;
 
 			vp->driver_features &= ~(0xffffffffull << sh);
 			vp->driver_features |= vp_get(img + off, 4) << sh;
 		}
 		break;
-	case 0x10:
+	case VIRTIO_PCI_COMMON_MSIX:
 		atomic_store(&vp->config_vector, vp_valid_vector(vp, vp_get(img + off, 2)));
 		break;
-	case 0x14:
+	case VIRTIO_PCI_COMMON_STATUS:
 		vp_write_status(vp, img[off]);
 		break;
-	case 0x16:
+	case VIRTIO_PCI_COMMON_Q_SELECT:
 		vp->queue_select = (uint16_t)vp_get(img + off, 2);
 		break;
-	case 0x18:
-	case 0x1a:
-	case 0x1c:
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		vp_write_queue_field(vp, off, vp_get(img + off, 2));
 		break;
-	case 0x20:
-	case 0x28:
-	case 0x30:
+	case VIRTIO_PCI_COMMON_Q_DESCLO:
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:
+	case VIRTIO_PCI_COMMON_Q_USEDLO:
 		vp_write_queue_field(vp, off, vp_get(img + off, 8));
 		break;
 	default: /* read-only fields */
@@ -360,8 +365,12 @@ static const struct {
 	uint8_t off;
 	uint8_t len;
 } vp_fields[] = {
-	{ 0x00, 4 }, { 0x08, 4 }, { 0x0c, 4 }, { 0x10, 2 }, { 0x14, 1 }, { 0x16, 2 },
-	{ 0x18, 2 }, { 0x1a, 2 }, { 0x1c, 2 }, { 0x20, 8 }, { 0x28, 8 }, { 0x30, 8 },
+	{ VIRTIO_PCI_COMMON_DFSELECT, 4 },  { VIRTIO_PCI_COMMON_GFSELECT, 4 },
+	{ VIRTIO_PCI_COMMON_GF, 4 },	    { VIRTIO_PCI_COMMON_MSIX, 2 },
+	{ VIRTIO_PCI_COMMON_STATUS, 1 },    { VIRTIO_PCI_COMMON_Q_SELECT, 2 },
+	{ VIRTIO_PCI_COMMON_Q_SIZE, 2 },    { VIRTIO_PCI_COMMON_Q_MSIX, 2 },
+	{ VIRTIO_PCI_COMMON_Q_ENABLE, 2 },  { VIRTIO_PCI_COMMON_Q_DESCLO, 8 },
+	{ VIRTIO_PCI_COMMON_Q_AVAILLO, 8 }, { VIRTIO_PCI_COMMON_Q_USEDLO, 8 },
 };
 
 static void vp_common_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, uint32_t len,
@@ -478,12 +487,12 @@ static void vp_bar_unmap(struct pci_dev *pci, unsigned int bar, uint64_t addr)
 
 /* ---- PCI config space: MSI-X control and the PCI_CFG access window ---- */
 
-/* virtio_pci_cfg_cap (4.1.4.9): a window onto BAR 0 through config space. */
-#define CFG_CAP_BAR 4
-#define CFG_CAP_OFFSET 8
-#define CFG_CAP_LENGTH 12
-#define CFG_CAP_DATA 16
-#define CFG_CAP_LEN 20
+/*
+ * struct virtio_pci_cfg_cap (4.1.4.9): a window onto BAR 0 through config
+ * space; the largest capability this transport adds, so its size bounds them.
+ */
+#define CFG_CAP_DATA offsetof(struct virtio_pci_cfg_cap, pci_cfg_data)
+#define CFG_CAP_LEN sizeof(struct virtio_pci_cfg_cap)
 
 static bool overlaps(uint32_t off, uint32_t len, uint32_t start, uint32_t n)
 {
@@ -495,9 +504,9 @@ static bool vp_cfg_window(struct virtio_pci *vp, uint32_t *boff, uint32_t *blen)
 {
 	const uint8_t *c = vp->pci.cfg + vp->cfg_cap;
 
-	*boff = (uint32_t)vp_get(c + CFG_CAP_OFFSET, 4);
-	*blen = (uint32_t)vp_get(c + CFG_CAP_LENGTH, 4);
-	return c[CFG_CAP_BAR] == 0 && (*blen == 1 || *blen == 2 || *blen == 4) &&
+	*boff = (uint32_t)vp_get(c + VIRTIO_PCI_CAP_OFFSET, 4);
+	*blen = (uint32_t)vp_get(c + VIRTIO_PCI_CAP_LENGTH, 4);
+	return c[VIRTIO_PCI_CAP_BAR] == 0 && (*blen == 1 || *blen == 2 || *blen == 4) &&
 	       *boff % *blen == 0 && *boff < VP_BAR_SIZE;
 }
 
@@ -540,13 +549,14 @@ static int vp_add_vcap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32
 	uint8_t cap[CFG_CAP_LEN] = { PCI_CAP_ID_VNDR, 0, caplen, type, 0 };
 	uint8_t mask[CFG_CAP_LEN] = { 0 };
 
-	vp_put(cap + 8, off, 4);
-	vp_put(cap + 12, len, 4);
-	if (type == VP_CAP_NOTIFY)
-		vp_put(cap + 16, VP_NOTIFY_MULT, 4); /* notify_off_multiplier */
-	if (type == VP_CAP_PCI_CFG) { /* bar, offset, length and data are the driver's */
-		mask[CFG_CAP_BAR] = 0xff;
-		memset(mask + CFG_CAP_OFFSET, 0xff, 12);
+	vp_put(cap + VIRTIO_PCI_CAP_OFFSET, off, 4);
+	vp_put(cap + VIRTIO_PCI_CAP_LENGTH, len, 4);
+	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
+		vp_put(cap + offsetof(struct virtio_pci_notify_cap, notify_off_multiplier),
+		       VP_NOTIFY_MULT, 4);
+	if (type == VIRTIO_PCI_CAP_PCI_CFG) { /* bar, offset, length and data are the driver's */
+		mask[VIRTIO_PCI_CAP_BAR] = 0xff;
+		memset(mask + VIRTIO_PCI_CAP_OFFSET, 0xff, 12);
 	}
 	return pci_dev_add_cap(&vp->pci, cap, mask, caplen);
 }
@@ -555,9 +565,9 @@ static int vp_add_msix_cap(struct virtio_pci *vp)
 {
 	uint8_t cap[12] = { PCI_CAP_ID_MSIX, 0 }, mask[12] = { 0 };
 
-	vp_put(cap + 2, vp->msix.n - 1, 2); /* table size - 1 */
-	vp_put(cap + 4, VP_MSIX_OFF, 4); /* BIR 0 */
-	vp_put(cap + 8, VP_PBA_OFF, 4);
+	vp_put(cap + PCI_MSIX_FLAGS, vp->msix.n - 1, 2); /* table size - 1 */
+	vp_put(cap + PCI_MSIX_TABLE, VP_MSIX_OFF, 4); /* BIR 0 */
+	vp_put(cap + PCI_MSIX_PBA, VP_PBA_OFF, 4);
 	mask[3] = 0xc0; /* MSI-X Enable and Function Mask */
 	return pci_dev_add_cap(&vp->pci, cap, mask, sizeof(cap));
 }
@@ -571,14 +581,15 @@ static int vp_setup_config_space(struct virtio_pci *vp)
 		     type == VIRTIO_ID_NET ? 0x020000 : 0xff0000, VIRTIO_PCI_VENDOR, 0x40);
 	vp->pci.cfg[PCI_REVISION_ID] = 1; /* modern device (4.1.2.1) */
 	vp->pci.ops = &vp_pci_ops;
-	if (pci_dev_add_bar(&vp->pci, 0, VP_BAR_SIZE, PCI_BAR_MEM64) ||
-	    vp_add_vcap(vp, VP_CAP_COMMON, VP_COMMON_OFF, VP_COMMON_LEN, 16) < 0 ||
-	    vp_add_vcap(vp, VP_CAP_NOTIFY, VP_NOTIFY_OFF, VP_NOTIFY_MULT * vp->nqueues, 20) < 0 ||
-	    vp_add_vcap(vp, VP_CAP_ISR, VP_ISR_OFF, 1, 16) < 0 ||
-	    vp_add_vcap(vp, VP_CAP_DEVICE, VP_DEVICE_OFF,
+	if (pci_dev_add_bar(&vp->pci, 0, VP_BAR_SIZE, PCI_BASE_ADDRESS_MEM_TYPE_64) ||
+	    vp_add_vcap(vp, VIRTIO_PCI_CAP_COMMON_CFG, VP_COMMON_OFF, VP_COMMON_LEN, 16) < 0 ||
+	    vp_add_vcap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, VP_NOTIFY_OFF, VP_NOTIFY_MULT * vp->nqueues,
+			20) < 0 ||
+	    vp_add_vcap(vp, VIRTIO_PCI_CAP_ISR_CFG, VP_ISR_OFF, 1, 16) < 0 ||
+	    vp_add_vcap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, VP_DEVICE_OFF,
 			MAX(1u, vp->dev->ops->config_size(vp->dev)), 16) < 0)
 		return -ENOSPC;
-	off = vp_add_vcap(vp, VP_CAP_PCI_CFG, 0, 0, CFG_CAP_LEN);
+	off = vp_add_vcap(vp, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, CFG_CAP_LEN);
 	if (off < 0)
 		return off;
 	vp->cfg_cap = (uint8_t)off;

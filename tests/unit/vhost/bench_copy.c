@@ -4,7 +4,7 @@
  * one fake guest (fake_guest.h) transmits 64-byte frames, the device
  * dequeues them into mbufs and enqueues them into a second fake guest's
  * receive buffers, and both fake drivers recycle their buffers at once.
- * Both guests poll (VIRTQ_AVAIL_F_NO_INTERRUPT), like DPDK virtio-user.
+ * Both guests poll (VRING_AVAIL_F_NO_INTERRUPT), like DPDK virtio-user.
  *
  * Prints ns/packet for the device side alone (dequeue + enqueue + mbuf
  * free, timed with the TSC) and for the whole loop; asserts nothing, since
@@ -53,7 +53,7 @@ static int bench_dev_init(struct bench_dev *b, uint64_t features)
 		if (fg_vq_init(&b->q[i], &g, QSIZE))
 			return -1;
 		/* Poll-mode drivers: no interrupts wanted. */
-		b->q[i].avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+		b->q[i].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 		fg_vq_cfg(&b->q[i], &cfg);
 		if (vd->ops->queue_start(vd, i, &cfg))
 			return -1;

@@ -118,11 +118,11 @@ void fg_vq_cfg(const struct fg_vq *v, struct virtio_queue_cfg *cfg)
 	cfg->call_fd = v->call_fd;
 }
 
-static void fg_fill_desc(struct virtq_desc *d, const struct fg_buf *b, bool more, uint16_t next)
+static void fg_fill_desc(struct vring_desc *d, const struct fg_buf *b, bool more, uint16_t next)
 {
 	d->addr = b->gpa;
 	d->len = b->len;
-	d->flags = (b->write ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0);
+	d->flags = (b->write ? VRING_DESC_F_WRITE : 0) | (more ? VRING_DESC_F_NEXT : 0);
 	d->next = more ? next : 0;
 }
 
@@ -144,14 +144,14 @@ uint16_t fg_vq_chain(struct fg_vq *v, const struct fg_buf *b, unsigned int n)
 uint16_t fg_vq_chain_indirect(struct fg_vq *v, const struct fg_buf *b, unsigned int n)
 {
 	uint64_t tgpa = fg_alloc(v->g, 16ull * n, 16);
-	struct virtq_desc *t = fg_ptr(v->g, tgpa);
+	struct vring_desc *t = fg_ptr(v->g, tgpa);
 	uint16_t head = v->next_desc;
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
 		fg_fill_desc(&t[i], &b[i], i + 1 < n, (uint16_t)(i + 1));
 	v->desc[head] =
-		(struct virtq_desc){ .addr = tgpa, .len = 16 * n, .flags = VIRTQ_DESC_F_INDIRECT };
+		(struct vring_desc){ .addr = tgpa, .len = 16 * n, .flags = VRING_DESC_F_INDIRECT };
 	v->next_desc = (head + 1) & (v->size - 1);
 	return head;
 }

@@ -47,9 +47,9 @@ struct fg_buf {
 struct fg_vq {
 	struct fg_mem *g; /* memory the rings live in */
 	uint16_t size; /* ring size */
-	struct virtq_desc *desc; /* rings, host view */
-	struct virtq_avail *avail;
-	struct virtq_used *used;
+	struct vring_desc *desc; /* rings, host view */
+	struct vring_avail *avail;
+	struct vring_used *used;
 	uint16_t avail_idx; /* driver's next avail slot */
 	uint16_t last_used; /* driver's next used slot to read */
 	uint16_t next_desc; /* next descriptor handed out (round robin) */

@@ -331,8 +331,8 @@ static void test_indirect(void)
 static void test_indirect_split_table(void)
 {
 	uint64_t tgpa = FG_R1_GPA - 24; /* entry 0 in R0, entry 1 across the boundary */
-	struct virtq_desc t[2] = { { 0x10000, 40, VIRTQ_DESC_F_NEXT, 1 },
-				   { 0x10100, 60, VIRTQ_DESC_F_WRITE, 0 } };
+	struct vring_desc t[2] = { { 0x10000, 40, VRING_DESC_F_NEXT, 1 },
+				   { 0x10100, 60, VRING_DESC_F_WRITE, 0 } };
 	uint64_t left = 24;
 	struct vq_chain c;
 
@@ -340,7 +340,7 @@ static void test_indirect_split_table(void)
 	memcpy(fg_ptr(&g, tgpa), t, 24);
 	left = 8;
 	memcpy(fg_ptr(&g, FG_R1_GPA), (uint8_t *)t + 24, left);
-	fv.desc[0] = (struct virtq_desc){ tgpa, 32, VIRTQ_DESC_F_INDIRECT, 0 };
+	fv.desc[0] = (struct vring_desc){ tgpa, 32, VRING_DESC_F_INDIRECT, 0 };
 	fg_vq_publish(&fv, 0);
 	CU_ASSERT_EQUAL_FATAL(pop(&vq, &c), 0);
 	CU_ASSERT_EQUAL(c.out_len, 40);
@@ -436,8 +436,8 @@ static void test_loop_past_segment_cap(void)
 	struct vq_chain c = { .iov = iov, .iov_cap = 4 };
 
 	up(false, false);
-	fv.desc[0] = (struct virtq_desc){ 0x10000, 64, VIRTQ_DESC_F_NEXT, 1 };
-	fv.desc[1] = (struct virtq_desc){ 0x10100, 64, VIRTQ_DESC_F_NEXT, 0 };
+	fv.desc[0] = (struct vring_desc){ 0x10000, 64, VRING_DESC_F_NEXT, 1 };
+	fv.desc[1] = (struct vring_desc){ 0x10100, 64, VRING_DESC_F_NEXT, 0 };
 	fg_vq_publish(&fv, 0);
 	CU_ASSERT_EQUAL(vq_pop_chain(&vq, &c), -EIO);
 	assert_broken();
@@ -497,8 +497,8 @@ static void test_prefetch_hostile(void)
 	up(false, false);
 	for (uint16_t i = 0; i < QSIZE; i++) {
 		fv.avail->ring[i] = 0xffff;
-		fv.desc[i] = (struct virtq_desc){ 0xfffffffffffff000ull, 0xffffffffu,
-						  (uint16_t)(i & 1 ? VIRTQ_DESC_F_INDIRECT : 0),
+		fv.desc[i] = (struct vring_desc){ 0xfffffffffffff000ull, 0xffffffffu,
+						  (uint16_t)(i & 1 ? VRING_DESC_F_INDIRECT : 0),
 						  0xffff };
 	}
 	vq_prefetch_avail(&vq, QSIZE, false);
@@ -552,7 +552,7 @@ static void test_event_idx_interrupts(void)
 static void test_no_interrupt_flag(void)
 {
 	up(false, false);
-	fv.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	fv.avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	push_one();
 	push_one();
 	CU_ASSERT_EQUAL(fg_vq_calls(&fv), 0);
@@ -573,7 +573,7 @@ static void test_kick_suppression(void)
 
 	up(false, false);
 	vq_disable_notify(&vq);
-	CU_ASSERT_EQUAL(fv.used->flags, VIRTQ_USED_F_NO_NOTIFY);
+	CU_ASSERT_EQUAL(fv.used->flags, VRING_USED_F_NO_NOTIFY);
 	CU_ASSERT_FALSE(vq_enable_notify(&vq));
 	CU_ASSERT_EQUAL(fv.used->flags, 0);
 	vq_disable_notify(&vq);
@@ -613,8 +613,8 @@ static void expect_broken_after(uint16_t head)
 static void test_desc_loop(void)
 {
 	up(false, false);
-	fv.desc[0] = (struct virtq_desc){ 0x10000, 8, VIRTQ_DESC_F_NEXT, 1 };
-	fv.desc[1] = (struct virtq_desc){ 0x10000, 8, VIRTQ_DESC_F_NEXT, 0 };
+	fv.desc[0] = (struct vring_desc){ 0x10000, 8, VRING_DESC_F_NEXT, 1 };
+	fv.desc[1] = (struct vring_desc){ 0x10000, 8, VRING_DESC_F_NEXT, 0 };
 	expect_broken_after(0);
 	down();
 }
@@ -622,7 +622,7 @@ static void test_desc_loop(void)
 static void test_next_out_of_range(void)
 {
 	up(false, false);
-	fv.desc[0] = (struct virtq_desc){ 0x10000, 8, VIRTQ_DESC_F_NEXT, QSIZE };
+	fv.desc[0] = (struct vring_desc){ 0x10000, 8, VRING_DESC_F_NEXT, QSIZE };
 	expect_broken_after(0);
 	down();
 }
@@ -637,7 +637,7 @@ static void test_head_out_of_range(void)
 static void test_addr_in_hole(void)
 {
 	up(false, false);
-	fv.desc[0] = (struct virtq_desc){ FG_HOLE_GPA + 0x100, 64, 0, 0 };
+	fv.desc[0] = (struct vring_desc){ FG_HOLE_GPA + 0x100, 64, 0, 0 };
 	expect_broken_after(0);
 	down();
 }
@@ -645,7 +645,7 @@ static void test_addr_in_hole(void)
 static void test_addr_runs_into_hole(void)
 {
 	up(false, false);
-	fv.desc[0] = (struct virtq_desc){ FG_HOLE_GPA - 16, 64, VIRTQ_DESC_F_WRITE, 0 };
+	fv.desc[0] = (struct vring_desc){ FG_HOLE_GPA - 16, 64, VRING_DESC_F_WRITE, 0 };
 	expect_broken_after(0);
 	down();
 }
@@ -653,7 +653,7 @@ static void test_addr_runs_into_hole(void)
 static void test_addr_wraps(void)
 {
 	up(false, false);
-	fv.desc[0] = (struct virtq_desc){ UINT64_MAX - 8, 64, 0, 0 };
+	fv.desc[0] = (struct vring_desc){ UINT64_MAX - 8, 64, 0, 0 };
 	expect_broken_after(0);
 	down();
 }
@@ -671,7 +671,7 @@ static void test_indirect_nested(void)
 {
 	struct fg_buf b = { 0x10000, 64, false };
 	uint16_t inner;
-	struct virtq_desc *t;
+	struct vring_desc *t;
 	uint64_t tgpa;
 
 	up(false, true);
@@ -680,7 +680,7 @@ static void test_indirect_nested(void)
 	tgpa = fg_alloc(&g, 16, 16);
 	t = fg_ptr(&g, tgpa);
 	t[0] = fv.desc[inner];
-	fv.desc[5] = (struct virtq_desc){ tgpa, 16, VIRTQ_DESC_F_INDIRECT, 0 };
+	fv.desc[5] = (struct vring_desc){ tgpa, 16, VRING_DESC_F_INDIRECT, 0 };
 	expect_broken_after(5);
 	down();
 }
@@ -692,9 +692,9 @@ static void test_indirect_with_next(void)
 
 	up(false, true);
 	head = fg_vq_chain_indirect(&fv, &b, 1);
-	fv.desc[head].flags |= VIRTQ_DESC_F_NEXT;
+	fv.desc[head].flags |= VRING_DESC_F_NEXT;
 	fv.desc[head].next = 6;
-	fv.desc[6] = (struct virtq_desc){ 0x10000, 8, 0, 0 };
+	fv.desc[6] = (struct vring_desc){ 0x10000, 8, 0, 0 };
 	expect_broken_after(head);
 	down();
 }
@@ -728,13 +728,13 @@ static void test_indirect_bad_len(void)
 static void test_indirect_loop(void)
 {
 	struct fg_buf b[2] = { { 0x10000, 64, false }, { 0x10000, 64, false } };
-	struct virtq_desc *t;
+	struct vring_desc *t;
 	uint16_t head;
 
 	up(false, true);
 	head = fg_vq_chain_indirect(&fv, b, 2);
 	t = fg_ptr(&g, fv.desc[head].addr);
-	t[1].flags |= VIRTQ_DESC_F_NEXT;
+	t[1].flags |= VRING_DESC_F_NEXT;
 	t[1].next = 0;
 	expect_broken_after(head);
 	down();
@@ -743,7 +743,7 @@ static void test_indirect_loop(void)
 static void test_indirect_table_outside(void)
 {
 	up(false, true);
-	fv.desc[0] = (struct virtq_desc){ FG_HOLE_GPA, 32, VIRTQ_DESC_F_INDIRECT, 0 };
+	fv.desc[0] = (struct vring_desc){ FG_HOLE_GPA, 32, VRING_DESC_F_INDIRECT, 0 };
 	expect_broken_after(0);
 	down();
 }

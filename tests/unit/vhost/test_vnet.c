@@ -30,7 +30,7 @@
 #define QSIZE 16
 #define BASE_FEATURES                                                \
 	(VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) | \
-	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_F_INDIRECT_DESC))
+	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 
 /* A device and the fake driver's queues: rx0, tx0, rx1, tx1. */
 struct tdev {
@@ -186,9 +186,9 @@ static bool tcp4_csum_ok(const uint8_t *f, uint32_t len)
 
 /* Transmit @frame behind header @h, split into a header and a data descriptor when @split. */
 static uint16_t guest_send(struct fg_vq *q, const void *frame, uint32_t len,
-			   const struct virtio_net_hdr *h, bool split)
+			   const struct virtio_net_hdr_v1 *h, bool split)
 {
-	struct virtio_net_hdr zero = { 0 };
+	struct virtio_net_hdr_v1 zero = { 0 };
 	uint64_t gpa = fg_alloc(&g, VNET_HDR_LEN + len, 64);
 	struct fg_buf b[2] = { { gpa, VNET_HDR_LEN, false }, { gpa + VNET_HDR_LEN, len, false } };
 
@@ -215,7 +215,7 @@ static void guest_post_rx(struct fg_vq *q, uint32_t buflen, unsigned int n)
  * Receive one frame (all its merged buffers) into @out; returns its length
  * without header, or -1 when nothing was used.  @h gets the header.
  */
-static int guest_recv(struct fg_vq *q, uint8_t *out, struct virtio_net_hdr *h)
+static int guest_recv(struct fg_vq *q, uint8_t *out, struct virtio_net_hdr_v1 *h)
 {
 	uint32_t id, len, total = 0, nbufs = 1, i;
 
@@ -267,7 +267,7 @@ static void free_all(struct rte_mbuf **m, unsigned int n)
 static void assert_path_works(struct tdev *t, uint16_t qp, struct tdev *dst)
 {
 	static uint8_t f[200], got[200];
-	struct virtio_net_hdr h;
+	struct virtio_net_hdr_v1 h;
 	struct rte_mbuf *m[4];
 	uint16_t n;
 
@@ -346,7 +346,7 @@ static void test_tx_multiseg(void)
 static void test_tx_csum_offload(void)
 {
 	static uint8_t f[300], v[304];
-	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
+	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
 	struct rte_mbuf *m[3];
 	uint64_t f_all = BASE_FEATURES | VNET_BIT(VIRTIO_NET_F_CSUM);
 
@@ -389,9 +389,9 @@ static void test_tx_csum_offload(void)
 static void test_tx_csum_software(void)
 {
 	static uint8_t f[100];
-	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				    .csum_start = 14,
-				    .csum_offset = 4 };
+	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				       .csum_start = 14,
+				       .csum_offset = 4 };
 	uint64_t f_all = BASE_FEATURES | VNET_BIT(VIRTIO_NET_F_CSUM);
 	struct rte_mbuf *m;
 	uint16_t sum = 0;
@@ -415,10 +415,10 @@ static void test_tx_csum_software(void)
 static void test_tx_errors(void)
 {
 	static uint8_t f[200];
-	struct virtio_net_hdr gso = { .gso_type = 1 };
-	struct virtio_net_hdr far = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				      .csum_start = 190,
-				      .csum_offset = 16 };
+	struct virtio_net_hdr_v1 gso = { .gso_type = 1 };
+	struct virtio_net_hdr_v1 far = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					 .csum_start = 190,
+					 .csum_offset = 16 };
 	struct fg_buf shorty = { fg_alloc(&g, 64, 8), 8, false };
 	struct fg_buf wr[2] = { { fg_alloc(&g, 300, 8), 250, false },
 				{ fg_alloc(&g, 64, 8), 64, true } };
@@ -455,7 +455,7 @@ static void test_tx_errors(void)
 static void test_rx_basic(void)
 {
 	static uint8_t f[2][1514], got[2048];
-	struct virtio_net_hdr h;
+	struct virtio_net_hdr_v1 h;
 	struct rte_mbuf *m[2];
 	int i;
 
@@ -484,7 +484,7 @@ static void test_rx_mergeable(void)
 {
 	static uint8_t f[3000], got[4096];
 	uint64_t fm = BASE_FEATURES | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF);
-	struct virtio_net_hdr h;
+	struct virtio_net_hdr_v1 h;
 	struct rte_mbuf *m;
 
 	up(fm, fm);
@@ -535,7 +535,7 @@ static void test_rx_small_buffers(void)
 	static uint8_t f[200], got[200];
 	struct fg_buf tiny = { fg_alloc(&g, 8, 8), 8, true };
 	struct fg_buf ro = { fg_alloc(&g, 256, 8), 256, false };
-	struct virtio_net_hdr h;
+	struct virtio_net_hdr_v1 h;
 	struct rte_mbuf *m[2];
 	uint32_t id, len;
 
@@ -562,7 +562,7 @@ static void test_rx_csum(void)
 {
 	static uint8_t f[300], got[300];
 	uint64_t fa = BASE_FEATURES | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM);
-	struct virtio_net_hdr h;
+	struct virtio_net_hdr_v1 h;
 	struct rte_mbuf *m[2];
 
 	up(fa, BASE_FEATURES);
@@ -601,8 +601,8 @@ static void test_hostile_tx_loop(void)
 	struct rte_mbuf *m[4];
 
 	up(BASE_FEATURES, BASE_FEATURES);
-	A.q[1].desc[0] = (struct virtq_desc){ 0x10000, 64, VIRTQ_DESC_F_NEXT, 1 };
-	A.q[1].desc[1] = (struct virtq_desc){ 0x10000, 64, VIRTQ_DESC_F_NEXT, 0 };
+	A.q[1].desc[0] = (struct vring_desc){ 0x10000, 64, VRING_DESC_F_NEXT, 1 };
+	A.q[1].desc[1] = (struct vring_desc){ 0x10000, 64, VRING_DESC_F_NEXT, 0 };
 	A.q[1].next_desc = 2;
 	fg_vq_publish(&A.q[1], 0);
 	CU_ASSERT_EQUAL(vnet_dequeue_burst(A.dev, 0, pool, m, 4), 0);
@@ -674,7 +674,7 @@ static void test_config_and_features(void)
 	CU_ASSERT_EQUAL(vd->ops->set_features(vd, VNET_BIT(VIRTIO_NET_F_MQ)), -EINVAL);
 	CU_ASSERT_EQUAL(vd->ops->max_queue_size(vd, 0), VNET_DEFAULT_QUEUE_SIZE);
 	CU_ASSERT_EQUAL(vd->ops->max_queue_size(vd, 2), 0);
-	CU_ASSERT_EQUAL(vd->ops->config_size(vd), sizeof(cfg));
+	CU_ASSERT_EQUAL(vd->ops->config_size(vd), 12); /* mac, status, max_virtqueue_pairs, mtu */
 	vd->ops->config_read(vd, 0, &cfg, sizeof(cfg));
 	CU_ASSERT_EQUAL(memcmp(cfg.mac, p.mac, 6), 0);
 	CU_ASSERT_EQUAL(cfg.status, VIRTIO_NET_S_LINK_UP);
@@ -741,7 +741,7 @@ static void test_queue_lifecycle(void)
 	CU_ASSERT_EQUAL(A.q[1].used->idx, 2);
 	/* Notifications, no EVENT_IDX: flags in the used ring. */
 	vnet_queue_disable_notify(A.dev, 1);
-	CU_ASSERT_EQUAL(A.q[1].used->flags, VIRTQ_USED_F_NO_NOTIFY);
+	CU_ASSERT_EQUAL(A.q[1].used->flags, VRING_USED_F_NO_NOTIFY);
 	CU_ASSERT_FALSE(vnet_queue_enable_notify(A.dev, 1));
 	guest_send(&A.q[1], f, sizeof(f), NULL, false);
 	CU_ASSERT_TRUE(vnet_queue_enable_notify(A.dev, 1));
@@ -765,7 +765,7 @@ static void test_queue_lifecycle(void)
 static void test_event_idx_burst(void)
 {
 	static uint8_t f[100];
-	uint64_t fe = BASE_FEATURES | VNET_BIT(VIRTIO_F_EVENT_IDX);
+	uint64_t fe = BASE_FEATURES | VNET_BIT(VIRTIO_RING_F_EVENT_IDX);
 	struct rte_mbuf *m[8];
 	int i;
 

@@ -290,7 +290,7 @@ static void test_pci(void)
 	CU_ASSERT_EQUAL_FATAL(pci_bus_init(&bus, &pio, count_reset, NULL), 0);
 	pci_dev_init(&f.pci, "fake", 0x1af4, 0x1041, 0x020000, 0x1af4, 1);
 	f.pci.ops = &fake_ops;
-	CU_ASSERT_EQUAL(pci_dev_add_bar(&f.pci, 0, 4096, PCI_BAR_MEM64), 0);
+	CU_ASSERT_EQUAL(pci_dev_add_bar(&f.pci, 0, 4096, PCI_BASE_ADDRESS_MEM_TYPE_64), 0);
 	CU_ASSERT_EQUAL(pci_dev_add_bar(&f.pci, 2, 100, 0), -EINVAL); /* not a power of 2 */
 	off = pci_dev_add_cap(&f.pci, cap, mask, sizeof(cap));
 	CU_ASSERT_EQUAL(off, PCI_CAP_START);
@@ -315,13 +315,13 @@ static void test_pci(void)
 	/* Sizing with decode off, as Linux does, then a move. */
 	cfg_wr(&bus, 1, PCI_COMMAND, 0, 2);
 	CU_ASSERT_EQUAL(f.unmaps, 1);
-	cfg_wr(&bus, 1, PCI_BAR0, 0xffffffff, 4);
-	cfg_wr(&bus, 1, PCI_BAR0 + 4, 0xffffffff, 4);
-	v = cfg_rd(&bus, 1, PCI_BAR0, 4);
+	cfg_wr(&bus, 1, PCI_BASE_ADDRESS_0, 0xffffffff, 4);
+	cfg_wr(&bus, 1, PCI_BASE_ADDRESS_0 + 4, 0xffffffff, 4);
+	v = cfg_rd(&bus, 1, PCI_BASE_ADDRESS_0, 4);
 	CU_ASSERT_EQUAL(v, 0xfffff004);
-	CU_ASSERT_EQUAL(cfg_rd(&bus, 1, PCI_BAR0 + 4, 4), 0xffffffff);
-	cfg_wr(&bus, 1, PCI_BAR0, 0xd0000000, 4);
-	cfg_wr(&bus, 1, PCI_BAR0 + 4, 0, 4);
+	CU_ASSERT_EQUAL(cfg_rd(&bus, 1, PCI_BASE_ADDRESS_0 + 4, 4), 0xffffffff);
+	cfg_wr(&bus, 1, PCI_BASE_ADDRESS_0, 0xd0000000, 4);
+	cfg_wr(&bus, 1, PCI_BASE_ADDRESS_0 + 4, 0, 4);
 	CU_ASSERT_EQUAL(f.maps, 1);
 	cfg_wr(&bus, 1, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
 	CU_ASSERT_EQUAL(f.maps, 2);

@@ -122,7 +122,7 @@ static int suite_init(void)
 	vp = virtio_pci_create(vm, vnet_virtio_dev(dev), "t0");
 	if (!vp)
 		return 1;
-	bar = cfg_rd(PCI_BAR0, 4) & ~0xfull;
+	bar = cfg_rd(PCI_BASE_ADDRESS_0, 4) & ~0xfull;
 	find_caps();
 	return 0;
 }
@@ -142,7 +142,7 @@ static void test_discovery(void)
 	CU_ASSERT_EQUAL(cfg_rd(PCI_REVISION_ID, 1), 1);
 	CU_ASSERT_EQUAL(cfg_rd(PCI_REVISION_ID, 4) >> 8, 0x020000); /* network controller */
 	CU_ASSERT_EQUAL(cfg_rd(PCI_REVISION_ID + 1, 4), 0xffffffff); /* unaligned: refused */
-	CU_ASSERT_EQUAL(cfg_rd(PCI_BAR0, 4) & 0xf, PCI_BAR_MEM64);
+	CU_ASSERT_EQUAL(cfg_rd(PCI_BASE_ADDRESS_0, 4) & 0xf, PCI_BASE_ADDRESS_MEM_TYPE_64);
 	CU_ASSERT(bar >= 0xc0000000ull);
 	CU_ASSERT(cap_common && cap_notify && cap_device && cap_cfg && cap_msix);
 	CU_ASSERT_EQUAL(cfg_rd(cap_notify + 16, 4), 4); /* notify_off_multiplier */
@@ -229,10 +229,10 @@ static void test_vector_validation(void)
 /* One 64-byte frame from the guest, one back to it, through the real device. */
 static void test_datapath(void)
 {
-	struct virtq_desc *td = gpa(RING_GPA + 0x10000), *rd = gpa(RING_GPA);
-	struct virtq_avail *ta = gpa(RING_GPA + 0x10000 + 16 * QSIZE),
+	struct vring_desc *td = gpa(RING_GPA + 0x10000), *rd = gpa(RING_GPA);
+	struct vring_avail *ta = gpa(RING_GPA + 0x10000 + 16 * QSIZE),
 			   *ra = gpa(RING_GPA + 16 * QSIZE);
-	struct virtq_used *ru = gpa(RING_GPA + 0x8000);
+	struct vring_used *ru = gpa(RING_GPA + 0x8000);
 	uint8_t *frame = gpa(BUF_GPA);
 	struct rte_mbuf *m[4];
 	uint16_t n;
@@ -242,7 +242,7 @@ static void test_datapath(void)
 	memset(frame, 0, 12); /* virtio_net_hdr */
 	for (int i = 12; i < 12 + 64; i++)
 		frame[i] = (uint8_t)i;
-	td[0] = (struct virtq_desc){ BUF_GPA, 12 + 64, 0, 0 };
+	td[0] = (struct vring_desc){ BUF_GPA, 12 + 64, 0, 0 };
 	ta->ring[0] = 0;
 	__atomic_store_n(&ta->idx, 1, __ATOMIC_RELEASE);
 	n = vnet_dequeue_burst(dev, 0, pool, m, 4);
@@ -250,7 +250,7 @@ static void test_datapath(void)
 	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m[0]), 64);
 	CU_ASSERT_EQUAL(memcmp(rte_pktmbuf_mtod(m[0], uint8_t *), frame + 12, 64), 0);
 	/* Back to the guest's receive queue. */
-	rd[0] = (struct virtq_desc){ BUF_GPA + 0x1000, 2048, 2 /* WRITE */, 0 };
+	rd[0] = (struct vring_desc){ BUF_GPA + 0x1000, 2048, 2 /* WRITE */, 0 };
 	ra->ring[0] = 0;
 	__atomic_store_n(&ra->idx, 1, __ATOMIC_RELEASE);
 	CU_ASSERT_EQUAL(vnet_enqueue_burst(dev, 0, m, 1), 1);
@@ -275,13 +275,13 @@ static bool fd_readable(int fd)
 /* Post receive buffer @i and deliver one frame into it (queue 0 signals vector 0). */
 static void guest_rx_one(uint16_t i)
 {
-	struct virtq_desc *rd = gpa(RING_GPA);
-	struct virtq_avail *ra = gpa(RING_GPA + 16 * QSIZE);
+	struct vring_desc *rd = gpa(RING_GPA);
+	struct vring_avail *ra = gpa(RING_GPA + 16 * QSIZE);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	memset(rte_pktmbuf_append(m, 60), 0xab, 60);
-	rd[i] = (struct virtq_desc){ BUF_GPA + 0x1000 + 0x800ull * i, 2048, 2 /* WRITE */, 0 };
+	rd[i] = (struct vring_desc){ BUF_GPA + 0x1000 + 0x800ull * i, 2048, 2 /* WRITE */, 0 };
 	ra->ring[i % QSIZE] = i;
 	__atomic_store_n(&ra->idx, (uint16_t)(i + 1), __ATOMIC_RELEASE);
 	CU_ASSERT_EQUAL(vnet_enqueue_burst(dev, 0, &m, 1), 1);
@@ -347,11 +347,11 @@ static void test_hostile_rings(void)
 	CU_ASSERT_EQUAL(bring_up(RING_GPA + 0x10000, QSIZE) & ST_NEEDS_RESET, 0);
 	/* A ring the driver breaks while running: the device asks for a reset. */
 	{
-		struct virtq_desc *td = gpa(RING_GPA + 0x10000);
-		struct virtq_avail *ta = gpa(RING_GPA + 0x10000 + 16 * QSIZE);
+		struct vring_desc *td = gpa(RING_GPA + 0x10000);
+		struct vring_avail *ta = gpa(RING_GPA + 0x10000 + 16 * QSIZE);
 		struct rte_mbuf *m[4];
 
-		td[0] = (struct virtq_desc){ BUF_GPA, 76, 1 /* NEXT */, 0 }; /* a loop */
+		td[0] = (struct vring_desc){ BUF_GPA, 76, 1 /* NEXT */, 0 }; /* a loop */
 		ta->ring[0] = 0;
 		__atomic_store_n(&ta->idx, 1, __ATOMIC_RELEASE);
 		CU_ASSERT_EQUAL(vnet_dequeue_burst(dev, 0, pool, m, 4), 0);
@@ -386,8 +386,8 @@ static void test_bar_move_and_cfg_window(void)
 
 	cfg_wr(PCI_COMMAND, 0, 2);
 	CU_ASSERT_FALSE(iotrap_dispatch(vmm_vm_mmio(vm), old, (uint8_t *)&probe, 4, false));
-	cfg_wr(PCI_BAR0, 0xd0000000, 4);
-	cfg_wr(PCI_BAR0 + 4, 0, 4);
+	cfg_wr(PCI_BASE_ADDRESS_0, 0xd0000000, 4);
+	cfg_wr(PCI_BASE_ADDRESS_0 + 4, 0, 4);
 	cfg_wr(PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
 	bar = 0xd0000000;
 	CU_ASSERT_EQUAL(mmio_rd(COMMON(0x12), 2), 2);

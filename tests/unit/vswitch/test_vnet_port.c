@@ -19,7 +19,7 @@
 
 #define T1 100
 #define QSIZE 64
-#define HDR_LEN 12 /* struct virtio_net_hdr with num_buffers (VIRTIO_F_VERSION_1) */
+#define HDR_LEN 12 /* struct virtio_net_hdr_v1 with num_buffers (VIRTIO_F_VERSION_1) */
 
 struct vnet_fx {
 	struct fg_mem g;
