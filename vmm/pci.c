@@ -73,8 +73,11 @@ int pci_dev_add_bar(struct pci_dev *dev, unsigned int bar, uint64_t size, uint32
 	if (bar >= PCI_STD_NUM_BARS || (mem64 && bar + 1 >= PCI_STD_NUM_BARS) || size < 16 ||
 	    !IS_POW2(size) || ((flags & PCI_BASE_ADDRESS_SPACE_IO) && (mem64 || size > 256)))
 		return -EINVAL;
-	dev->bars[bar] = (struct pci_bar){ .size = size, .io = flags & PCI_BASE_ADDRESS_SPACE_IO, .mem64 = mem64 };
-	cfg_put32(dev, PCI_BASE_ADDRESS_0 + 4 * bar, flags & (PCI_BASE_ADDRESS_SPACE_IO | PCI_BASE_ADDRESS_MEM_TYPE_64));
+	dev->bars[bar] = (struct pci_bar){ .size = size,
+					   .io = flags & PCI_BASE_ADDRESS_SPACE_IO,
+					   .mem64 = mem64 };
+	cfg_put32(dev, PCI_BASE_ADDRESS_0 + 4 * bar,
+		  flags & (PCI_BASE_ADDRESS_SPACE_IO | PCI_BASE_ADDRESS_MEM_TYPE_64));
 	return 0;
 }
 
@@ -195,7 +198,8 @@ void pci_cfg_access(struct pci_bus *bus, uint8_t slot, uint8_t fn, uint32_t off,
 	struct pci_dev *d = slot < PCI_MAX_SLOTS && fn == 0 ? bus->slots[slot] : NULL;
 
 	/* Naturally aligned 1, 2 or 4 byte accesses inside the 256-byte space. */
-	if (!d || off >= PCI_CFG_SPACE_SIZE || len > PCI_CFG_SPACE_SIZE - off || (off & (len - 1))) {
+	if (!d || off >= PCI_CFG_SPACE_SIZE || len > PCI_CFG_SPACE_SIZE - off ||
+	    (off & (len - 1))) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return;
