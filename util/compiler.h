@@ -79,6 +79,7 @@
 #define RELEASE_GENERIC(...) FERRY_TSA(release_generic_capability(__VA_ARGS__))
 #define ACQUIRE(...) FERRY_TSA(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) FERRY_TSA(release_capability(__VA_ARGS__))
+#define TRY_ACQUIRE(...) FERRY_TSA(try_acquire_capability(__VA_ARGS__))
 #define EXCLUDES(...) FERRY_TSA(locks_excluded(__VA_ARGS__))
 #define NO_THREAD_SAFETY_ANALYSIS FERRY_TSA(no_thread_safety_analysis)
 

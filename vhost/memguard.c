@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "util/lock.h"
 #include "util/log.h"
 #include "vhost/memguard.h"
 
@@ -29,12 +30,12 @@ struct guard_slot {
 	_Atomic size_t len; /* 0: free; stored last when a slot is published */
 	_Atomic(void (*)(void *)) on_fault;
 	_Atomic(void *) arg;
-	bool used; /* under guard_lock: taken, even while len is being set */
+	bool used GUARDED; /* under guard_lock: taken, even while len is being set */
 };
 
 static struct guard_slot slots[MEMGUARD_MAX];
-static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool installed; /* under guard_lock */
+static struct mutex guard_lock = MUTEX_INITIALIZER;
+static bool installed GUARDED; /* under guard_lock */
 static struct sigaction prev_action; /* SIGBUS's handler before ours */
 static _Atomic uint64_t faults;
 
@@ -87,7 +88,7 @@ static void guard_sigbus(int sig, siginfo_t *si, void *uc)
 	guard_pass_on(sig, si, uc);
 }
 
-static int guard_install(void)
+static int guard_install(void) REQUIRES(guard_lock)
 {
 	struct sigaction sa;
 
@@ -109,7 +110,7 @@ int memguard_add(void *addr, size_t len, void (*on_fault)(void *arg), void *arg)
 
 	if (!addr || !len)
 		return -EINVAL;
-	pthread_mutex_lock(&guard_lock);
+	mutex_lock(&guard_lock);
 	ret = guard_install();
 	if (ret) {
 		LOG_ERR("vhost", "cannot install the SIGBUS guard: %s", strerror(-ret));
@@ -130,7 +131,7 @@ int memguard_add(void *addr, size_t len, void (*on_fault)(void *arg), void *arg)
 		break;
 	}
 out:
-	pthread_mutex_unlock(&guard_lock);
+	mutex_unlock(&guard_lock);
 	return ret;
 }
 
@@ -138,10 +139,10 @@ void memguard_del(int id)
 {
 	if (id < 0 || id >= MEMGUARD_MAX)
 		return;
-	pthread_mutex_lock(&guard_lock);
+	mutex_lock(&guard_lock);
 	atomic_store_explicit(&slots[id].len, 0, memory_order_release);
 	slots[id].used = false;
-	pthread_mutex_unlock(&guard_lock);
+	mutex_unlock(&guard_lock);
 }
 
 uint64_t memguard_faults(void)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/lock.h"
 #include "util/log.h"
 #include "vhost/vhost_user_priv.h"
 
@@ -32,27 +33,27 @@
 struct vu_call {
 	void (*fn)(void *arg);
 	void *arg;
-	bool done; /* set by the loop under call_lock */
+	bool done GUARDED; /* set by the loop under call_lock */
 	struct vu_call *next;
 };
 
 struct vu_loop {
 	/* Held across start and stop so a get cannot race a put's join. */
-	pthread_mutex_t life_lock;
-	unsigned int refs; /* under life_lock */
+	struct mutex life_lock;
+	unsigned int refs GUARDED; /* under life_lock */
 	pthread_t thread;
 	int epfd, wakefd;
 	atomic_bool stop; /* tells the thread to leave */
-	pthread_mutex_t call_lock; /* guards calls and every call's done flag */
-	pthread_cond_t call_done;
-	struct vu_call *calls; /* pending, newest first */
+	struct mutex call_lock; /* guards calls and every call's done flag */
+	struct cond call_done;
+	struct vu_call *calls GUARDED; /* pending, newest first (call_lock) */
 	struct vu_client *clients; /* loop thread only */
 };
 
 static struct vu_loop loop = {
-	.life_lock = PTHREAD_MUTEX_INITIALIZER,
-	.call_lock = PTHREAD_MUTEX_INITIALIZER,
-	.call_done = PTHREAD_COND_INITIALIZER,
+	.life_lock = MUTEX_INITIALIZER,
+	.call_lock = MUTEX_INITIALIZER,
+	.call_done = COND_INITIALIZER,
 	.epfd = -1,
 	.wakefd = -1,
 };
@@ -118,13 +119,13 @@ void vu_loop_call(void (*fn)(void *arg), void *arg)
 		fn(arg);
 		return;
 	}
-	pthread_mutex_lock(&loop.call_lock);
+	mutex_lock(&loop.call_lock);
 	call.next = loop.calls;
 	loop.calls = &call;
 	vu_loop_wake();
 	while (!call.done)
-		pthread_cond_wait(&loop.call_done, &loop.call_lock);
-	pthread_mutex_unlock(&loop.call_lock);
+		cond_wait(&loop.call_done, &loop.call_lock);
+	mutex_unlock(&loop.call_lock);
 }
 
 /* Run the queued calls in the order they were made. */
@@ -132,10 +133,10 @@ static void loop_run_calls(void)
 {
 	struct vu_call *list, *rev = NULL, *c;
 
-	pthread_mutex_lock(&loop.call_lock);
+	mutex_lock(&loop.call_lock);
 	list = loop.calls;
 	loop.calls = NULL;
-	pthread_mutex_unlock(&loop.call_lock);
+	mutex_unlock(&loop.call_lock);
 	while (list) {
 		c = list;
 		list = c->next;
@@ -146,10 +147,10 @@ static void loop_run_calls(void)
 		c = rev;
 		rev = c->next;
 		c->fn(c->arg);
-		pthread_mutex_lock(&loop.call_lock);
+		mutex_lock(&loop.call_lock);
 		c->done = true; /* the caller may free c as soon as it sees this */
-		pthread_cond_broadcast(&loop.call_done);
-		pthread_mutex_unlock(&loop.call_lock);
+		cond_broadcast(&loop.call_done);
+		mutex_unlock(&loop.call_lock);
 	}
 }
 
@@ -265,18 +266,18 @@ int vu_loop_get(void)
 {
 	int ret = 0;
 
-	pthread_mutex_lock(&loop.life_lock);
+	mutex_lock(&loop.life_lock);
 	if (loop.refs == 0)
 		ret = loop_start();
 	if (!ret)
 		loop.refs++;
-	pthread_mutex_unlock(&loop.life_lock);
+	mutex_unlock(&loop.life_lock);
 	return ret;
 }
 
 void vu_loop_put(void)
 {
-	pthread_mutex_lock(&loop.life_lock);
+	mutex_lock(&loop.life_lock);
 	if (loop.refs > 0 && --loop.refs == 0) {
 		atomic_store(&loop.stop, true);
 		vu_loop_wake();
@@ -285,5 +286,5 @@ void vu_loop_put(void)
 		loop.clients = NULL;
 		loop_close_fds();
 	}
-	pthread_mutex_unlock(&loop.life_lock);
+	mutex_unlock(&loop.life_lock);
 }

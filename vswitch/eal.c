@@ -29,6 +29,7 @@
 #include <rte_mbuf.h>
 
 #include "util/compiler.h"
+#include "util/lock.h"
 #include "util/log.h"
 #include "vswitch/eal.h"
 
@@ -45,8 +46,8 @@
  * so wrapping it in a struct passed around would only pretend otherwise.
  */
 static struct {
-	pthread_mutex_t lock;
-	unsigned int refs; /* vsw_eal_init() calls not yet matched by fini */
+	struct mutex lock;
+	unsigned int refs GUARDED; /* vsw_eal_init() calls not yet matched by fini */
 	bool cleaned; /* the EAL was cleaned up: it cannot come back */
 	bool huge; /* running on hugepages */
 	unsigned int instance; /* the <n> of the file prefix */
@@ -54,7 +55,7 @@ static struct {
 	char argv_buf[EAL_MAX_ARGS][EAL_ARG_LEN]; /* getopt keeps pointers into argv */
 	char *argv[EAL_MAX_ARGS + 1];
 	int argc;
-} eal = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} eal = { .lock = MUTEX_INITIALIZER };
 
 void vsw_eal_opts_init(struct vsw_eal_opts *opts)
 {
@@ -241,7 +242,7 @@ int vsw_eal_init(const struct vsw_eal_opts *opts)
 {
 	int ret = 0;
 
-	pthread_mutex_lock(&eal.lock);
+	mutex_lock(&eal.lock);
 	if (eal.cleaned) {
 		LOG_ERR("eal", "the EAL was cleaned up and cannot be initialised again");
 		ret = -EALREADY;
@@ -250,19 +251,19 @@ int vsw_eal_init(const struct vsw_eal_opts *opts)
 	}
 	if (ret == 0)
 		eal.refs++;
-	pthread_mutex_unlock(&eal.lock);
+	mutex_unlock(&eal.lock);
 	return ret;
 }
 
 void vsw_eal_fini(void)
 {
-	pthread_mutex_lock(&eal.lock);
+	mutex_lock(&eal.lock);
 	if (eal.refs && --eal.refs == 0) {
 		rte_mempool_free(eal.pool);
 		eal.pool = NULL;
 		eal_cleanup();
 	}
-	pthread_mutex_unlock(&eal.lock);
+	mutex_unlock(&eal.lock);
 }
 
 struct rte_mempool *vsw_eal_pool(void)

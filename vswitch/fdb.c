@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include <rte_hash.h>
-#include <rte_spinlock.h>
 
 #include "util/compiler.h"
+#include "util/lock.h"
 #include "util/log.h"
 #include "vswitch/fdb.h"
 #include "vswitch/vswitch.h"
@@ -27,9 +27,10 @@ struct fdb_entry {
 struct vsw_fdb {
 	struct rte_hash *h; /* MAC -> position in e[] */
 	uint32_t size; /* positions: rte_hash hands out 0 .. size - 1 */
-	rte_spinlock_t wlock; /* serialises hash writers (rte_hash LF needs one writer) */
+	struct spinlock wlock; /* serialises hash writers (rte_hash LF needs one writer) */
 	struct fdb_entry *e; /* per position */
-	int32_t *victims; /* control-side scratch: positions removed, awaiting a grace period */
+	/* Control-side scratch under wlock: positions removed, awaiting a grace period. */
+	int32_t *victims;
 };
 
 /* Decides whether fdb_remove_if() removes an entry. */
@@ -52,7 +53,7 @@ struct vsw_fdb *vsw_fdb_create(const char *name, uint32_t size)
 	if (!fdb)
 		return NULL;
 	fdb->size = size;
-	rte_spinlock_init(&fdb->wlock);
+	spinlock_init(&fdb->wlock);
 	fdb->e = calloc(size, sizeof(*fdb->e));
 	fdb->victims = calloc(size, sizeof(*fdb->victims));
 	if (!fdb->e || !fdb->victims)
@@ -107,7 +108,7 @@ static void fdb_insert(struct vsw_fdb *fdb, const struct rte_ether_addr *mac, ui
 	uint16_t old;
 
 	/* Never spin in a PMD: a busy writer means "learn from the next frame". */
-	if (!rte_spinlock_trylock(&fdb->wlock)) {
+	if (!spinlock_trylock(&fdb->wlock)) {
 		res->failed++;
 		return;
 	}
@@ -123,7 +124,7 @@ static void fdb_insert(struct vsw_fdb *fdb, const struct rte_ether_addr *mac, ui
 	else if (old != port)
 		res->moved++;
 out_unlock:
-	rte_spinlock_unlock(&fdb->wlock);
+	spinlock_unlock(&fdb->wlock);
 }
 
 void vsw_fdb_learn_bulk(struct vsw_fdb *fdb, const struct rte_ether_addr **macs, unsigned int n,
@@ -178,7 +179,7 @@ uint16_t vsw_fdb_get(const struct vsw_fdb *fdb, const struct rte_ether_addr *mac
 }
 
 /* Take one entry out of the hash; its position is freed after the grace period. */
-static bool fdb_unlink(struct vsw_fdb *fdb, int32_t pos)
+static bool fdb_unlink(struct vsw_fdb *fdb, int32_t pos) REQUIRES(fdb->wlock)
 {
 	struct rte_ether_addr mac;
 	void *key;
@@ -198,22 +199,22 @@ static unsigned int fdb_remove_if(struct vsw_fdb *fdb, fdb_match_fn match, const
 	unsigned int n = 0, i;
 	uint32_t pos;
 
-	rte_spinlock_lock(&fdb->wlock);
+	spinlock_lock(&fdb->wlock);
 	for (pos = 0; pos < fdb->size; pos++) {
 		if (atomic_load_explicit(&fdb->e[pos].port, memory_order_relaxed) == VSW_PORT_NONE)
 			continue;
 		if (match(&fdb->e[pos], ctx) && fdb_unlink(fdb, (int32_t)pos))
 			fdb->victims[n++] = (int32_t)pos;
 	}
-	rte_spinlock_unlock(&fdb->wlock);
+	spinlock_unlock(&fdb->wlock);
 	if (n == 0)
 		return 0;
 	/* A PMD may still hold a position it looked up before the delete. */
 	sync(arg);
-	rte_spinlock_lock(&fdb->wlock);
+	spinlock_lock(&fdb->wlock);
 	for (i = 0; i < n; i++)
 		rte_hash_free_key_with_position(fdb->h, fdb->victims[i]);
-	rte_spinlock_unlock(&fdb->wlock);
+	spinlock_unlock(&fdb->wlock);
 	return n;
 }
 

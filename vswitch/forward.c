@@ -12,7 +12,6 @@
  */
 #include <rte_ether.h>
 #include <rte_mbuf.h>
-#include <rte_spinlock.h>
 
 #include "vswitch/fdb.h"
 #include "vswitch/port.h"
@@ -45,11 +44,13 @@ static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
 	/* Count before sending: a port may free what it took right away. */
 	for (i = 0; i < txb->n; i++)
 		bytes += rte_pktmbuf_pkt_len(txb->pkts[i]);
-	if (port->shared_txq)
-		rte_spinlock_lock(&port->txq_lock[q]);
-	sent = port->ops->tx_burst(port, q, txb->pkts, txb->n);
-	if (port->shared_txq)
-		rte_spinlock_unlock(&port->txq_lock[q]);
+	if (port->shared_txq) {
+		spinlock_lock(&port->txq_lock[q]);
+		sent = port->ops->tx_burst(port, q, txb->pkts, txb->n);
+		spinlock_unlock(&port->txq_lock[q]);
+	} else {
+		sent = port->ops->tx_burst(port, q, txb->pkts, txb->n);
+	}
 	for (i = sent; i < txb->n; i++) {
 		lost += rte_pktmbuf_pkt_len(txb->pkts[i]);
 		rte_pktmbuf_free(txb->pkts[i]);

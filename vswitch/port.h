@@ -22,8 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rte_spinlock.h>
-
+#include "util/lock.h"
 #include "vswitch/vswitch.h"
 
 struct rte_mbuf;
@@ -80,7 +79,7 @@ struct vsw_port {
 	uint16_t id; /* index in the switch's port table */
 	uint16_t n_rxq, n_txq; /* set by construct */
 	bool shared_txq; /* fewer tx queues than PMDs: txq_lock serialises them */
-	rte_spinlock_t txq_lock[VSW_PORT_MAX_QUEUES];
+	struct spinlock txq_lock[VSW_PORT_MAX_QUEUES];
 	/* PMD polling each rx queue, VSW_PMD_NONE while moving (control side only). */
 	uint16_t rxq_pmd[VSW_PORT_MAX_QUEUES];
 };

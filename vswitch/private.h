@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "util/compiler.h"
+#include "util/lock.h"
 #include "vswitch/vswitch.h"
 
 struct rte_mbuf;
@@ -118,13 +119,13 @@ struct vsw {
 	struct rte_rcu_qsbr *qs; /* one reader per PMD context */
 	uint64_t tsc_hz, tsc0; /* the switch clock: seconds since tsc0 */
 	uint64_t idle_tsc; /* idle_sleep_us in TSC cycles, 0 = never sleep */
-	pthread_mutex_t ctl_lock; /* serialises control operations; PMDs never take it */
+	struct mutex ctl_lock; /* serialises control operations; PMDs never take it */
 	struct vsw_port *_Atomic ports[VSW_MAX_PORTS]; /* RCU-published */
-	struct vsw_tenant *tenants[VSW_MAX_TENANTS]; /* control side only */
+	struct vsw_tenant *tenants[VSW_MAX_TENANTS] GUARDED; /* control side, under ctl_lock */
 	unsigned int n_pmds; /* PMD contexts */
 	bool manual; /* no PMD threads: vsw_poll() drives context 0 */
 	struct vsw_pmd *pmds[VSW_MAX_PMDS];
-	uint64_t poll_gen; /* last poll list generation handed out */
+	uint64_t poll_gen GUARDED; /* last poll list generation handed out (ctl_lock) */
 	_Atomic uint64_t fd_gen; /* bumped when a port's wait fds may have changed */
 	pthread_t hk_thread; /* housekeeping: MAC aging */
 	bool hk_started;

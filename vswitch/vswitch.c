@@ -88,7 +88,7 @@ void vsw_port_fds_changed(struct vsw_port *port)
 		vsw_pmd_kick(sw->pmds[i]);
 }
 
-static struct vsw_tenant *vsw_tenant_find(struct vsw *sw, uint32_t vni)
+static struct vsw_tenant *vsw_tenant_find(struct vsw *sw, uint32_t vni) REQUIRES(sw->ctl_lock)
 {
 	unsigned int i;
 
@@ -104,7 +104,7 @@ unsigned int vsw_mac_age(struct vsw *sw)
 	struct vsw_tenant *t;
 	unsigned int i, n, total = 0;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	for (i = 0; i < VSW_MAX_TENANTS; i++) {
 		t = sw->tenants[i];
 		if (!t)
@@ -113,7 +113,7 @@ unsigned int vsw_mac_age(struct vsw *sw)
 		vsw_ctr_add(&t->aged, n);
 		total += n;
 	}
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return total;
 }
 
@@ -199,7 +199,7 @@ struct vsw *vsw_create(const struct vsw_opts *opts)
 		return NULL;
 	sw->opts = *opts;
 	sw->hk_fd = -1;
-	pthread_mutex_init(&sw->ctl_lock, NULL);
+	mutex_init(&sw->ctl_lock);
 	ret = vsw_eal_init(&opts->eal);
 	if (ret) {
 		free(sw);
@@ -225,6 +225,7 @@ struct vsw *vsw_create(const struct vsw_opts *opts)
 
 /* Build every PMD's poll list from the ports' rxq_pmd, skipping port @skip. */
 static int vsw_build_polls(struct vsw *sw, uint16_t skip, struct vsw_poll_list **lists)
+	REQUIRES(sw->ctl_lock)
 {
 	unsigned int i, cap = 0;
 	struct vsw_port *p;
@@ -279,7 +280,7 @@ static void vsw_publish_polls(struct vsw *sw, struct vsw_poll_list **lists)
 		free(old[i]);
 }
 
-static int vsw_repoll(struct vsw *sw, uint16_t skip)
+static int vsw_repoll(struct vsw *sw, uint16_t skip) REQUIRES(sw->ctl_lock)
 {
 	struct vsw_poll_list *lists[VSW_MAX_PMDS];
 	int ret = vsw_build_polls(sw, skip, lists);
@@ -362,7 +363,7 @@ static int vsw_port_make(struct vsw *sw, const struct vsw_port_cfg *cfg,
 	p->id = id;
 	snprintf(p->name, sizeof(p->name), "%s", cfg->name);
 	for (q = 0; q < VSW_PORT_MAX_QUEUES; q++) {
-		rte_spinlock_init(&p->txq_lock[q]);
+		spinlock_init(&p->txq_lock[q]);
 		p->rxq_pmd[q] = VSW_PMD_NONE;
 	}
 	ret = ops->construct(p, cfg->args);
@@ -393,7 +394,7 @@ static void vsw_port_free(struct vsw_port *p)
 	ops->dealloc(p);
 }
 
-static int vsw_port_attach(struct vsw *sw, struct vsw_port *p)
+static int vsw_port_attach(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_lock)
 {
 	struct vsw_port_set *old_set;
 	uint16_t q;
@@ -430,7 +431,7 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id)
 	ret = vsw_port_check_cfg(cfg, &ops);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	if (vsw_port_find_name(sw, cfg->name) >= 0) {
 		LOG_ERR("vswitch", "port %s already exists", cfg->name);
 		ret = -EEXIST;
@@ -455,7 +456,7 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id)
 	*id = pid;
 	LOG_INFO("vswitch", "port %s (%s) id %u in tenant %u", p->name, ops->kind, pid, t->vni);
 out_unlock:
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
 
@@ -470,9 +471,9 @@ struct vsw_port *vsw_port_lookup(struct vsw *sw, uint16_t id)
 {
 	struct vsw_port *p;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	p = vsw_port_get(sw, id);
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return p;
 }
 
@@ -494,9 +495,9 @@ int vsw_port_by_name(struct vsw *sw, const char *name)
 {
 	int ret;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	ret = vsw_port_find_name(sw, name);
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
 
@@ -505,11 +506,11 @@ unsigned int vsw_port_ids(struct vsw *sw, uint16_t *ids, unsigned int max)
 	unsigned int n = 0;
 	uint16_t id;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	for (id = 0; id < VSW_MAX_PORTS && n < max; id++)
 		if (vsw_port_get(sw, id))
 			ids[n++] = id;
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return n;
 }
 
@@ -517,15 +518,15 @@ unsigned int vsw_tenant_vnis(struct vsw *sw, uint32_t *vnis, unsigned int max)
 {
 	unsigned int i, n = 0;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	for (i = 0; i < VSW_MAX_TENANTS && n < max; i++)
 		if (sw->tenants[i])
 			vnis[n++] = sw->tenants[i]->vni;
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return n;
 }
 
-static int vsw_port_detach(struct vsw *sw, struct vsw_port *p)
+static int vsw_port_detach(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_lock)
 {
 	struct vsw_poll_list *lists[VSW_MAX_PMDS];
 	struct vsw_port_set *old_set;
@@ -553,7 +554,7 @@ int vsw_port_remove(struct vsw *sw, uint16_t id)
 	struct vsw_port *p;
 	int ret = -ENOENT;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	p = vsw_port_get(sw, id);
 	if (p)
 		ret = vsw_port_detach(sw, p);
@@ -561,7 +562,7 @@ int vsw_port_remove(struct vsw *sw, uint16_t id)
 		LOG_INFO("vswitch", "port %s id %u removed", p->name, id);
 		vsw_port_free(p);
 	}
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
 
@@ -570,7 +571,7 @@ int vsw_port_set_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q, unsigned int p
 	struct vsw_port *p;
 	int ret = -EINVAL;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	p = vsw_port_get(sw, id);
 	if (!p || q >= p->n_rxq || pmd >= sw->n_pmds)
 		goto out_unlock;
@@ -587,7 +588,7 @@ int vsw_port_set_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q, unsigned int p
 	if (ret == 0)
 		ret = vsw_repoll(sw, VSW_PORT_NONE);
 out_unlock:
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
 
@@ -598,7 +599,7 @@ int vsw_tenant_add(struct vsw *sw, uint32_t vni)
 
 	if (vni > VSW_MAX_VNI)
 		return -EINVAL;
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	for (i = 0; i < VSW_MAX_TENANTS && slot == VSW_MAX_TENANTS; i++)
 		if (!sw->tenants[i])
 			slot = i;
@@ -615,7 +616,7 @@ int vsw_tenant_add(struct vsw *sw, uint32_t vni)
 	if (!sw->tenants[slot])
 		ret = -ENOMEM;
 out_unlock:
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
 
@@ -624,7 +625,7 @@ int vsw_tenant_remove(struct vsw *sw, uint32_t vni)
 	struct vsw_tenant *t;
 	int ret = 0;
 
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	t = vsw_tenant_find(sw, vni);
 	if (!t)
 		ret = -ENOENT;
@@ -634,7 +635,7 @@ int vsw_tenant_remove(struct vsw *sw, uint32_t vni)
 		sw->tenants[t->idx] = NULL;
 		vsw_tenant_destroy(t);
 	}
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
 
@@ -652,14 +653,17 @@ void vsw_destroy(struct vsw *sw)
 	for (id = 0; sw->qs && id < VSW_MAX_PORTS; id++)
 		if (vsw_port_get(sw, id) && vsw_port_remove(sw, id))
 			LOG_ERR("vswitch", "cannot remove port %u", id);
+	/* No other thread is left; the lock only keeps the analysis whole. */
+	mutex_lock(&sw->ctl_lock);
 	for (i = 0; i < VSW_MAX_TENANTS; i++)
 		if (sw->tenants[i])
 			vsw_tenant_destroy(sw->tenants[i]);
+	mutex_unlock(&sw->ctl_lock);
 	for (i = 0; i < sw->n_pmds; i++)
 		if (sw->pmds[i])
 			vsw_pmd_destroy(sw->pmds[i]);
 	rte_free(sw->qs);
-	pthread_mutex_destroy(&sw->ctl_lock);
+	mutex_destroy(&sw->ctl_lock);
 	free(sw);
 	vsw_eal_fini();
 }
@@ -684,12 +688,12 @@ int vsw_mac_lookup(struct vsw *sw, uint32_t vni, const uint8_t mac[6])
 	uint16_t port;
 
 	memcpy(ea.addr_bytes, mac, sizeof(ea.addr_bytes));
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	t = vsw_tenant_find(sw, vni);
 	port = t ? vsw_fdb_get(t->fdb, &ea) : VSW_PORT_NONE;
 	if (port != VSW_PORT_NONE)
 		ret = port;
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
 
@@ -714,7 +718,7 @@ int vsw_port_stats(struct vsw *sw, uint16_t id, struct vsw_port_stats *st)
 	struct vsw_port *p;
 
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	p = vsw_port_get(sw, id);
 	if (p) {
 		memcpy(st->name, p->name, sizeof(st->name));
@@ -728,7 +732,7 @@ int vsw_port_stats(struct vsw *sw, uint16_t id, struct vsw_port_stats *st)
 		/* Read apart, the two may cross: never report more errors than frames. */
 		st->tx_delivered = st->tx_packets - RTE_MIN(st->drv.tx_errors, st->tx_packets);
 	}
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return p ? 0 : -ENOENT;
 }
 
@@ -737,11 +741,11 @@ int vsw_tenant_stats(struct vsw *sw, uint32_t vni, struct vsw_tenant_stats *st)
 	struct vsw_tenant *t;
 
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	t = vsw_tenant_find(sw, vni);
 	if (t)
 		vsw_tenant_fill_stats(sw, t, st);
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return t ? 0 : -ENOENT;
 }
 
@@ -750,8 +754,8 @@ int vsw_pmd_stats(struct vsw *sw, unsigned int pmd, struct vsw_pmd_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (pmd >= sw->n_pmds)
 		return -ENOENT;
-	pthread_mutex_lock(&sw->ctl_lock);
+	mutex_lock(&sw->ctl_lock);
 	vsw_pmd_fill_stats(sw->pmds[pmd], st);
-	pthread_mutex_unlock(&sw->ctl_lock);
+	mutex_unlock(&sw->ctl_lock);
 	return 0;
 }
