@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ctl.c - the control socket of a running ferry (design.md: everything a
+ * ctl.c - the control socket of a running ferry (architecture.md: everything a
  * config file can say can also be done at run time, with the same schema).
  *
  * Protocol: a client sends one JSON object per line, {"cmd": NAME, ...}, and

@@ -64,7 +64,7 @@
 #endif
 
 /*
- * clang thread-safety annotations (see style.md, item 10).  In C, clang
+ * clang thread-safety annotations (docs/contributing.md).  In C, clang
  * cannot name a sibling struct member in an attribute, so struct fields use
  * GUARDED ("some lock must be held", as OVS_GUARDED does) and functions name
  * the exact lock with REQUIRES(obj->lock).  Locks are util/lock.h types.

@@ -2,7 +2,7 @@
 /*
  * log.h - Ferry's logging: control-plane and data-plane messages go through
  * separate types so the data path can be silenced or rate-limited on its own
- * (style.md, item 15).  Every message names its module.
+ * (docs/contributing.md).  Every message names its module.
  *
  * Data-path callers use LOG_RL(), which keeps a function-local limiter so a
  * hostile guest cannot flood the log.

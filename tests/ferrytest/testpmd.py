@@ -5,7 +5,7 @@ serving Ferry's NICs) and, in benchmarks, the loop guest of OVS's vhost
 tests or the switch itself.
 
 testpmd's statistics are read from `show port stats all` and compared as
-the difference of two readings: machine.md found `clear port stats` does not
+the difference of two readings: `clear port stats` does not (docs/hosts.md)
 always reset them.  Its printf output is block-buffered into a pipe, hence
 stdbuf."""
 import os

@@ -4,7 +4,7 @@
  * the IDT, the service gate, the interrupt counter and the fault report
  * (see cpu.h).
  *
- * Ring 0 is interpreted on the build machine (machine.md), so this file does
+ * Ring 0 is interpreted on the build machine (docs/hosts.md), so this file does
  * the least it can: one TSS and one IDT load per CPU, 32 gates filled once,
  * then an iretq into ring 3 (entry.S), where everything else runs natively.
  * It must not use int3, xsave/xrstor/xsetbv, clac, fwait or ldmxcsr: those

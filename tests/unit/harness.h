@@ -4,7 +4,7 @@
  * declares its suites in one CU_SuiteInfo table and calls cunit_run() from
  * main(); the exit status is 1 on any failure and 0 otherwise, so meson
  * sees any failure as one (never as a skip: see harness.c).  Suites register through the table, never through
- * constructors (style.md, item 11).
+ * constructors (docs/contributing.md).
  */
 #ifndef FERRY_TESTS_HARNESS_H
 #define FERRY_TESTS_HARNESS_H

@@ -8,7 +8,7 @@
  *
  * Prints ns/packet for the device side alone (dequeue + enqueue + mbuf
  * free, timed with the TSC) and for the whole loop; asserts nothing, since
- * timing on a shared machine is noise-prone (machine.md).  Run by hand or
+ * timing on a shared machine is noise-prone (docs/hosts.md).  Run by hand or
  * with `meson test --benchmark vhost_copy_through`.
  */
 #include <stdio.h>
