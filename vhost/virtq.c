@@ -166,8 +166,7 @@ static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct 
 	uint64_t len = d->len;
 
 	if (!vq->indirect)
-		return vq_mark_broken(vq,
-				      "indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC");
+		return vq_mark_broken(vq, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
 	if (w->in_indirect)
 		return vq_mark_broken(vq, "nested indirect descriptor");
 	if (d->flags & VRING_DESC_F_NEXT)
