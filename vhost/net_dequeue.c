@@ -99,9 +99,11 @@ static int tx_build(struct vnet_queue *q, const struct vq_chain *c, struct rte_m
 
 /*
  * Take one frame into @m.  Returns 1 when @m holds it, 0 when a chain was
- * consumed but its frame dropped (counted), -EAGAIN / -EIO to stop.
+ * consumed but its frame dropped (counted), -EAGAIN / -EIO to stop.  The
+ * bytes the chain offered, taken or not, are added to *@charged.
  */
-static int tx_one(struct vnet_queue *q, struct rte_mbuf *m, struct rte_mempool *mp)
+static int tx_one(struct vnet_queue *q, struct rte_mbuf *m, struct rte_mempool *mp,
+		  uint32_t *charged)
 {
 	struct iovec iov[VNET_MAX_SEGS];
 	struct vq_chain c = { .iov = iov, .iov_cap = VNET_MAX_SEGS };
@@ -110,12 +112,15 @@ static int tx_one(struct vnet_queue *q, struct rte_mbuf *m, struct rte_mempool *
 	ret = vq_pop_chain(&q->vq, &c);
 	if (ret == -EAGAIN || ret == -EIO)
 		return ret;
+	*charged += c.out_len + c.in_len;
 	if (ret == 0)
 		ret = tx_build(q, &c, m, mp);
 	/* The device writes nothing into a transmit buffer (virtio 1.2, 5.1.6.2.2). */
 	vq_push_used(&q->vq, c.head, 0);
 	if (ret == 0)
 		return 1;
+	if (ret != -EMSGSIZE && ret != -ENOBUFS)
+		vq_chain_refused(&q->vq); /* the engine charged its own refusals */
 	vnet_count(&q->cnt.errors, 1);
 	tx_reset_mbuf(m);
 	return 0;
@@ -125,12 +130,13 @@ uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempoo
 			    struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vnet_queue *q = vnet_running_queue(dev, 2u * qp + 1);
-	uint32_t bytes = 0;
+	uint32_t bytes = 0, charged = 0;
 	uint16_t count, i, got = 0;
 	int ret;
 
 	if (!q)
 		return 0;
+	vq_burst_begin(&q->vq);
 	/*
 	 * Read the guest-written avail index once: @count sizes the mbuf array,
 	 * so it must never exceed what the caller's @pkts holds.
@@ -144,8 +150,9 @@ uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempoo
 		LOG_RL(LOG_LVL_WARN, "vhost", "%s: mbuf pool %s empty", q->vq.name, mp->name);
 		return 0;
 	}
-	for (i = 0; i < count && bytes < VQ_WEIGHT_BYTES; i++) {
-		ret = tx_one(q, pkts[got], mp);
+	/* Every chain's bytes count against the weight, delivered or dropped. */
+	for (i = 0; i < count && charged < VQ_WEIGHT_BYTES; i++) {
+		ret = tx_one(q, pkts[got], mp, &charged);
 		if (ret < 0)
 			break;
 		if (ret == 1)

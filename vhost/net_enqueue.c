@@ -72,6 +72,8 @@ static int rx_take_chain(struct vnet_queue *q, struct rx_frame *f)
 		ret = -EINVAL;
 	if (ret) {
 		LOG_RL(LOG_LVL_WARN, "vhost", "%s: unusable receive chain (%d)", q->vq.name, ret);
+		if (ret == -EINVAL)
+			vq_chain_refused(&q->vq); /* the engine charged its own refusals */
 		vq_push_used(&q->vq, c.head, 0);
 		vnet_count(&q->cnt.errors, 1);
 		f->interleaved |= f->nbufs > 0;
@@ -165,6 +167,7 @@ uint16_t vnet_enqueue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mbuf *
 
 	if (!q)
 		return 0;
+	vq_burst_begin(&q->vq);
 	/*
 	 * Measured in the vhost loop: prefetching the receive buffers for
 	 * writing gains 10-25 % up to 256 B frames and costs 10-20 % from 512 B

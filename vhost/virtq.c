@@ -31,13 +31,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fdguard.h"
 #include "util/log.h"
 #include "vhost/mem.h"
 #include "vhost/virtio_dev.h"
 #include "vhost/virtq.h"
-
-/* Entries an indirect table may hold: 64 KiB of descriptors, far above any net driver's needs. */
-#define VQ_MAX_INDIRECT 4096
 
 /* Where descriptors are read from while walking one chain. */
 struct desc_walk {
@@ -45,6 +43,7 @@ struct desc_walk {
 	uint64_t table_gpa; /* guest address of an indirect table split across regions */
 	uint32_t max; /* entries in the table */
 	uint32_t found; /* descriptors seen in this table (loop detection) */
+	uint32_t descs; /* descriptors walked in the whole chain */
 	bool in_indirect; /* walking an indirect table */
 	bool writable_seen; /* a device-writable descriptor came before */
 	uint64_t total; /* bytes the chain describes so far */
@@ -85,6 +84,8 @@ int vq_init(struct vq *vq, const struct vq_params *p)
 	vq->event_idx = p->event_idx;
 	vq->indirect = p->indirect;
 	vq->max_chain_len = p->max_chain_len;
+	vq->peer_fds = cfg->peer_fds;
+	vq_burst_begin(vq);
 	vq->kick_fd = cfg->kick_fd;
 	vq->on_broken = p->on_broken;
 	vq->on_broken_arg = p->on_broken_arg;
@@ -173,8 +174,10 @@ static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct 
 		return vq_mark_broken(vq, "indirect descriptor with NEXT");
 	if (d->len == 0 || d->len % sizeof(struct vring_desc))
 		return vq_mark_broken(vq, "indirect table length %u", d->len);
-	if (d->len / sizeof(struct vring_desc) > VQ_MAX_INDIRECT)
-		return -ENOBUFS; /* legal but more than any chain we could hold */
+	/* virtio 1.2, 2.7.5.3.1: no chain longer than the queue size, indirect or not. */
+	if (d->len / sizeof(struct vring_desc) > vq->size)
+		return vq_mark_broken(vq, "indirect table of %zu descriptors, queue size %u",
+				      d->len / sizeof(struct vring_desc), vq->size);
 	w->table = vhost_mem_gpa_to_hva(vq->mem, d->addr, &len);
 	if (!w->table)
 		return vq_mark_broken(vq, "indirect table at 0x%llx not in guest memory",
@@ -240,6 +243,12 @@ static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 			return vq_mark_broken(vq, "descriptor index %u out of range %u", i, w.max);
 		if (++w.found > w.max)
 			return vq_mark_broken(vq, "descriptor loop from head %u", head);
+		/* Charged as walked: a chain that breaks the queue has still cost this much. */
+		vq->burst_descs++;
+		/* virtio 1.2, 2.7.5.2: the queue size is the longest a chain can be. */
+		if (++w.descs > vq->size)
+			return vq_mark_broken(vq, "chain from head %u longer than the queue (%u)",
+					      head, vq->size);
 		if (walk_read_desc(vq, &w, i, &d))
 			return vq_mark_broken(vq, "indirect table unreadable");
 		if (d.flags & VRING_DESC_F_INDIRECT) {
@@ -292,10 +301,19 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 	}
 }
 
+static bool vq_budget_spent(const struct vq *vq)
+{
+	return vq->burst_chains >= VQ_BUDGET_CHAINS || vq->burst_descs >= VQ_BUDGET_DESCS ||
+	       vq->burst_refused >= VQ_BUDGET_REFUSED;
+}
+
 int vq_pop_chain(struct vq *vq, struct vq_chain *c)
 {
 	uint16_t head;
+	int ret;
 
+	if (vq_budget_spent(vq))
+		return -EAGAIN;
 	if (vq->last_avail_idx == vq->avail_idx && vq_avail_count(vq) == 0)
 		return vq_is_broken(vq) ? -EIO : -EAGAIN;
 	if (vq_is_broken(vq))
@@ -306,9 +324,14 @@ int vq_pop_chain(struct vq *vq, struct vq_chain *c)
 	c->head = head;
 	c->n_out = c->n_in = 0;
 	c->out_len = c->in_len = 0;
+	vq->burst_chains++;
 	if (head >= vq->size)
 		return vq_mark_broken(vq, "head index %u out of range %u", head, vq->size);
-	return chain_walk(vq, c, head);
+	ret = chain_walk(vq, c, head);
+	/* A chain the engine cannot take (too long, too many segments) is refused too. */
+	if (ret == -EMSGSIZE || ret == -ENOBUFS)
+		vq->burst_refused++;
+	return ret;
 }
 
 void vq_unpop(struct vq *vq, uint16_t n)
@@ -348,9 +371,20 @@ static void vq_interrupt(struct vq *vq)
 	if (fd < 0)
 		return;
 	atomic_fetch_add_explicit(&vq->nr_calls, 1, memory_order_relaxed);
-	/* An eventfd write fails only when the counter would overflow: the driver is already due. */
-	if (write(fd, &one, sizeof(one)) < 0)
+	if (!vq->peer_fds) {
+		/* Ferry's own non-blocking irqfd: a full counter means the driver is already due. */
+		if (write(fd, &one, sizeof(one)) < 0)
+			return;
 		return;
+	}
+	if (fdguard_write(fd, &one, sizeof(one)) == -ETIMEDOUT) {
+		/* The peer made its call fd blocking and full: never write it again. */
+		atomic_store_explicit(&vq->call_fd, -1, memory_order_relaxed);
+		vq_mark_broken(vq,
+			       "call eventfd blocked for %d ms (the peer cleared O_NONBLOCK "
+			       "and filled its counter)",
+			       FDGUARD_TIMEOUT_MS);
+	}
 }
 
 void vq_flush_used(struct vq *vq)

@@ -7,11 +7,20 @@ descriptor loop, a buffer outside guest RAM, a 4 GiB length, a next index
 beyond the ring, an available index jumping ahead by more than the ring,
 an indirect table it never negotiated - kicking after each and waiting for
 the device to set DEVICE_NEEDS_RESET.  Each time Ferry must stop serving
-only that queue, log that attack's own reason, and raise NEEDS_RESET; after
-a reset the same guest must get a working NIC and finish an echo session
-with its server.  Meanwhile a pair in tenant "good" runs a paced echo
-session across all of it and must lose nothing.  ferry exits 0 only if
-every guest passed.
+only that queue, log that attack's own reason, and raise NEEDS_RESET.  Then
+it turns every receive buffer device-readable (a chain the device must
+refuse, but no broken rule) and keeps its receive ring full of them for
+RXLOOP_MS, reposting each chain the moment the device returns it, while
+its server's answers keep coming: a device that takes chains until the
+ring runs dry would never leave while the guest keeps up, and its PMD
+thread would serve no one else (the class of CVE-2019-3900).  Whether the
+guest keeps up depends on the scheduler, so the guest first measures, one
+answer at a time, how many chains the device takes for one frame: Ferry
+must stop within a budget per burst (a few chains, never the whole ring),
+and raise no NEEDS_RESET.  After a reset the same guest must get a working
+NIC and finish an echo session with its server.  Meanwhile a pair in
+tenant "good", on the same PMD, runs a paced echo session across all of it
+and must lose nothing.  ferry exits 0 only if every guest passed.
 
 ferry's log and the guests' consoles are read as one stream: Ferry logs a
 broken queue before it raises NEEDS_RESET, and the guest reports an attack
@@ -25,6 +34,8 @@ from ferrytest import ferry as f
 
 t.require_kvm()
 CLIENT, SERVER = "52:54:00:00:00:01", "52:54:00:00:00:02"
+RXLOOP_MS, GOOD_TIMEOUT_MS = 6000, 20000
+PER_FRAME_MAX = 64  # a burst's worth; the ring holds 256
 # Each attack (tests/guest/net_attack.c) and what Ferry must say about it.
 ATTACKS = [
     ("loop", r"descriptor loop from head \d+"),
@@ -38,11 +49,12 @@ BROKEN = re.compile(r"evil-client\.0 q1: queue broken, no longer served: (.*)")
 
 vms = [
     f.guest_vm("evil-client", CLIENT, "mode=net role=client tag=evil peer=%s count=1000 "
-               "attack=all timeout_ms=20000" % SERVER, tenant="evil"),
+               "attack=all attack=rxloop attack_ms=%d timeout_ms=60000" % (SERVER, RXLOOP_MS),
+               tenant="evil"),
     f.guest_vm("evil-server", SERVER, "mode=net role=server tag=evil count=1000 "
-               "timeout_ms=60000", tenant="evil"),
+               "timeout_ms=90000", tenant="evil"),
     f.guest_vm("good-client", CLIENT, "mode=net role=client tag=good peer=%s count=4000 "
-               "rate=1000 timeout_ms=20000" % SERVER, tenant="good"),
+               "rate=1000 timeout_ms=%d" % (SERVER, GOOD_TIMEOUT_MS), tenant="good"),
     f.guest_vm("good-server", SERVER, "mode=net role=server tag=good count=4000 "
                "timeout_ms=60000", tenant="good"),
 ]
@@ -70,6 +82,21 @@ for name, reason in ATTACKS:
             % (name, reason, logged))
     pos = m.end()
 t.check(not re.search(r"good-\S+ q\d: queue broken", out), "no queue of the other tenant broke")
+rxloop = next((r for r in res.get("evil-client", []) if r.get("attack") == "rxloop"), {})
+t.check(int(rxloop.get("refused", "0")) > 0 and rxloop.get("needs_reset") == "0",
+        "rxloop: the device refused %s receive chains in %s ms and asked for no reset"
+        % (rxloop.get("refused"), rxloop.get("ms")))
+# The root of the stall, measured one frame at a time so no scheduling can
+# hide it: a device that walks refused chains until the ring is dry takes the
+# whole ring (here %s chains) for every frame; a budget stops it after a few.
+per_frame = int(rxloop.get("per_frame", "-1"))
+t.check(0 < per_frame <= PER_FRAME_MAX,
+        "rxloop: for one frame the device took at most %d refused chains, not the ring's %s "
+        "(the budget ends a burst; it took %d)" % (PER_FRAME_MAX, rxloop.get("ring"), per_frame))
+t.check(re.search(r"evil-client\.0 q0: unusable receive chain", out) is not None,
+        "rxloop: ferry said why it refused them")
+t.check(not re.search(r"evil-client\.0 q0: queue broken", out),
+        "rxloop: refused chains break no rule, so the receive queue was not broken")
 evil = f.last_result(res, "evil-client")
 t.check(evil.get("received") == "1000" and evil.get("lost") == "0",
         "after a reset the attacker's NIC works again (%s of 1000 echoes)" % evil.get("received"))

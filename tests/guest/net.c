@@ -22,6 +22,7 @@
 #define NET_DEFAULT_WINDOW 32
 #define NET_MAX_WINDOW 512
 #define NET_DEFAULT_LINGER_MS 300
+#define NET_DEFAULT_ATTACK_MS 3000
 #define NET_PROBE_INTERVAL_US 5000 /* probes until the peer answers */
 #define NET_U32_MAX 0xffffffffULL /* sequence numbers are 32-bit */
 
@@ -36,7 +37,8 @@ void net_opts_init(struct net_opts *o)
 {
 	*o = (struct net_opts){ .size = NET_DEFAULT_SIZE,
 				.window = NET_DEFAULT_WINDOW,
-				.linger_ms = NET_DEFAULT_LINGER_MS };
+				.linger_ms = NET_DEFAULT_LINGER_MS,
+				.attack_ms = NET_DEFAULT_ATTACK_MS };
 	frame_tag_init(&o->tag, NET_DEFAULT_TAG);
 }
 
@@ -66,6 +68,8 @@ static int opt_number(struct net_opts *o, const char *key, const char *val)
 		return parse_u64_range(val, 0, 3600000, &o->linger_ms);
 	if (!strcmp(key, "rate"))
 		return parse_u64_range(val, 0, NET_U32_MAX, &o->rate);
+	if (!strcmp(key, "attack_ms"))
+		return parse_u64_range(val, 1, 3600000, &o->attack_ms);
 	return -ENOENT;
 }
 
@@ -402,7 +406,7 @@ int net_run(const struct net_opts *o, uint64_t timeout_ms)
 		con_printf(RESULT_PREFIX "error=cmdline\n");
 		return EXIT_USAGE;
 	}
-	if (o->attacks && net_attacks(o, timeout_ms))
+	if ((o->attacks || o->rxloop) && net_attacks(o, timeout_ms))
 		return EXIT_FAIL;
 	if (net_ctx_open(&ctx, o, timeout_ms)) {
 		con_printf(RESULT_PREFIX "mode=net role=%s error=nic\n", role_names[o->role]);

@@ -44,6 +44,8 @@ struct net_opts {
 	uint64_t rate; /* rate=: client requests a second at most, 0: as fast as the window allows */
 	bool irq; /* irq=msix rather than irq=poll (the default) */
 	unsigned int attacks; /* attack=: bit i for net_attack.c's attack i, run before the role */
+	bool rxloop; /* attack=rxloop: refused receive chains, kept coming (net_attack.c) */
+	uint64_t attack_ms; /* attack_ms=: how long attack=rxloop lasts, default 3000 */
 };
 
 void net_opts_init(struct net_opts *o);

@@ -100,11 +100,12 @@ size_t net_result_tail(const struct net_ctx *c, char *buf, size_t len);
 
 uint64_t net_elapsed_us(uint64_t start_tsc);
 
-/* attack= (net_attack.c): parse one name or "all" into o->attacks. */
+/* attack= (net_attack.c): parse one name, "all" or "rxloop" into @o. */
 int net_parse_attack(struct net_opts *o, const char *val);
 /*
  * Runs every attack in o->attacks on a fresh NIC each and prints one result
- * line; 0 when the device asked for a reset after every one, else -errno.
+ * line, then attack=rxloop and its line; 0 when the device asked for a reset
+ * after every ring attack and refused the rxloop's chains without one.
  */
 int net_attacks(const struct net_opts *o, uint64_t timeout_ms);
 
