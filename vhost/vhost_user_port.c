@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/fdguard.h"
 #include "util/log.h"
 #include "vhost/net.h"
 #include "vhost/vhost_user_priv.h"
@@ -314,6 +315,9 @@ struct vu_port *vu_port_create(const struct vu_port_opts *o)
 	struct virtio_dev *vdev;
 
 	if (!o->path || !o->path[0] || strlen(o->path) > VU_PATH_MAX)
+		return NULL;
+	/* The PMDs write this port's call fds through it (vq_interrupt). */
+	if (fdguard_init())
 		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)

@@ -50,6 +50,13 @@ struct virtio_queue_cfg {
 	uint16_t used_idx; /* ditto for the used ring */
 	int kick_fd; /* eventfd the driver's notifications arrive on, -1: poll only */
 	int call_fd; /* eventfd that interrupts the driver, -1: no interrupts */
+	/*
+	 * The fds are a peer's too (vhost-user): it shares their open file
+	 * descriptions and may make them blocking under us, so the device
+	 * writes the call fd through util/fdguard.h and breaks the queue when
+	 * the peer blocks it.  Ferry's own ioeventfds and irqfds need no guard.
+	 */
+	bool peer_fds;
 };
 
 struct virtio_dev_ops {

@@ -28,6 +28,7 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "util/fdguard.h"
 #include "util/log.h"
 #include "vswitch/port.h"
 #include "vswitch/private.h"
@@ -239,24 +240,47 @@ static uint64_t pmd_event_tsc(const struct vsw_poll_list *pl, const struct epoll
 }
 
 /*
+ * A port's kick fd is a peer's too (vhost-user): it shares the open file
+ * description, so it can clear O_NONBLOCK and drain the counter between our
+ * epoll_wait and our read, which would then block.  The read is guarded
+ * (util/fdguard.h); a read the peer blocked stops this PMD from waiting on
+ * that fd (it is still polled while the PMD is awake).
+ */
+static bool pmd_drain_one(struct vsw_pmd *pmd, int fd)
+{
+	eventfd_t val;
+	ssize_t n = fdguard_read(fd, &val, sizeof(val));
+
+	if (n != -ETIMEDOUT)
+		return n == sizeof(val); /* else someone else reset it: nothing to time */
+	LOG_RL(LOG_LVL_ERR, "pmd",
+	       "PMD %u: a peer made kick fd %d blocking and empty: not waiting "
+	       "on it any more",
+	       pmd->idx, fd);
+	epoll_ctl(pmd->epfd, EPOLL_CTL_DEL, fd, NULL);
+	return false;
+}
+
+/*
  * Reset the eventfds that fired and return the earliest notification TSC.
- * Port fds are read only if the poll list is still the one epoll was built
- * for: otherwise the fd number may belong to something else by now.
+ * Port fds are read only if the poll list and the ports' fds are still the
+ * ones epoll was built for: otherwise the fd number may belong to something
+ * else by now (a port's peer reconnected and the number was reused).
  */
 static uint64_t pmd_drain(struct vsw_pmd *pmd, const struct vsw_poll_list *pl,
 			  const struct epoll_event *ev, int nev)
 {
-	bool same = pl->gen == pmd->ep_gen;
+	bool same = pl->gen == pmd->ep_gen &&
+		    atomic_load_explicit(&pmd->sw->fd_gen, memory_order_acquire) == pmd->ep_fd_gen;
 	uint64_t first = 0, t;
 	eventfd_t val;
 	int i, fd;
 
 	for (i = 0; i < nev; i++) {
 		fd = (int)(uint32_t)ev[i].data.u64;
-		if (fd != pmd->ctl_fd && !same)
-			continue;
-		if (eventfd_read(fd, &val) < 0)
-			continue; /* someone else reset it: nothing to do */
+		if (fd == pmd->ctl_fd ? eventfd_read(fd, &val) < 0 :
+					!same || !pmd_drain_one(pmd, fd))
+			continue; /* not ours to read now, or already reset: nothing to time */
 		t = same ? pmd_event_tsc(pl, &ev[i]) : 0;
 		if (t && (!first || t < first))
 			first = t;
