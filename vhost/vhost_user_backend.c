@@ -30,7 +30,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "util/log.h"
 #include "vhost/mem.h"
@@ -169,6 +172,7 @@ static int ring_try_start(struct vu_backend *b, uint16_t idx)
 		.last_avail_idx = r->base,
 		.kick_fd = r->kick_fd,
 		.call_fd = r->call_fd,
+		.peer_fds = true,
 	};
 	int ret;
 
@@ -397,6 +401,30 @@ static uint64_t map_granule(const struct stat *st)
 	return IS_POW2(blk) && blk > page ? blk : page;
 }
 
+/*
+ * Only memory that is really memory: a memfd or a file on tmpfs or
+ * hugetlbfs.  Any other file system may make a PMD's page fault wait
+ * forever (a FUSE file whose daemon never answers) or fail without SIGBUS,
+ * and the PMD would stall with every tenant it serves.  QEMU, DPDK and
+ * Ferry all share memfds or hugetlbfs files (docs/security.md).
+ */
+static int mem_fd_is_memory(int fd, const struct stat *st)
+{
+	struct statfs sfs;
+
+	if (!S_ISREG(st->st_mode) || st->st_size < 0)
+		return -EBADF;
+	if (fstatfs(fd, &sfs))
+		return -errno;
+	if (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC) {
+		LOG_RL(LOG_LVL_WARN, "vhost-user",
+		       "a region's fd is on file system 0x%lx, not memfd, tmpfs or hugetlbfs: refused",
+		       (unsigned long)sfs.f_type);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* Check one region against its fd and add its mapping to @mem. */
 static int mem_map_region(struct vhost_mem *mem, const struct vu_mem_region *reg, int fd)
 {
@@ -406,8 +434,11 @@ static int mem_map_region(struct vhost_mem *mem, const struct vu_mem_region *reg
 	void *p;
 	int ret;
 
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 0)
+	if (fd < 0 || fstat(fd, &st))
 		return -EBADF;
+	ret = mem_fd_is_memory(fd, &st);
+	if (ret)
+		return ret;
 	fsize = (uint64_t)st.st_size;
 	if (reg->size == 0 || reg->mmap_offset > fsize || reg->size > fsize - reg->mmap_offset)
 		return -EINVAL;
@@ -736,12 +767,17 @@ static int dispatch_check(const struct vu_req_info *ri, const struct vu_rx *m)
 	return fds_ok(ri, m) ? 0 : -EBADF;
 }
 
+/*
+ * No wait: the one event thread serves every port, so a peer that does not
+ * read its replies (its socket buffer full) must not hold it.  The reply
+ * fails, and the peer is dropped for it.
+ */
 static int send_reply(int fd, uint32_t req, const struct vu_reply *r)
 {
 	struct vu_hdr h = { .request = req, .flags = VU_FLAG_VERSION | VU_FLAG_REPLY };
 
 	h.size = r->size;
-	return vu_send(fd, &h, &r->p, NULL, 0);
+	return vu_send(fd, &h, &r->p, NULL, 0, 0);
 }
 
 /* A reply of the request's own, or an ack when REPLY_ACK asked for one. */
