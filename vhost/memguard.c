@@ -3,10 +3,17 @@
  * memguard.c - the SIGBUS guard of memguard.h.
  *
  * The slot table is read by the signal handler, so it is a fixed array of
- * atomics: a slot is published by storing its length last (release) and
- * retired by clearing the length first.  Adding and removing take a mutex
- * between themselves only; the handler takes no lock and calls nothing that
- * is not async-signal-safe (mmap and sigaction are plain system calls).
+ * atomics under a sequence count per slot: adding and removing (under a
+ * mutex, between themselves) make the count odd while they change a slot,
+ * and the handler reads start and length only between two equal even
+ * counts, so it never pairs one range's start with another's length.  The
+ * handler takes no lock, saves errno, and calls nothing that is not
+ * async-signal-safe (mmap and sigaction are plain system calls).
+ *
+ * The handler is installed once, by memguard_init(), after DPDK's EAL is up:
+ * the EAL installs a SIGBUS handler of its own while it maps hugepages and
+ * restores the previous one after, so one installed during that window
+ * would be dropped.
  *
  * Retiring a slot does not wait for a handler that may be running on it:
  * the owner only unmaps a range after its datapath is quiesced, and only the
@@ -26,8 +33,9 @@
 #include "vhost/memguard.h"
 
 struct guard_slot {
+	_Atomic uint32_t seq; /* odd while the slot changes */
 	_Atomic uintptr_t start;
-	_Atomic size_t len; /* 0: free; stored last when a slot is published */
+	_Atomic size_t len; /* 0: free */
 	_Atomic(void (*)(void *)) on_fault;
 	_Atomic(void *) arg;
 	bool used GUARDED; /* under guard_lock: taken, even while len is being set */
@@ -62,17 +70,38 @@ static void guard_pass_on(int sig, siginfo_t *si, void *uc)
 		raise(SIGBUS);
 }
 
+/* Retries before a slot that keeps changing is passed over (a writer holds it). */
+#define SLOT_READ_TRIES 1000
+
+/* A consistent (start, len) of slot @s: false if it is free or would not settle. */
+static bool slot_read(struct guard_slot *s, uintptr_t *start, size_t *len)
+{
+	uint32_t a, b;
+
+	for (unsigned int t = 0; t < SLOT_READ_TRIES; t++) {
+		/* Acquire: pairs with the release increments in slot_begin()/slot_end(). */
+		a = atomic_load_explicit(&s->seq, memory_order_acquire);
+		*start = atomic_load_explicit(&s->start, memory_order_relaxed);
+		*len = atomic_load_explicit(&s->len, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (a == b && !(a & 1))
+			return *len != 0;
+	}
+	return false;
+}
+
 static void guard_sigbus(int sig, siginfo_t *si, void *uc)
 {
-	uintptr_t addr = (uintptr_t)si->si_addr;
+	uintptr_t addr = (uintptr_t)si->si_addr, start;
+	int saved = errno;
+	size_t len;
 
 	for (unsigned int i = 0; si->si_code > 0 && i < MEMGUARD_MAX; i++) {
 		struct guard_slot *s = &slots[i];
-		size_t len = atomic_load_explicit(&s->len, memory_order_acquire);
-		uintptr_t start = atomic_load_explicit(&s->start, memory_order_relaxed);
 		void (*fn)(void *);
 
-		if (!len || addr - start >= len)
+		if (!slot_read(s, &start, &len) || addr - start >= len)
 			continue;
 		/* Zero pages over the whole range: the file is gone, its bytes with it. */
 		if (mmap((void *)start, len, PROT_READ | PROT_WRITE,
@@ -83,9 +112,11 @@ static void guard_sigbus(int sig, siginfo_t *si, void *uc)
 		fn = atomic_load_explicit(&s->on_fault, memory_order_relaxed);
 		if (fn)
 			fn(atomic_load_explicit(&s->arg, memory_order_relaxed));
+		errno = saved;
 		return;
 	}
 	guard_pass_on(sig, si, uc);
+	errno = saved;
 }
 
 static int guard_install(void) REQUIRES(guard_lock)
@@ -104,29 +135,54 @@ static int guard_install(void) REQUIRES(guard_lock)
 	return 0;
 }
 
-int memguard_add(void *addr, size_t len, void (*on_fault)(void *arg), void *arg)
+int memguard_init(void)
 {
 	int ret;
+
+	mutex_lock(&guard_lock);
+	ret = guard_install();
+	mutex_unlock(&guard_lock);
+	if (ret)
+		LOG_ERR("vhost", "cannot install the SIGBUS guard: %s", strerror(-ret));
+	return ret;
+}
+
+/* The slot is changing: odd count.  Release: orders the count before the new fields. */
+static void slot_begin(struct guard_slot *s)
+{
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+/* Release: the new fields before the even count that says they are whole. */
+static void slot_end(struct guard_slot *s)
+{
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
+}
+
+int memguard_add(void *addr, size_t len, void (*on_fault)(void *arg), void *arg)
+{
+	int ret = -ENOSPC;
 
 	if (!addr || !len)
 		return -EINVAL;
 	mutex_lock(&guard_lock);
-	ret = guard_install();
-	if (ret) {
-		LOG_ERR("vhost", "cannot install the SIGBUS guard: %s", strerror(-ret));
+	if (!installed) {
+		ret = -ENODEV; /* memguard_init() first: unguarded memory is no option */
 		goto out;
 	}
-	ret = -ENOSPC;
 	for (unsigned int i = 0; i < MEMGUARD_MAX; i++) {
 		struct guard_slot *s = &slots[i];
 
 		if (s->used)
 			continue;
 		s->used = true;
+		slot_begin(s);
 		atomic_store_explicit(&s->start, (uintptr_t)addr, memory_order_relaxed);
 		atomic_store_explicit(&s->on_fault, on_fault, memory_order_relaxed);
 		atomic_store_explicit(&s->arg, arg, memory_order_relaxed);
-		atomic_store_explicit(&s->len, len, memory_order_release);
+		atomic_store_explicit(&s->len, len, memory_order_relaxed);
+		slot_end(s);
 		ret = (int)i;
 		break;
 	}
@@ -140,7 +196,9 @@ void memguard_del(int id)
 	if (id < 0 || id >= MEMGUARD_MAX)
 		return;
 	mutex_lock(&guard_lock);
-	atomic_store_explicit(&slots[id].len, 0, memory_order_release);
+	slot_begin(&slots[id]);
+	atomic_store_explicit(&slots[id].len, 0, memory_order_relaxed);
+	slot_end(&slots[id]);
 	slots[id].used = false;
 	mutex_unlock(&guard_lock);
 }

@@ -24,9 +24,14 @@
 #define MEMGUARD_MAX 256 /* guarded ranges in the process */
 
 /*
- * Guard [addr, addr + len), a MAP_SHARED file mapping.  Installs the SIGBUS
- * handler on first use.  Returns a slot id >= 0, -ENOSPC when every slot is
- * taken, or -errno from sigaction().
+ * Install the SIGBUS handler, once per process and after DPDK's EAL is up
+ * (the EAL swaps SIGBUS handlers while it maps hugepages); later calls do
+ * nothing.  0 or -errno from sigaction().
+ */
+int memguard_init(void);
+/*
+ * Guard [addr, addr + len), a MAP_SHARED file mapping.  Returns a slot id
+ * >= 0, -ENOSPC when every slot is taken, -ENODEV before memguard_init().
  */
 int memguard_add(void *addr, size_t len, void (*on_fault)(void *arg), void *arg);
 /* Stop guarding slot @id (a negative id is ignored); call before munmap(). */

@@ -101,14 +101,19 @@ void vu_loop_arm(struct vu_client *c, unsigned int delay_ms)
 	c->deadline_ns = vu_now_ns() + (uint64_t)delay_ms * 1000000ull;
 }
 
+/*
+ * Async-signal-safe: memguard's SIGBUS hook reaches here (through a port's
+ * needs_reset), so it does one write() and nothing else, not even a log.  The
+ * eventfd is ours alone and non-blocking; a full counter already wakes.
+ */
 void vu_loop_wake(void)
 {
 	uint64_t one = 1;
+	int saved = errno;
 
-	/* An eventfd write cannot block short of 2^64 - 1 pending wakes. */
 	if (write(loop.wakefd, &one, sizeof(one)) < 0)
-		LOG_RL(LOG_LVL_WARN, "vhost-user", "cannot wake the event thread: %s",
-		       strerror(errno));
+		errno = saved;
+	errno = saved;
 }
 
 void vu_loop_call(void (*fn)(void *arg), void *arg)

@@ -31,6 +31,7 @@
 #include "util/compiler.h"
 #include "util/lock.h"
 #include "util/log.h"
+#include "vhost/memguard.h"
 #include "vswitch/eal.h"
 
 #define EAL_MAX_ARGS 16
@@ -228,6 +229,12 @@ static int eal_bring_up(const struct vsw_eal_opts *opts)
 	/* The creator is a control thread: give it back the CPUs it had. */
 	if (CPU_COUNT(&mask))
 		pthread_setaffinity_np(pthread_self(), sizeof(mask), &mask);
+	/* Now, not earlier: the EAL swaps SIGBUS handlers while it maps hugepages. */
+	ret = memguard_init();
+	if (ret) {
+		eal_cleanup();
+		return ret;
+	}
 	ret = eal_create_pool(opts);
 	if (ret) {
 		eal_cleanup();

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fake_guest.h"
+#include "vhost/memguard.h"
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
@@ -210,6 +211,11 @@ struct rte_mempool *fg_dpdk_init(const char *prog, unsigned int nb_mbufs, unsign
 	snprintf(prefix, sizeof(prefix), "ferry_%s_%d", prog, (int)getpid());
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0) {
 		fprintf(stderr, "%s: rte_eal_init failed\n", prog);
+		return NULL;
+	}
+	if (memguard_init()) {
+		fprintf(stderr, "%s: cannot install the SIGBUS guard\n", prog);
+		rte_eal_cleanup();
 		return NULL;
 	}
 	mp = rte_pktmbuf_pool_create(prog, nb_mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
