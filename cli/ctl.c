@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "cli/job.h"
 #include "util/log.h"
+#include "util/usock.h"
 
 #define CTL_MAX_CLIENTS 4
 #define CTL_LINE_MAX 65536
@@ -155,6 +156,7 @@ static json_t *cmd_tenant_remove(struct job *j, json_t *req, struct config_error
 {
 	const char *name = req_name(req, err);
 	const struct config_tenant *t = name ? config_find_tenant(j->cfg, name) : NULL;
+	uint32_t vni;
 	int ret;
 
 	if (!name)
@@ -163,9 +165,11 @@ static json_t *cmd_tenant_remove(struct job *j, json_t *req, struct config_error
 		snprintf(err->msg, sizeof(err->msg), "name: unknown tenant '%s'", name);
 		return NULL;
 	}
+	/* Now: removal moves the array, and @t would then be the next tenant. */
+	vni = t->vni;
 	ret = config_remove_tenant(j->cfg, name); /* -EBUSY while ports use it */
 	if (!ret && j->sw)
-		ret = vsw_tenant_remove(j->sw, t->vni);
+		ret = vsw_tenant_remove(j->sw, vni);
 	if (ret) {
 		snprintf(err->msg, sizeof(err->msg), "name: cannot remove tenant '%s': %s", name,
 			 ret == -EBUSY ? "ports still use it" : strerror(-ret));
@@ -329,27 +333,12 @@ static void ctl_accept(void *arg)
 	close(fd);
 }
 
+/* Mode 0600 from the start (util/usock.h): a client can reconfigure the daemon. */
 static int ctl_listen(struct ctl_server *s, const char *path)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int ret;
-
-	if (strlen(path) >= sizeof(a.sun_path))
-		return -ENAMETOOLONG;
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->listen_fd < 0)
-		return -errno;
-	unlink(path); /* a stale socket from a previous run */
-	if (bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(s->listen_fd, 8) < 0) {
-		ret = -errno;
-		close(s->listen_fd);
-		s->listen_fd = -1;
-		return ret;
-	}
-	return 0;
+	s->listen_fd = usock_listen(path, 0600, 8, SOCK_NONBLOCK);
+	return s->listen_fd < 0 ? s->listen_fd : 0;
 }
 
 int ctl_start(struct job *j, const char *path)

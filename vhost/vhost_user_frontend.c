@@ -31,8 +31,10 @@
  * the fd it polls is never reused under it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,12 @@ struct vu_frontend {
 	struct mutex lock;
 	int fd GUARDED; /* connection to the backend; -1 when none (closed by the thread only) */
 	bool up GUARDED; /* the session works; false once it failed, until a reconnect */
+	/*
+	 * The link status the driver reads: a copy of @up, so a vCPU reading the
+	 * config space never waits for the lock while the reconnect thread
+	 * replays a session against a slow backend.
+	 */
+	atomic_bool link_up;
 	uint64_t be_features GUARDED; /* GET_FEATURES */
 	uint64_t be_proto GUARDED; /* protocol features negotiated */
 	uint64_t acked GUARDED; /* what SET_FEATURES sent, valid when features_set */
@@ -124,6 +132,7 @@ static int fe_fail(struct vu_frontend *fe, const char *what, int err) REQUIRES(f
 	LOG_ERR("vhost-user", "%s: backend at %s failed on %s: %s%s", fe->name, fe->path, what,
 		strerror(-err), fe->thread_started ? "; link down, reconnecting" : "");
 	fe->up = false;
+	atomic_store_explicit(&fe->link_up, false, memory_order_relaxed);
 	shutdown(fe->fd, SHUT_RDWR);
 	for (unsigned int i = 0; i < FE_NQUEUES; i++)
 		fe->q[i].running = false;
@@ -158,7 +167,7 @@ static int fe_send(struct vu_frontend *fe, uint32_t req, const void *payload, ui
 		return -EIO;
 	if (ack)
 		h.flags |= VU_FLAG_NEED_REPLY;
-	ret = vu_send(fe->fd, &h, payload, fds, nfds);
+	ret = vu_send(fe->fd, &h, payload, fds, nfds, fe->timeout_ms);
 	if (!ret && ack) {
 		vu_rx_init(&rx);
 		ret = fe_reply(fe, req, &rx);
@@ -177,7 +186,7 @@ static int fe_get_u64(struct vu_frontend *fe, uint32_t req, uint64_t *v) REQUIRE
 	if (!fe->up)
 		return -EIO;
 	vu_rx_init(&rx);
-	ret = vu_send(fe->fd, &h, NULL, NULL, 0);
+	ret = vu_send(fe->fd, &h, NULL, NULL, 0, fe->timeout_ms);
 	if (!ret)
 		ret = fe_reply(fe, req, &rx);
 	if (!ret && rx.hdr.size != sizeof(uint64_t))
@@ -306,9 +315,8 @@ static void fe_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, uin
 	struct virtio_net_config cfg = { .max_virtqueue_pairs = 1 };
 
 	memcpy(cfg.mac, fe->mac, sizeof(cfg.mac));
-	mutex_lock(&fe->lock);
-	cfg.status = fe->up ? VIRTIO_NET_S_LINK_UP : 0;
-	mutex_unlock(&fe->lock);
+	cfg.status =
+		atomic_load_explicit(&fe->link_up, memory_order_relaxed) ? VIRTIO_NET_S_LINK_UP : 0;
 	virtio_config_read_struct(&cfg, VNET_CONFIG_LEN, off, buf, len);
 }
 
@@ -404,7 +412,7 @@ static uint16_t fe_ring_stop(struct vu_frontend *fe, uint16_t qidx) REQUIRES(fe-
 	q->running = false;
 	h.size = sizeof(s);
 	vu_rx_init(&rx);
-	ret = vu_send(fe->fd, &h, &s, NULL, 0);
+	ret = vu_send(fe->fd, &h, &s, NULL, 0, fe->timeout_ms);
 	if (!ret)
 		ret = fe_reply(fe, h.request, &rx);
 	if (!ret && (rx.hdr.size != sizeof(s) || rx.p.state.index != qidx))
@@ -476,22 +484,28 @@ static const struct virtio_dev_ops fe_ops = {
 
 /* ---- the session ---- */
 
-/* Client: connect to the backend's socket.  Server: take a backend that connected. */
-static int fe_connect(struct vu_frontend *fe) REQUIRES(fe->lock)
+/*
+ * Client: connect to the backend's socket.  Server: take a backend that
+ * connected.  The connected fd or -errno.  Without the lock, and never
+ * blocking: a backend that stops accepting fills its listen backlog, and a
+ * blocking connect() would then wait for good, holding up whoever waits for
+ * the lock (the VM's vCPUs starting or stopping queues).  It gets -EAGAIN and
+ * the reconnect thread tries again after its back-off.
+ */
+static int fe_dial(struct vu_frontend *fe)
 {
 	struct sockaddr_un sa;
 	int fd, ret;
 
 	if (fe->listen_fd >= 0) {
-		/* Blocking (no SOCK_NONBLOCK): replies are awaited with poll and a timeout. */
-		fd = accept4(fe->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		fd = accept4(fe->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return -errno;
 	} else {
 		ret = vu_sockaddr(fe->path, &sa);
 		if (ret)
 			return ret;
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return -errno;
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -500,9 +514,21 @@ static int fe_connect(struct vu_frontend *fe) REQUIRES(fe->lock)
 			return ret;
 		}
 	}
+	/* Blocking from here: replies are awaited with poll and a timeout, sends never block. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* A session starts on @fd, connected by fe_dial(). */
+static void fe_attach(struct vu_frontend *fe, int fd) REQUIRES(fe->lock)
+{
 	fe->fd = fd;
 	fe->up = true;
-	return 0;
+	atomic_store_explicit(&fe->link_up, true, memory_order_relaxed);
 }
 
 /* SET_OWNER, then features and protocol features (spec, "Starting the session"). */
@@ -558,13 +584,12 @@ static int fe_replay(struct vu_frontend *fe) REQUIRES(fe->lock)
 	return ret;
 }
 
-/* Connect and replay; 0 when the session is up again.  Called with the lock held. */
-static int fe_try_reconnect(struct vu_frontend *fe) REQUIRES(fe->lock)
+/* Replay the session on @fd (from fe_dial()); 0 when it is up again. */
+static int fe_try_reconnect(struct vu_frontend *fe, int fd) REQUIRES(fe->lock)
 {
-	int ret = fe_connect(fe);
+	int ret;
 
-	if (ret)
-		return ret;
+	fe_attach(fe, fd);
 	ret = fe_replay(fe);
 	if (ret) {
 		fe_fail(fe, "the reconnect", ret);
@@ -621,9 +646,13 @@ static void *fe_thread(void *arg)
 		if (fe->listen_fd >= 0 ? fe_wait(fe, fe->listen_fd, POLLIN, -1) :
 					 fe_wait(fe, -1, 0, (int)backoff))
 			break;
-		mutex_lock(&fe->lock);
-		up = fe_try_reconnect(fe) == 0;
-		mutex_unlock(&fe->lock);
+		fd = fe_dial(fe);
+		up = false;
+		if (fd >= 0) {
+			mutex_lock(&fe->lock);
+			up = fe_try_reconnect(fe, fd) == 0;
+			mutex_unlock(&fe->lock);
+		}
 		if (up)
 			fe_link_changed(fe);
 		backoff = up ? FE_BACKOFF_MIN_MS :
@@ -694,7 +723,7 @@ struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
 {
 	struct vu_frontend *fe;
 	uint64_t be_features;
-	int ret;
+	int ret, fd;
 
 	if (!o->path || !o->path[0] || strlen(o->path) > VU_PATH_MAX)
 		return NULL;
@@ -711,12 +740,14 @@ struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
 	fe->queue_size = o->queue_size ? o->queue_size : FE_DEFAULT_QUEUE_SIZE;
 	fe->timeout_ms = o->timeout_ms ? o->timeout_ms : FE_DEFAULT_TIMEOUT_MS;
 	ret = !IS_POW2(fe->queue_size) ? -EINVAL : o->server ? fe_await_backend(fe, o) : 0;
+	fd = ret ? ret : fe_dial(fe);
 	mutex_lock(&fe->lock);
 	fe->fd = -1;
-	if (!ret)
-		ret = fe_connect(fe);
-	if (!ret)
+	ret = fd < 0 ? fd : 0;
+	if (!ret) {
+		fe_attach(fe, fd);
 		ret = fe_negotiate(fe);
+	}
 	if (!ret && !(fe->be_features & VNET_BIT(VIRTIO_F_VERSION_1)))
 		ret = -EPROTONOSUPPORT; /* virtio-pci modern drivers need VERSION_1 */
 	be_features = fe->be_features;

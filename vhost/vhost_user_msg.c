@@ -20,11 +20,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/usock.h"
 #include "vhost/vhost_user_priv.h"
 
 #define VU_HDR_SIZE ((uint32_t)sizeof(struct vu_hdr))
-/* How long a reply may take to leave when the peer's socket buffer is full. */
-#define VU_SEND_WAIT_MS 1000
 
 void vu_rx_init(struct vu_rx *rx)
 {
@@ -152,19 +151,22 @@ int vu_rx_wait(int fd, struct vu_rx *rx, unsigned int timeout_ms)
 	}
 }
 
-/* Wait until @fd can take more bytes; 0 or -ETIMEDOUT. */
-static int send_wait(int fd)
+/* Wait up to @wait_ms until @fd can take more bytes; 0, -ETIMEDOUT or -EAGAIN (no wait). */
+static int send_wait(int fd, unsigned int wait_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int ret = poll(&pfd, 1, VU_SEND_WAIT_MS);
+	int ret;
 
+	if (!wait_ms)
+		return -EAGAIN;
+	ret = poll(&pfd, 1, (int)wait_ms);
 	if (ret < 0)
 		return errno == EINTR ? 0 : -errno;
 	return ret == 0 ? -ETIMEDOUT : 0;
 }
 
 int vu_send(int fd, const struct vu_hdr *hdr, const void *payload, const int *fds,
-	    unsigned int nfds)
+	    unsigned int nfds, unsigned int wait_ms)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)] = { 0 };
 	uint8_t buf[sizeof(struct vu_hdr) + VU_MAX_PAYLOAD];
@@ -198,7 +200,7 @@ int vu_send(int fd, const struct vu_hdr *hdr, const void *payload, const int *fd
 		if (n < 0 && errno != EAGAIN)
 			return -errno;
 		if (n < 0) {
-			ret = send_wait(fd);
+			ret = send_wait(fd, wait_ms);
 			if (ret)
 				return ret;
 			continue;
@@ -220,43 +222,11 @@ int vu_sockaddr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-/* Remove a stale socket file; -EADDRINUSE if someone still listens on it. */
-static int listen_clear_path(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, ret;
-
-	if (lstat(sa->sun_path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (ret == 0)
-		return -EADDRINUSE;
-	return unlink(sa->sun_path) ? -errno : 0;
-}
-
+/*
+ * Mode 0600 from the start (util/usock.h): a peer on this socket maps the
+ * memory of a guest or of the switch, so only its owner may connect.
+ */
 int vu_listen_socket(const char *path)
 {
-	struct sockaddr_un sa;
-	int fd, ret;
-
-	ret = vu_sockaddr(path, &sa);
-	if (!ret)
-		ret = listen_clear_path(&sa);
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return usock_listen(path, VU_SOCKET_MODE, 4, SOCK_NONBLOCK);
 }

@@ -92,9 +92,14 @@ int vu_sockaddr(const char *path, struct sockaddr_un *sa);
  * other file too (-EEXIST).  The fd or -errno.
  */
 int vu_listen_socket(const char *path);
-/* Send one message with @nfds fds; 0 or -errno (never SIGPIPE). */
+#define VU_SOCKET_MODE 0600 /* vhost-user sockets we listen on */
+/*
+ * Send one message with @nfds fds; 0 or -errno (never SIGPIPE).  When the
+ * peer's socket buffer is full, wait at most @wait_ms for room (0: not at
+ * all), then fail with -ETIMEDOUT (-EAGAIN without waiting).
+ */
 int vu_send(int fd, const struct vu_hdr *hdr, const void *payload, const int *fds,
-	    unsigned int nfds);
+	    unsigned int nfds, unsigned int wait_ms);
 
 /* ---- backend protocol state (vhost_user_backend.c) ---- */
 
