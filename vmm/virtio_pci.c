@@ -639,6 +639,9 @@ static int vp_init_queues(struct virtio_pci *vp)
 	vp->q = calloc(vp->nqueues, sizeof(*vp->q));
 	if (!vp->q)
 		return -ENOMEM;
+	/* Every fd -1 before the first eventfd(): a failure part-way must not close fd 0. */
+	for (uint16_t i = 0; i < vp->nqueues; i++)
+		vp->q[i].kick_fd = -1;
 	for (uint16_t i = 0; i < vp->nqueues; i++) {
 		struct vp_queue *q = &vp->q[i];
 

@@ -12,6 +12,7 @@ the b/c pair must complete, and the control socket must refuse bad requests
 with the key path named."""
 import json
 import os
+import stat
 
 from ferrytest import check as t
 from ferrytest import ferry as f
@@ -53,6 +54,27 @@ out = ctlcmd("port-add", json.dumps({"name": "vub", "path": sb, "mode": "server"
                                      "tenant": "nope"}), expect=1)
 t.check("port.tenant" in out and "nope" in out, "an unknown tenant is refused by key path")
 ctlcmd("port-add", '{"name": "x"', expect=2)  # not JSON: ferryctl refuses before sending
+st = os.stat(ctl)
+t.check(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600,
+        "the control socket is mode 0600 (%o)" % stat.S_IMODE(st.st_mode))
+
+
+def switch_vnis():
+    return sorted(tn["vni"] for tn in json.loads(ctlcmd("stats"))["tenants"])
+
+
+# Tenants added and removed at run time: removing the first of three must
+# remove its own VNI from the switch, not the next one's.
+ctlcmd("tenant-add", json.dumps({"name": "d", "vni": 41}))
+ctlcmd("tenant-add", json.dumps({"name": "e", "vni": 42}))
+ctlcmd("tenant-add", json.dumps({"name": "f", "vni": 43}))
+ctlcmd("tenant-remove", "d")
+vnis = switch_vnis()
+t.check(41 not in vnis and 42 in vnis and 43 in vnis,
+        "tenant d (VNI 41) left the switch and e, f stayed (%s)" % vnis)
+ctlcmd("tenant-remove", "e")
+ctlcmd("tenant-remove", "f")
+t.check(not {41, 42, 43} & set(switch_vnis()), "and e and f left too")
 before = port_names()
 t.check(not any(n.startswith("vu") for n in before), "no vhost-user port before hotplug")
 
@@ -65,6 +87,9 @@ t.check("vub" in out, "a duplicate port name is refused")
 t.check({"vub", "vuc"} <= set(port_names()), "both ports are listed by ferryctl status")
 wait_socket(sb)
 wait_socket(sc)
+for sock in (sb, sc):
+    t.check(stat.S_IMODE(os.stat(sock).st_mode) == 0o600,
+            "vhost-user socket %s is mode 0600" % os.path.basename(sock))
 pmd = TestPmd("testpmd", ["net_virtio_user0,path=%s,queues=1" % sb,
                           "net_virtio_user1,path=%s,queues=1" % sc], tmp)
 pmd.ready()

@@ -22,14 +22,18 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <rte_mbuf.h>
 
 #include "fake_guest.h"
 #include "harness.h"
+#include "util/fdguard.h"
 #include "vhost/net.h"
 #include "vhost/memguard.h"
 #include "vhost/net_priv.h"
@@ -118,7 +122,7 @@ static int peer_send(uint32_t req, uint32_t flags, const void *p, uint32_t size,
 {
 	struct vu_hdr h = { .request = req, .flags = VU_FLAG_VERSION | flags, .size = size };
 
-	return vu_send(peer, &h, p, fds, nfds);
+	return vu_send(peer, &h, p, fds, nfds, 1000);
 }
 
 /* Receive a reply to @req; its u64 or state lands in @rx. 0 or -errno. */
@@ -421,7 +425,7 @@ static void test_unknown_and_bad_headers(void)
 	{
 		struct vu_hdr h = { .request = VU_REQ_SET_OWNER, .flags = 2 };
 
-		CU_ASSERT(vu_send(peer, &h, NULL, NULL, 0) == 0);
+		CU_ASSERT(vu_send(peer, &h, NULL, NULL, 0, 1000) == 0);
 	}
 	CU_ASSERT(peer_dropped());
 	teardown_session();
@@ -653,6 +657,138 @@ static void test_unguarded_sigbus_kills(void)
 	/* Passed on to SIGBUS's previous handler: the default kills; ASan's reports and exits 1. */
 	CU_ASSERT((WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) ||
 		  (WIFEXITED(status) && WEXITSTATUS(status) == 1));
+}
+
+/*
+ * memguard saves errno: the faulting access may sit between a system call
+ * and its caller's look at errno (memguard.c).
+ */
+static void test_guard_keeps_errno(void)
+{
+	int fd = memfd_create("vu-test-errno", MFD_CLOEXEC), id, seen;
+	uint64_t faults = memguard_faults();
+	volatile uint8_t *p;
+
+	CU_ASSERT_FATAL(fd >= 0 && ftruncate(fd, 4096) == 0);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CU_ASSERT_FATAL(p != MAP_FAILED);
+	id = memguard_add((void *)p, 4096, NULL, NULL);
+	CU_ASSERT_FATAL(id >= 0);
+	CU_ASSERT_FATAL(ftruncate(fd, 0) == 0);
+	errno = EDOM;
+	p[0] = 1; /* SIGBUS: memguard maps a zero page and the store lands there */
+	seen = errno;
+	CU_ASSERT(seen == EDOM);
+	CU_ASSERT(memguard_faults() == faults + 1);
+	memguard_del(id);
+	munmap((void *)p, 4096);
+	close(fd);
+}
+
+/*
+ * Memory a PMD could wait on forever (a FUSE file, a network file system) is
+ * refused: only memfd, tmpfs and hugetlbfs regions are mapped.  The build
+ * tree is on a disk file system here.
+ */
+static void test_memory_must_be_memory(void)
+{
+	char path[] = "/var/tmp/ferry-vu-disk-XXXXXX";
+	int fd = mkstemp(path);
+	struct vu_mem_region r = { .gpa = 0, .size = 4096, .uaddr = 0x10000, .mmap_offset = 0 };
+	struct vu_mem_table t = { .nregions = 1, .regions = { r } };
+	struct statfs sfs;
+
+	CU_ASSERT_FATAL(fd >= 0 && ftruncate(fd, 4096) == 0);
+	unlink(path);
+	CU_ASSERT_FATAL(fstatfs(fd, &sfs) == 0);
+	if (sfs.f_type == TMPFS_MAGIC) {
+		fprintf(stderr, "(/var/tmp is tmpfs here: the refusal cannot be shown)\n");
+		CU_FAIL("no disk file system to test against");
+	}
+	setup_session();
+	CU_ASSERT(peer_ack_fds(VU_REQ_SET_MEM_TABLE, &t, VU_MEM_TABLE_HDR + 32, &fd, 1) != 0);
+	CU_ASSERT(info().connected);
+	CU_ASSERT(set_mem_default() == 0); /* a memfd still maps */
+	close(fd);
+	teardown_session();
+}
+
+/*
+ * A peer that makes its call eventfd blocking (O_NONBLOCK lives in the open
+ * file description it shares with us) and fills its counter: the PMD's next
+ * interrupt would block for good.  The write is interrupted after
+ * FDGUARD_TIMEOUT_MS, the queue is broken, and the port drops the peer.
+ * This thread plays the PMD: that the test goes on at all is the proof.
+ */
+static void test_peer_blocks_call_fd(void)
+{
+	uint64_t full = 0xfffffffffffffffeull, timeouts = fdguard_timeouts();
+	struct rte_mbuf *m;
+	struct fg_vq rx;
+	uint64_t buf;
+
+	setup_session();
+	CU_ASSERT(set_mem_default() == 0);
+	CU_ASSERT(setup_ring(&rx, 0) == 0);
+	CU_ASSERT(peer_alive() && info().rings_running == 1);
+	buf = fg_alloc(&g, 2048, 64);
+	fg_vq_add(&rx, &(struct fg_buf){ .gpa = buf, .len = 2048, .write = true }, 1);
+	CU_ASSERT_FATAL(fcntl(rx.call_fd, F_SETFL, fcntl(rx.call_fd, F_GETFL) & ~O_NONBLOCK) == 0);
+	CU_ASSERT_FATAL(write(rx.call_fd, &full, sizeof(full)) == sizeof(full));
+	m = rte_pktmbuf_alloc(pool);
+	CU_ASSERT_FATAL(m != NULL);
+	memset(rte_pktmbuf_append(m, 60), 0xab, 60);
+	CU_ASSERT(vnet_enqueue_burst(vu_port_dev(port), 0, &m, 1) == 1);
+	rte_pktmbuf_free(m);
+	CU_ASSERT(fdguard_timeouts() == timeouts + 1);
+	CU_ASSERT(peer_dropped());
+	fg_vq_fini(&rx);
+	teardown_session();
+}
+
+/* The replies that did fit, then end of file: the port hung up. */
+static bool peer_eof_after_replies(void)
+{
+	struct pollfd pfd = { .fd = peer, .events = POLLIN };
+	char buf[4096];
+	ssize_t n;
+
+	while (poll(&pfd, 1, 10000) == 1) {
+		n = read(peer, buf, sizeof(buf));
+		if (n <= 0)
+			return n == 0 || errno == ECONNRESET;
+	}
+	return false;
+}
+
+/*
+ * A peer that sends requests and never reads the replies fills its socket:
+ * the one event thread every port shares must not wait for room, so the
+ * port drops that peer at the first reply that does not fit.
+ */
+static void test_peer_reads_no_replies(void)
+{
+	int sndbuf = 4096;
+
+	setup_session();
+	CU_ASSERT(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof(sndbuf)) == 0);
+	for (int i = 0; i < 20000; i++)
+		if (peer_send(VU_REQ_GET_FEATURES, 0, NULL, 0, NULL, 0))
+			break;
+	CU_ASSERT(peer_eof_after_replies());
+	teardown_session();
+}
+
+/* Our listening socket is 0600 from the moment it exists (util/usock.h). */
+static void test_socket_mode(void)
+{
+	struct stat st;
+
+	start_port(false);
+	CU_ASSERT_FATAL(stat(sock_path, &st) == 0);
+	CU_ASSERT(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == VU_SOCKET_MODE);
+	vu_port_destroy(port);
+	port = NULL;
 }
 
 /* ---- connections ---- */
@@ -995,6 +1131,11 @@ static CU_TestInfo tests[] = {
 	{ "client mode reconnects", test_client_reconnect },
 	{ "frontend against our backend, backend lost", test_frontend },
 	{ "frontend refuses what it cannot forward", test_frontend_errors },
+	{ "memguard keeps errno", test_guard_keeps_errno },
+	{ "memory must be memory (memfd, tmpfs, hugetlbfs)", test_memory_must_be_memory },
+	{ "a peer that blocks its call fd cannot hold the PMD", test_peer_blocks_call_fd },
+	{ "a peer that reads no replies is dropped", test_peer_reads_no_replies },
+	{ "the socket is 0600 from the start", test_socket_mode },
 	{ "no fd or mapping leaked", test_no_leaks },
 	CU_TEST_INFO_NULL,
 };

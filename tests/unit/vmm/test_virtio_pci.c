@@ -11,11 +11,14 @@
  * Needs /dev/kvm and the test guest (as the VM's kernel); exits 77 with the
  * reason only when /dev/kvm is absent.
  */
+#include <fcntl.h>
 #include <poll.h>
-#include <rte_mbuf.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <rte_mbuf.h>
 
 #include "fake_guest.h"
 #include "harness.h"
@@ -402,6 +405,45 @@ static void test_bar_move_and_cfg_window(void)
 	CU_ASSERT_EQUAL(mmio_rd(COMMON(0x16), 2), 1);
 }
 
+/* Open descriptors of this process. */
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/*
+ * Creation that fails part-way (here: out of descriptors before the last
+ * queue's eventfd) unwinds what it made and nothing else: the queues it did
+ * not reach have no fd, not fd 0, which the unwinding would close.
+ */
+static void test_create_fails_cleanly(void)
+{
+	struct vnet_params p = { .name = "t1", .mac = { 0x52, 0x54, 0, 0, 0, 0x43 } };
+	struct vnet_dev *d2 = vnet_create(&p);
+	struct virtio_pci *vp2 = NULL;
+	struct rlimit old, lim;
+	int failed = 0, base = open_fds();
+
+	CU_ASSERT_FATAL(d2 != NULL && getrlimit(RLIMIT_NOFILE, &old) == 0);
+	CU_ASSERT_FATAL(fcntl(0, F_GETFD) >= 0); /* stdin is open: its loss would show */
+	for (rlim_t extra = 0; !vp2 && extra < 64; extra++) {
+		lim = (struct rlimit){ .rlim_cur = (rlim_t)base + extra, .rlim_max = old.rlim_max };
+		CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &lim) == 0);
+		vp2 = virtio_pci_create(vm, vnet_virtio_dev(d2), "t1");
+		CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &old) == 0);
+		failed += !vp2;
+		CU_ASSERT(fcntl(0, F_GETFD) >= 0);
+		CU_ASSERT(vp2 || open_fds() == base);
+	}
+	CU_ASSERT(failed > 0 && vp2 != NULL); /* it failed at least once, then worked */
+	virtio_pci_destroy(vp2);
+	vnet_destroy(d2);
+}
+
 static CU_TestInfo tests[] = {
 	{ "discovery and capabilities", test_discovery },
 	{ "feature negotiation", test_features },
@@ -411,6 +453,7 @@ static CU_TestInfo tests[] = {
 	{ "hostile ring setup", test_hostile_rings },
 	{ "notify without ioeventfd", test_notify_fallback },
 	{ "BAR move and PCI_CFG window", test_bar_move_and_cfg_window },
+	{ "creation failing part-way closes only its own fds", test_create_fails_cleanly },
 	CU_TEST_INFO_NULL,
 };
 
