@@ -164,11 +164,15 @@ def summary(text):
 
 # ---- ferryctl ----
 
-def ferryctl(sock, *args, expect=0, timeout=30):
-    """`ferryctl -s SOCK ARGS...`, checked to exit @expect; its stdout + stderr."""
+def ferryctl(sock, *args, expect=0, timeout=30, quiet=False):
+    """`ferryctl -s SOCK ARGS...`, checked to exit @expect; its stdout + stderr.
+    @quiet: no "ok" line (for polling); a wrong status still fails."""
     rc, out, err = run([ferryctl_bin(), "-s", sock] + list(args), timeout=timeout, quiet=True)
-    check(rc == expect, "ferryctl %s -> %d (%s)" % (" ".join(args), rc,
-                                                    (out + err).strip()[:200]))
+    what = "ferryctl %s -> %d (%s)" % (" ".join(args), rc, (out + err).strip()[:200])
+    if quiet and rc != expect:
+        fail(what)
+    elif not quiet:
+        check(rc == expect, what)
     return out + err
 
 
