@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 # Debian packages: build tools, the libraries the code uses (DPDK, libbpf,
 # CUnit, jansson) and the real peers the tests run against.
-PACKAGES="gcc clang llvm lld meson ninja-build pkg-config python3 clang-format
+PACKAGES="gcc clang llvm lld libclang-rt-14-dev meson ninja-build pkg-config python3 clang-format
  libdpdk-dev dpdk-dev libbpf-dev bpftool libcunit1-dev libjansson-dev
  iproute2 qemu-system-x86 busybox-static
  linux-image-cloud-amd64 openvswitch-switch-dpdk gnuplot-nox procps kmod"
@@ -61,12 +61,15 @@ cmd_test() {
 	CC=clang build build-clang
 	# AddressSanitizer + UndefinedBehaviorSanitizer over the unit suites.
 	build build-asan -Dsanitize=true
+	# libFuzzer harnesses (clang, everything instrumented), each run briefly.
+	CC=clang build build-fuzz -Dfuzz=true
 	meson test -C build --print-errorlogs || status=1
 	ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --suite unit --print-errorlogs ||
 		status=1
+	meson test -C build-fuzz --suite fuzz --print-errorlogs || status=1
 	# One "N passed, N failed" line; a skip counts as a failure where /dev/kvm works.
 	python3 tests/summarise.py build/meson-logs/testlog.json \
-		build-asan/meson-logs/testlog.json || status=1
+		build-asan/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json || status=1
 	exit $status
 }
 

@@ -142,7 +142,16 @@ static int ring_translate(const struct vhost_mem *mem, uint32_t num, uint64_t de
 	cfg->desc = uaddr_range(mem, desc, 16ull * num);
 	cfg->avail = uaddr_range(mem, avail, 6 + 2ull * num);
 	cfg->used = uaddr_range(mem, used, 6 + 8ull * num);
-	return cfg->desc && cfg->avail && cfg->used ? 0 : -EFAULT;
+	if (!cfg->desc || !cfg->avail || !cfg->used)
+		return -EFAULT;
+	/*
+	 * virtio 1.2, 2.7 (table 2.2): 16, 2 and 4 bytes.  Checked here, before
+	 * ring_resync() reads the used index (vq_init() checks again): found by
+	 * fuzz_vhost_user, a misaligned used ring read as a misaligned uint16_t.
+	 */
+	if ((uintptr_t)cfg->desc % 16 || (uintptr_t)cfg->avail % 2 || (uintptr_t)cfg->used % 4)
+		return -EINVAL;
+	return 0;
 }
 
 /*

@@ -522,6 +522,10 @@ static void test_rings_outside_memory(void)
 	CU_ASSERT(set_addr(0, (uintptr_t)mem_base + HALF - 512, (uintptr_t)v.avail,
 			   (uintptr_t)v.used) > 0);
 	CU_ASSERT(set_addr(0, (uintptr_t)v.desc, (uintptr_t)v.avail, ~0ull - 8) > 0);
+	/* Misaligned (virtio 1.2, 2.7): fuzz_vhost_user found the used one read unaligned. */
+	CU_ASSERT(set_addr(0, (uintptr_t)v.desc, (uintptr_t)v.avail, (uintptr_t)v.used + 2) > 0);
+	CU_ASSERT(set_addr(0, (uintptr_t)v.desc + 8, (uintptr_t)v.avail, (uintptr_t)v.used) > 0);
+	CU_ASSERT(set_addr(0, (uintptr_t)v.desc, (uintptr_t)v.avail + 1, (uintptr_t)v.used) > 0);
 	/* Addresses given before the size are checked when the ring would start. */
 	CU_ASSERT(set_state(VU_REQ_SET_VRING_NUM, 1, RING_SIZE) == 0);
 	CU_ASSERT(set_addr(1, (uintptr_t)v.desc, end - 64, (uintptr_t)v.used) > 0);

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fuzz_virtq.c - libFuzzer harness for the virtqueue engine (vhost/virtq.c)
+ * and the virtio-net device's datapath (vhost/net_*.c) as a hostile guest
+ * drives them: the input is a script the guest plays against a running
+ * device, over the unit tests' fake guest memory (fake_guest.c: three
+ * regions, a hole, guard pages around everything, so a stray device access
+ * faults).
+ *
+ * Input: byte 0 picks the negotiated features (bit 0 EVENT_IDX, 1 INDIRECT,
+ * 2 MRG_RXBUF, 3 CSUM, 4 GUEST_CSUM); then records of
+ *   op (1 byte), len (1 byte), len bytes of argument
+ * where op % 4 is
+ *   0: the guest writes the argument (after a 3-byte offset) into its memory:
+ *      rings, descriptors, indirect tables and buffers alike, between calls;
+ *   1: the device drains the transmit queue (vnet_dequeue_burst);
+ *   2: the device delivers frames to the receive queue (vnet_enqueue_burst),
+ *      sizes and contents from the argument;
+ *   3: notifications off and on again (the PMD's sleep path).
+ * Every run starts from a fresh device over memory the previous run left.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "fake_guest.h"
+#include "vhost/net.h"
+
+#define QSIZE 64
+#define BURST 32
+
+static struct rte_mempool *pool;
+static struct fg_mem g;
+static struct fg_vq rxq, txq;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	pool = fg_dpdk_init("fuzz_virtq", 4096, 0);
+	if (!pool || fg_mem_init(&g) || fg_vq_init(&rxq, &g, QSIZE) || fg_vq_init(&txq, &g, QSIZE))
+		abort(); /* the harness itself cannot run */
+	return 0;
+}
+
+static uint64_t features_of(uint8_t b)
+{
+	uint64_t f = VNET_BIT(VIRTIO_F_VERSION_1);
+
+	f |= (b & 1) ? VNET_BIT(VIRTIO_RING_F_EVENT_IDX) : 0;
+	f |= (b & 2) ? VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC) : 0;
+	f |= (b & 4) ? VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) : 0;
+	f |= (b & 8) ? VNET_BIT(VIRTIO_NET_F_CSUM) : 0;
+	f |= (b & 16) ? VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) : 0;
+	return f;
+}
+
+/*
+ * The guest writes @len bytes at the guest address in the first 3 bytes of
+ * @a, within one region: the first two are adjacent in guest memory but not
+ * in the harness's, so a write may not run from one into the other.
+ */
+static void guest_write(const uint8_t *a, size_t len)
+{
+	uint64_t gpa, end;
+	void *p;
+
+	if (len < 3)
+		return;
+	gpa = ((uint64_t)a[0] | (uint64_t)a[1] << 8 | (uint64_t)a[2] << 16) % (2 * FG_REGION_SIZE);
+	len -= 3;
+	end = (gpa / FG_REGION_SIZE + 1) * FG_REGION_SIZE;
+	if (gpa + len > end)
+		len = end - gpa;
+	p = fg_ptr(&g, gpa);
+	if (p && len)
+		memcpy(p, a + 3, len);
+}
+
+static void device_rx(struct vnet_dev *dev, const uint8_t *a, size_t len)
+{
+	struct rte_mbuf *m[BURST];
+	uint16_t n = 0, sent;
+
+	for (size_t i = 0; i + 1 < len && n < BURST; i += 2, n++) {
+		uint16_t flen = (uint16_t)(14 + (a[i] | (a[i + 1] & 7) << 8));
+
+		m[n] = rte_pktmbuf_alloc(pool);
+		if (!m[n] || !rte_pktmbuf_append(m[n], flen)) {
+			rte_pktmbuf_free(m[n]);
+			break;
+		}
+		memset(rte_pktmbuf_mtod(m[n], void *), a[i], flen);
+		m[n]->ol_flags |= (a[i + 1] & 8) ? RTE_MBUF_F_TX_TCP_CKSUM : 0;
+	}
+	sent = vnet_enqueue_burst(dev, 0, m, n);
+	(void)sent;
+	rte_pktmbuf_free_bulk(m, n); /* the device copies; the caller always frees */
+}
+
+static void device_tx(struct vnet_dev *dev)
+{
+	struct rte_mbuf *m[BURST];
+	uint16_t n = vnet_dequeue_burst(dev, 0, pool, m, BURST);
+
+	rte_pktmbuf_free_bulk(m, n);
+}
+
+static void play(struct vnet_dev *dev, const uint8_t *data, size_t size)
+{
+	for (size_t i = 0; i + 2 <= size;) {
+		uint8_t op = data[i], len = data[i + 1];
+		const uint8_t *arg = data + i + 2;
+
+		if (i + 2 + len > size)
+			len = (uint8_t)(size - i - 2);
+		switch (op % 4) {
+		case 0:
+			guest_write(arg, len);
+			break;
+		case 1:
+			device_tx(dev);
+			break;
+		case 2:
+			device_rx(dev, arg, len);
+			break;
+		default:
+			vnet_queue_disable_notify(dev, 1);
+			vnet_queue_enable_notify(dev, 1);
+			break;
+		}
+		i += 2 + (size_t)len;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vnet_params p = { .name = "fuzz", .mac = { 2, 0, 0, 0, 0, 1 }, .mtu = 1500 };
+	struct vnet_dev *dev;
+	struct virtio_dev *vdev;
+	struct virtio_queue_cfg cfg;
+
+	if (size < 1)
+		return 0;
+	dev = vnet_create(&p);
+	if (!dev)
+		return 0;
+	vdev = vnet_virtio_dev(dev);
+	vdev->mem = g.map;
+	if (vdev->ops->set_features(vdev, features_of(data[0])) == 0) {
+		fg_vq_cfg(&rxq, &cfg);
+		vdev->ops->queue_start(vdev, 0, &cfg);
+		fg_vq_cfg(&txq, &cfg);
+		vdev->ops->queue_start(vdev, 1, &cfg);
+		play(dev, data + 1, size - 1);
+	}
+	vdev->ops->reset(vdev);
+	vnet_destroy(dev);
+	return 0;
+}

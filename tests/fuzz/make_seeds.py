@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Writes the seed corpora of tests/fuzz/corpus/: for each harness a few
+inputs that walk its happy paths (a session that sets rings up, a ring with
+chains, a kernel image each loader accepts, configs), so fuzzing starts deep
+instead of at the first check.  The files are checked in; rerun this when a
+harness's input format changes.  usage: make_seeds.py [CORPUS_DIR]"""
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
+
+
+def put(harness, name, data):
+    d = os.path.join(OUT, harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- fuzz_boot: images ----
+
+def bzimage(payload=4096):
+    setup = 2 * 512
+    b = bytearray(setup + payload)
+    b[0x1f1] = 1  # setup_sects
+    b[0x1fe:0x200] = b"\x55\xaa"
+    b[0x201] = 0x66
+    b[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", b, 0x206, 0x020f)  # protocol 2.15
+    b[0x211] = 0x01  # LOADED_HIGH
+    struct.pack_into("<I", b, 0x22c, 0x7fffffff)  # initrd_addr_max
+    struct.pack_into("<H", b, 0x236, 0x01)  # XLF_KERNEL_64
+    struct.pack_into("<I", b, 0x238, 2047)  # cmdline_size
+    struct.pack_into("<I", b, 0x260, 4 << 20)  # init_size
+    return bytes(b)
+
+
+def elf_pvh():
+    """ELF64 with one PT_LOAD at 1 MiB and a PT_NOTE holding the PVH entry."""
+    ehdr, phdr = 64, 56
+    note = struct.pack("<III", 4, 8, 18) + b"Xen\0" + struct.pack("<Q", 0x100000)
+    code = b"\xf4" * 64  # hlt
+    off_note = ehdr + 2 * phdr
+    off_code = off_note + len(note)
+    e = bytearray(b"\x7fELF\x02\x01\x01" + b"\0" * 9)
+    e += struct.pack("<HHIQQQIHHHHHH", 2, 0x3e, 1, 0x100000, ehdr, 0, 0, ehdr, phdr, 2, 64, 0, 0)
+    e += struct.pack("<IIQQQQQQ", 1, 5, off_code, 0x100000, 0x100000, len(code), len(code) + 4096,
+                     0x1000)
+    e += struct.pack("<IIQQQQQQ", 4, 4, off_note, 0, 0, len(note), len(note), 4)
+    return bytes(e) + note + code
+
+
+put("fuzz_boot", "bzimage", bzimage())
+put("fuzz_boot", "elf-pvh", elf_pvh())
+
+# ---- fuzz_config: files and items ----
+
+ex = os.path.join(HERE, "..", "..", "config", "examples")
+for name in sorted(os.listdir(ex)):
+    with open(os.path.join(ex, name), "rb") as f:
+        put("fuzz_config", name, f.read())
+put("fuzz_config", "tenant", json.dumps({"name": "red", "vni": 100}).encode())
+put("fuzz_config", "port", json.dumps({"name": "vu0", "path": "/tmp/vu0.sock",
+                                       "mode": "server", "tenant": "red"}).encode())
+put("fuzz_config", "vm", json.dumps({"name": "a", "kernel": "/k", "memory": "64M",
+                                     "nics": [{"tenant": "red",
+                                               "mac": "52:54:00:00:00:01"}]}).encode())
+
+# ---- fuzz_virtq: a guest script (fake_guest.c's ring layout) ----
+# fg_vq_init() puts the rx rings first, then tx's, from guest address 0x1000
+# (16-byte descriptors, then avail, then used, each page-aligned by the
+# allocator); the seed writes a tx chain and lets the device run, then
+# delivers frames to rx.
+
+
+def rec(op, arg):
+    return bytes([op, len(arg)]) + arg
+
+
+def gwrite(gpa, data):
+    return rec(0, bytes([gpa & 0xff, (gpa >> 8) & 0xff, (gpa >> 16) & 0xff]) + data)
+
+
+QSIZE = 64
+RX_DESC, TX_DESC = 0x1000, 0x4000  # see fake_guest.c: each ring takes three pages
+frame = bytes(12) + b"\xff" * 6 + b"\x02\0\0\0\0\x01" + b"\x88\xb5" + bytes(46)
+seed = bytes([0x1f])  # every feature
+seed += gwrite(0x20000, frame)
+seed += gwrite(TX_DESC, struct.pack("<QIHH", 0x20000, len(frame), 0, 0))
+seed += gwrite(TX_DESC + 16 * QSIZE, struct.pack("<HHH", 0, 1, 0))  # avail: idx 1, ring[0] 0
+seed += rec(1, b"")
+seed += gwrite(RX_DESC, struct.pack("<QIHH", 0x30000, 2048, 2, 0))  # writable
+seed += gwrite(RX_DESC + 16 * QSIZE, struct.pack("<HHH", 0, 1, 0))
+seed += rec(2, bytes([60, 0, 200, 8]))
+seed += rec(3, b"")
+put("fuzz_virtq", "tx-then-rx", seed)
+put("fuzz_virtq", "empty", bytes([0]))
+
+# ---- fuzz_vhost_user: a session as a frontend starts it ----
+
+
+def msg(req, payload=b"", flags=1):
+    return struct.pack("<III", req, flags, len(payload)) + payload
+
+
+def vrec(fds, data):
+    return bytes([fds]) + struct.pack("<H", len(data)) + data
+
+
+F_VERSION_1 = 1 << 32
+s = b""
+s += vrec(0, msg(1))  # GET_FEATURES
+s += vrec(0, msg(3))  # SET_OWNER
+s += vrec(0, msg(2, struct.pack("<Q", F_VERSION_1)))  # SET_FEATURES
+s += vrec(1, msg(5, struct.pack("<II", 1, 0) +
+                 struct.pack("<QQQQ", 0, 1 << 20, 0x7f0000000000, 0)))  # SET_MEM_TABLE + memfd
+for idx in (0, 1):
+    base = 0x7f0000000000 + idx * 0x10000
+    s += vrec(0, msg(8, struct.pack("<II", idx, 64)))  # SET_VRING_NUM
+    s += vrec(0, msg(10, struct.pack("<II", idx, 0)))  # SET_VRING_BASE
+    s += vrec(0, msg(9, struct.pack("<IIQQQQ", idx, 0, base, base + 0x2000, base + 0x1000, 0)))
+    s += vrec(4, msg(13, struct.pack("<Q", idx)))  # SET_VRING_CALL + eventfd
+    s += vrec(4 | 0x80, msg(12, struct.pack("<Q", idx)))  # SET_VRING_KICK + eventfd, run
+put("fuzz_vhost_user", "session", s)
+put("fuzz_vhost_user", "get-features", vrec(0, msg(1)))
+
+# ---- fuzz_pci: a driver bringing the device up ----
+
+
+def access(bar, write, width, off, val):
+    return struct.pack("<BBHI", (1 if bar else 0) | (2 if write else 0), width, off, val)
+
+
+p = b""
+p += access(False, False, 2, 0x00, 0)  # vendor id
+p += access(False, False, 0, 0x34, 0)  # capability list
+p += access(True, True, 0, 0x14, 1)  # status: ACKNOWLEDGE
+p += access(True, True, 0, 0x14, 3)  # DRIVER
+p += access(True, True, 2, 0x00, 1)  # device_feature_select 1
+p += access(True, False, 2, 0x04, 0)  # device_feature
+p += access(True, True, 2, 0x08, 1)  # driver_feature_select 1
+p += access(True, True, 2, 0x0c, 1)  # VERSION_1
+p += access(True, True, 0, 0x14, 11)  # FEATURES_OK
+p += access(True, True, 1, 0x16, 0)  # queue_select 0
+p += access(True, True, 2, 0x20, 0x10000)  # queue_desc
+p += access(True, True, 2, 0x28, 0x11000)  # queue_driver
+p += access(True, True, 2, 0x30, 0x12000)  # queue_device
+p += access(True, True, 1, 0x1c, 1)  # queue_enable
+p += access(True, True, 0, 0x14, 15)  # DRIVER_OK
+p += access(True, True, 1, 0x3000, 0)  # notify queue 0
+put("fuzz_pci", "bring-up", p)
