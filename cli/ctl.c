@@ -28,6 +28,7 @@
 #include "cli/job.h"
 #include "util/log.h"
 #include "util/usock.h"
+#include "vswitch/overlay.h"
 
 #define CTL_MAX_CLIENTS 4
 #define CTL_LINE_MAX 65536
@@ -80,8 +81,10 @@ static json_t *cmd_status(struct job *j, json_t *req, struct config_error *err)
 
 static json_t *port_stats_json(const struct vsw_port_stats *st)
 {
-	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "name", st->name, "kind", st->kind, "vni", (int)st->vni, "rx_packets",
+	return json_pack("{s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I}",
+			 "name", st->name, "kind", st->kind, "info", st->info, "uplink",
+			 st->uplink, "vni", (int)st->vni, "rx_packets",
 			 (json_int_t)st->rx_packets, "rx_bytes", (json_int_t)st->rx_bytes,
 			 "tx_packets", (json_int_t)st->tx_packets, "tx_delivered",
 			 (json_int_t)st->tx_delivered, "tx_bytes", (json_int_t)st->tx_bytes,
@@ -89,6 +92,118 @@ static json_t *port_stats_json(const struct vsw_port_stats *st)
 			 (json_int_t)st->drops[VSW_DROP_HAIRPIN], "drops_runt",
 			 (json_int_t)st->drops[VSW_DROP_RUNT], "tx_undelivered",
 			 (json_int_t)st->drv.tx_errors, "rx_missed", (json_int_t)st->drv.rx_missed);
+}
+
+static json_t *ctl_addr_json(const struct vsw_addr *a)
+{
+	char buf[VSW_ADDR_STRLEN];
+
+	return json_string(vsw_addr_str(a, buf, sizeof(buf)));
+}
+
+static json_t *ctl_mac_json(const uint8_t mac[6])
+{
+	char buf[18];
+
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	return json_string(buf);
+}
+
+/* Overlay counters: encapsulation, decapsulation and every drop reason by name. */
+static json_t *ctl_overlay_json(struct vsw *sw)
+{
+	struct vsw_overlay_stats os;
+	json_t *o, *drops;
+
+	if (vsw_overlay_stats(sw, &os) || !os.enabled)
+		return json_pack("{s:b}", "enabled", 0);
+	drops = json_object();
+	for (unsigned int i = 0; i < VSW_TUN_DROP_MAX; i++)
+		json_object_set_new(drops, vsw_tun_drop_name((enum vsw_tun_drop)i),
+				    json_integer((json_int_t)os.drops[i]));
+	o = json_pack("{s:b, s:o, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		      "enabled", 1, "local", ctl_addr_json(&os.opts.local), "udp_port",
+		      os.opts.udp_port, "vteps", os.n_vteps, "vteps_learned_now", os.n_learned,
+		      "vteps_learned", (json_int_t)os.vteps_learned, "vteps_aged",
+		      (json_int_t)os.vteps_aged, "encap_packets", (json_int_t)os.encap_packets,
+		      "encap_bytes", (json_int_t)os.encap_bytes, "decap_packets",
+		      (json_int_t)os.decap_packets, "decap_bytes", (json_int_t)os.decap_bytes,
+		      "not_tunnel", (json_int_t)os.not_tunnel, "learn_queue_full",
+		      (json_int_t)os.learn_queue_full);
+	json_object_set_new(o, "drops", drops);
+	return o;
+}
+
+static json_t *ctl_vtep_json(const struct vsw_vtep_stats *v)
+{
+	json_t *vnis = json_array();
+
+	for (unsigned int i = 0; i < v->n_vnis; i++)
+		json_array_append_new(vnis, json_integer(v->vnis[i]));
+	return json_pack("{s:o, s:s, s:o, s:i, s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:I, s:I, "
+			 "s:I}",
+			 "address", ctl_addr_json(&v->addr), "origin",
+			 v->learned ? "learned" : "config", "vnis", vnis, "idle_s",
+			 (int)v->idle_s, "state", vsw_nh_state_name(v->state), "uplink", v->uplink,
+			 "via", ctl_addr_json(&v->via), "via_mac", ctl_mac_json(v->via_mac),
+			 "route_src", ctl_addr_json(&v->src), "mtu", (int)v->mtu, "tx_packets",
+			 (json_int_t)v->tx_packets, "tx_bytes", (json_int_t)v->tx_bytes,
+			 "rx_packets", (json_int_t)v->rx_packets, "rx_bytes",
+			 (json_int_t)v->rx_bytes, "tx_dropped", (json_int_t)v->tx_dropped);
+}
+
+/* The VTEP table (like `bridge fdb show dev vxlan0` for the remote side). */
+static json_t *cmd_vteps(struct job *j, json_t *req, struct config_error *err)
+{
+	static struct vsw_vtep_stats vt[VSW_MAX_VTEPS];
+	json_t *r = ctl_ok(), *a = json_array();
+	unsigned int n;
+
+	(void)err;
+	/* "refresh": re-read the underlay first, so a route change shows at once. */
+	if (j->sw && json_is_true(json_object_get(req, "refresh")))
+		vsw_overlay_refresh(j->sw);
+	n = j->sw ? vsw_vteps(j->sw, vt, VSW_MAX_VTEPS) : 0;
+	for (unsigned int i = 0; i < n; i++)
+		json_array_append_new(a, ctl_vtep_json(&vt[i]));
+	json_object_set_new(r, "vteps", a);
+	if (j->sw)
+		json_object_set_new(r, "overlay", ctl_overlay_json(j->sw));
+	return r;
+}
+
+/* One tenant's MAC table, local and remote entries (like `ovs-appctl fdb/show`). */
+static json_t *cmd_fdb(struct job *j, json_t *req, struct config_error *err)
+{
+	static struct vsw_mac_entry e[4096];
+	const char *name = json_string_value(json_object_get(req, "name"));
+	const struct config_tenant *t = name ? config_find_tenant(j->cfg, name) : NULL;
+	json_t *r, *a;
+	int n;
+
+	if (!t) {
+		snprintf(err->msg, sizeof(err->msg), "name: %s", name ? "unknown tenant" :
+									"a tenant name is required");
+		return NULL;
+	}
+	n = j->sw ? vsw_fdb_dump(j->sw, t->vni, e, ARRAY_SIZE(e)) : -ENOENT;
+	if (n < 0) {
+		snprintf(err->msg, sizeof(err->msg), "name: tenant '%s' has no switch table", name);
+		return NULL;
+	}
+	r = ctl_ok();
+	a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(
+			a, json_pack("{s:o, s:s, s:o, s:i}", "mac", ctl_mac_json(e[i].mac), "kind",
+				     e[i].remote ? "remote" : "local", "where",
+				     e[i].remote ? ctl_addr_json(&e[i].vtep) : json_string(e[i].port),
+				     "idle_s", (int)e[i].idle_s));
+	json_object_set_new(r, "tenant", json_string(t->name));
+	json_object_set_new(r, "vni", json_integer(t->vni));
+	json_object_set_new(r, "macs", a);
+	return r;
 }
 
 static json_t *cmd_stats(struct job *j, json_t *req, struct config_error *err)
@@ -121,6 +236,8 @@ static json_t *cmd_stats(struct job *j, json_t *req, struct config_error *err)
 	}
 	json_object_set_new(r, "ports", ports);
 	json_object_set_new(r, "tenants", tenants);
+	if (j->sw)
+		json_object_set_new(r, "overlay", ctl_overlay_json(j->sw));
 	return r;
 }
 
@@ -132,6 +249,10 @@ static json_t *cmd_tenant_add(struct job *j, json_t *req, struct config_error *e
 	if (config_parse_tenant(j->cfg, json_object_get(req, "tenant"), "tenant", &t, err))
 		return NULL;
 	ret = j->sw ? vsw_tenant_add(j->sw, t->vni) : -ENOTSUP;
+	if (!ret && job_tenant_overlay(j, t)) {
+		vsw_tenant_remove(j->sw, t->vni);
+		ret = -EIO;
+	}
 	if (!ret)
 		ret = config_add_tenant(j->cfg, t);
 	if (ret) {
@@ -222,6 +343,7 @@ static const struct {
 	{ "status", cmd_status },	  { "stats", cmd_stats },
 	{ "tenant-add", cmd_tenant_add }, { "tenant-remove", cmd_tenant_remove },
 	{ "port-add", cmd_port_add },	  { "port-remove", cmd_port_remove },
+	{ "vteps", cmd_vteps },		  { "fdb", cmd_fdb },
 };
 
 static json_t *ctl_handle(struct job *j, const char *line)

@@ -8,6 +8,8 @@
  *   ferryctl [-s SOCKET] port-remove NAME
  *   ferryctl [-s SOCKET] tenant-add '{"name": "green", "vni": 300}'
  *   ferryctl [-s SOCKET] tenant-remove NAME
+ *   ferryctl [-s SOCKET] vteps [--refresh]
+ *   ferryctl [-s SOCKET] fdb TENANT
  *
  * Exit status: 0 when ferry answered ok, 1 when it refused (the reason is
  * printed), 2 for a usage error or when ferry cannot be reached.
@@ -37,6 +39,9 @@ static const char usage[] =
 	"  port-remove NAME     remove a vhost-user port\n"
 	"  tenant-add JSON      add a tenant: {\"name\", \"vni\"}\n"
 	"  tenant-remove NAME   remove a tenant without ports\n"
+	"  vteps [--refresh]    remote VTEPs: next hop, uplink, counters; --refresh re-reads\n"
+	"                       routes and neighbours first (JSON)\n"
+	"  fdb TENANT           a tenant's MAC table, local ports and remote VTEPs (JSON)\n"
 	"\n"
 	"Items are checked exactly like the same keys in a config file (docs/config.md).\n";
 
@@ -48,11 +53,14 @@ static json_t *build_request(const char *cmd, const char *arg)
 
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "stats"))
 		return json_pack("{s:s}", "cmd", cmd);
+	if (!strcmp(cmd, "vteps"))
+		return json_pack("{s:s, s:b}", "cmd", cmd, "refresh",
+				 arg && !strcmp(arg, "--refresh"));
 	if (!arg) {
 		fprintf(stderr, "ferryctl: %s needs an argument\n", cmd);
 		return NULL;
 	}
-	if (!strcmp(cmd, "port-remove") || !strcmp(cmd, "tenant-remove"))
+	if (!strcmp(cmd, "port-remove") || !strcmp(cmd, "tenant-remove") || !strcmp(cmd, "fdb"))
 		return json_pack("{s:s, s:s}", "cmd", cmd, "name", arg);
 	if (strcmp(cmd, "port-add") && strcmp(cmd, "tenant-add")) {
 		fprintf(stderr, "ferryctl: unknown command '%s' (see ferryctl --help)\n", cmd);

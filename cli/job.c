@@ -51,7 +51,8 @@ static bool job_needs_switch(const struct ferry_config *cfg)
 	for (unsigned int i = 0; i < cfg->n_vms; i++)
 		if (cfg->vms[i].n_nics)
 			return true;
-	return cfg->n_vhost_ports > 0 || cfg->n_tenants > 0 || cfg->control.socket;
+	return cfg->n_vhost_ports > 0 || cfg->n_tenants > 0 || cfg->control.socket ||
+	       cfg->n_uplinks > 0;
 }
 
 static void job_switch_opts(const struct config_switch *c, struct vsw_opts *o)
@@ -77,6 +78,7 @@ static int job_start_switch(struct job *j)
 	if (!job_needs_switch(j->cfg))
 		return 0;
 	job_switch_opts(&j->cfg->sw, &o);
+	job_eal_pci(j->cfg, &o.eal);
 	j->sw = vsw_create(&o);
 	if (!j->sw)
 		return -EIO;
@@ -88,7 +90,7 @@ static int job_start_switch(struct job *j)
 			return ret;
 		}
 	}
-	return 0;
+	return job_overlay_start(j);
 }
 
 static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)
@@ -112,7 +114,8 @@ static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)
 	n->vp = n->dev ? virtio_pci_create(jv->vm, vnet_virtio_dev(n->dev), n->name) : NULL;
 	if (!n->vp)
 		return -EIO;
-	args = (struct vsw_vnet_args){ .dev = n->dev };
+	args = (struct vsw_vnet_args){ .dev = n->dev, .has_mac = true };
+	memcpy(args.mac, c->mac, sizeof(args.mac));
 	pc = (struct vsw_port_cfg){ .name = n->name,
 				    .kind = "vnet",
 				    .vni = config_find_tenant(j->cfg, c->tenant)->vni,
@@ -378,6 +381,7 @@ static void job_print_switch(struct job *j)
 	}
 	printf("(dropped: refused on ingress; undelivered: the guest had no receive buffer)\n");
 	job_print_nics(j);
+	job_print_overlay(j);
 	for (unsigned int p = 0; p < vsw_pmd_count(j->sw); p++) {
 		if (vsw_pmd_stats(j->sw, p, &ps) || !ps.wakeups_measured)
 			continue;

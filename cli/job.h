@@ -50,6 +50,16 @@ int job_vhost_port_add(struct job *j, const struct config_vhost_port *p);
 int job_vhost_port_remove(struct job *j, const char *name);
 void job_vhost_ports_fini(struct job *j);
 
+/*
+ * The overlay (job_overlay.c): start it from the config (after the tenants),
+ * put one tenant on it (also for the control socket's tenant-add), add DPDK
+ * uplinks' PCI devices to the EAL's allow list, print the summary's part.
+ */
+int job_overlay_start(struct job *j);
+int job_tenant_overlay(struct job *j, const struct config_tenant *t);
+void job_eal_pci(const struct ferry_config *cfg, struct vsw_eal_opts *o);
+void job_print_overlay(struct job *j);
+
 /* ctl.c: serve the control socket at @path from the runner's main loop. */
 int ctl_start(struct job *j, const char *path);
 void ctl_stop(struct job *j);

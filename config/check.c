@@ -7,6 +7,7 @@
  * API checks a new item against everything already configured with the same code.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -52,6 +53,17 @@ int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj)
 	return 0;
 }
 
+int cfg_check_uplink_local(struct cfg_ctx *ctx, void *obj)
+{
+	const struct config_uplink *u = obj;
+
+	if (u->kind == CONFIG_UPLINK_DPDK && u->xdp_mode != CONFIG_XDP_AUTO)
+		return cfg_fail_at(ctx, "xdp_mode", "only for afxdp uplinks");
+	if (u->kind == CONFIG_UPLINK_DPDK && u->zero_copy != CONFIG_ZC_AUTO)
+		return cfg_fail_at(ctx, "zero_copy", "only for afxdp uplinks");
+	return 0;
+}
+
 /*
  * The key takes up to 16 (it is the contract multiqueue will fill), but the
  * virtio-net device does not offer VIRTIO_NET_F_MQ yet: a guest or peer would
@@ -91,11 +103,45 @@ const struct config_vm *config_find_vm(const struct ferry_config *cfg, const cha
 	return NULL;
 }
 
+/* A tenant's VXLAN keys against the VTEP. */
+static int check_tenant_vxlan(struct cfg_ctx *ctx, const struct ferry_config *cfg,
+			      const struct config_tenant *t)
+{
+	const struct config_addr *local = &cfg->vtep.local;
+	char buf[64];
+	unsigned int i;
+	size_t mark;
+	int ret = 0;
+
+	if (!t->vxlan)
+		return t->n_remote_vteps ? cfg_fail_at(ctx, "remote_vteps",
+						       "only with \"vxlan\": true") :
+					   0;
+	if (!local->family)
+		return cfg_fail_at(ctx, "vxlan", "needs a local VTEP: set vtep.local");
+	for (i = 0; !ret && i < t->n_remote_vteps; i++) {
+		mark = cfg_push_key(ctx, "remote_vteps");
+		cfg_push_index(ctx, i);
+		config_format_addr(&t->remote_vteps[i], buf, sizeof(buf));
+		if (t->remote_vteps[i].family != local->family)
+			ret = cfg_fail(ctx, "%s is IPv%c but vtep.local is IPv%c", buf,
+				       t->remote_vteps[i].family == AF_INET ? '4' : '6',
+				       local->family == AF_INET ? '4' : '6');
+		else if (!memcmp(&t->remote_vteps[i], local, sizeof(*local)))
+			ret = cfg_fail(ctx, "%s is this host's own VTEP (vtep.local)", buf);
+		cfg_pop(ctx, mark);
+	}
+	return ret;
+}
+
 static int check_tenant(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n_prior,
 			const void *item)
 {
 	const struct config_tenant *t = item;
 	unsigned int i;
+
+	if (check_tenant_vxlan(ctx, cfg, t))
+		return -EINVAL;
 
 	for (i = 0; i < n_prior; i++) {
 		if (!strcmp(cfg->tenants[i].name, t->name))
@@ -262,6 +308,38 @@ static int check_vhost_port(struct cfg_ctx *ctx, const struct ferry_config *cfg,
 	return 0;
 }
 
+static int check_uplink(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n_prior,
+			const void *item)
+{
+	const struct config_uplink *u = item;
+	unsigned int i;
+
+	if (!cfg->vtep.local.family)
+		return cfg_fail(ctx, "an uplink carries the overlay: set vtep.local");
+	for (i = 0; i < n_prior; i++) {
+		if (!strcmp(cfg->uplinks[i].name, u->name))
+			return cfg_fail_at(ctx, "name", "duplicate port name '%s' (also %s[%u])",
+					   u->name, "uplinks", i);
+		if (!strcmp(cfg->uplinks[i].interface, u->interface))
+			return cfg_fail_at(ctx, "interface",
+					   "interface '%s' already carries uplink '%s'",
+					   u->interface, cfg->uplinks[i].name);
+	}
+	for (i = 0; i < cfg->n_vhost_ports; i++)
+		if (!strcmp(cfg->vhost_ports[i].name, u->name))
+			return cfg_fail_at(ctx, "name", "duplicate port name '%s' (also %s[%u])",
+					   u->name, "vhost_user_ports", i);
+	return 0;
+}
+
+const struct cfg_section cfg_section_uplinks = {
+	.key = "uplinks",
+	.obj = &cfg_obj_uplink,
+	.array_off = offsetof(struct ferry_config, uplinks),
+	.count_off = offsetof(struct ferry_config, n_uplinks),
+	.check = check_uplink,
+};
+
 const struct cfg_section cfg_section_tenants = {
 	.key = "tenants",
 	.obj = &cfg_obj_tenant,
@@ -293,6 +371,7 @@ int cfg_check_root(struct cfg_ctx *ctx, void *obj)
 		&cfg_section_tenants,
 		&cfg_section_vms,
 		&cfg_section_vhost_ports,
+		&cfg_section_uplinks,
 	};
 	const struct ferry_config *cfg = obj;
 	unsigned int s, i;

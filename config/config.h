@@ -63,10 +63,49 @@ struct config_switch {
 	unsigned int mbufs; /* mempool size */
 };
 
+/* An IP address (config/ keeps its own type: it depends on no other module). */
+struct config_addr {
+	uint8_t family; /* AF_INET or AF_INET6; 0 = absent */
+	uint8_t a[16]; /* IPv4 in the first 4 bytes */
+};
+
 /* "tenants[]": one bridge domain. */
 struct config_tenant {
 	char *name; /* unique */
 	uint32_t vni; /* unique VXLAN network identifier, 1..16777215 */
+	bool vxlan; /* carried between hosts over VXLAN (needs "vtep") */
+	struct config_addr *remote_vteps; /* seeded remote VTEPs */
+	unsigned int n_remote_vteps;
+	bool learn_vteps; /* accept and learn VTEPs not seeded */
+};
+
+/* "vtep": this host's VXLAN tunnel endpoint. */
+struct config_vtep {
+	struct config_addr local; /* family 0: no overlay */
+	unsigned int udp_port; /* destination UDP port */
+	unsigned int ttl; /* outer TTL / hop limit */
+	bool df; /* IPv4 don't-fragment */
+	bool udp_checksum; /* IPv4 outer UDP checksum */
+	unsigned int vtep_aging_s; /* learned VTEPs' lifetime without traffic; 0 = never */
+};
+
+enum config_uplink_kind {
+	CONFIG_UPLINK_AFXDP = 0, /* AF_XDP sockets fed by Ferry's XDP program */
+	CONFIG_UPLINK_DPDK, /* a DPDK ethdev from devargs */
+};
+
+enum config_xdp_mode { CONFIG_XDP_AUTO = 0, CONFIG_XDP_NATIVE, CONFIG_XDP_GENERIC };
+enum config_zero_copy { CONFIG_ZC_AUTO = 0, CONFIG_ZC_ON, CONFIG_ZC_OFF };
+
+/* "uplinks[]": a port that carries the overlay to other hosts. */
+struct config_uplink {
+	char *name; /* unique switch port name */
+	enum config_uplink_kind kind;
+	char *interface; /* kernel interface (afxdp: the one it binds; dpdk: the one routes name) */
+	char *devargs; /* dpdk: the device ("net_af_packet0,iface=eth1", a PCI address) */
+	unsigned int queues; /* queue pairs */
+	enum config_xdp_mode xdp_mode; /* afxdp */
+	enum config_zero_copy zero_copy; /* afxdp */
 };
 
 struct config_nic_backend {
@@ -126,6 +165,9 @@ struct ferry_config {
 	unsigned int n_vms;
 	struct config_vhost_port *vhost_ports; /* JSON "vhost_user_ports" */
 	unsigned int n_vhost_ports;
+	struct config_vtep vtep;
+	struct config_uplink *uplinks;
+	unsigned int n_uplinks;
 	struct config_control control;
 };
 
@@ -199,6 +241,9 @@ int config_print_docs(FILE *f);
 int config_parse_size(const char *s, uint64_t *bytes);
 int config_parse_mac(const char *s, uint8_t mac[6]);
 bool config_mac_is_unicast(const uint8_t mac[6]); /* not multicast/broadcast, not all-zero */
+/* IP addresses: 0 or -EINVAL; "-" for an absent one. */
+int config_parse_addr(const char *s, struct config_addr *a);
+void config_format_addr(const struct config_addr *a, char *buf, size_t len);
 /* "256M" when exact in K/M/G, else decimal bytes; always NUL-terminated. */
 void config_format_size(uint64_t bytes, char *buf, size_t len);
 void config_format_mac(const uint8_t mac[6], char buf[18]);

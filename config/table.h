@@ -130,12 +130,15 @@ extern const struct cfg_type cfg_type_object;
 extern const struct cfg_type cfg_type_object_array;
 extern const struct cfg_type cfg_type_backend;
 extern const struct cfg_type cfg_type_hint;
+extern const struct cfg_type cfg_type_ip;
+extern const struct cfg_type cfg_type_ip_array;
 
 /* tables.c: Ferry's objects. */
 extern const struct cfg_object cfg_obj_root;
 extern const struct cfg_object cfg_obj_tenant;
 extern const struct cfg_object cfg_obj_vm;
 extern const struct cfg_object cfg_obj_vhost_port;
+extern const struct cfg_object cfg_obj_uplink;
 
 /*
  * A top-level array of named items ("tenants", "vms", "vhost_user_ports"): where it lives in
@@ -155,10 +158,12 @@ struct cfg_section {
 extern const struct cfg_section cfg_section_tenants;
 extern const struct cfg_section cfg_section_vms;
 extern const struct cfg_section cfg_section_vhost_ports;
+extern const struct cfg_section cfg_section_uplinks;
 unsigned int cfg_section_count(const struct cfg_section *s, const struct ferry_config *cfg);
 void *cfg_section_item(const struct cfg_section *s, const struct ferry_config *cfg, unsigned int i);
 int cfg_check_root(struct cfg_ctx *ctx, void *obj);
 int cfg_check_switch(struct cfg_ctx *ctx, void *obj);
 int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj);
+int cfg_check_uplink_local(struct cfg_ctx *ctx, void *obj);
 
 #endif

@@ -172,6 +172,7 @@ const struct cfg_object cfg_obj_vm = {
 	OBJECT(struct config_vm, vm_keys, cfg_check_vm_local),
 };
 
+#define TN(m) MEMBER(struct config_tenant, m)
 static const struct cfg_key tenant_keys[] = {
 	{ .name = "name",
 	  .type = &cfg_type_name,
@@ -185,7 +186,24 @@ static const struct cfg_key tenant_keys[] = {
 	  .min = 1,
 	  .max = 16777215,
 	  .doc = "Unique VXLAN network identifier (RFC 7348: 24 bits)." },
+	{ .name = "vxlan",
+	  .type = &cfg_type_bool,
+	  TN(vxlan),
+	  .def = "false",
+	  .doc = "Carry the tenant between hosts over VXLAN with its VNI (needs \"vtep\")." },
+	{ .name = "remote_vteps",
+	  .type = &cfg_type_ip_array,
+	  ARRAY(struct config_tenant, remote_vteps, n_remote_vteps),
+	  .max_items = 1024,
+	  .doc = "Remote VTEPs the tenant floods to (head-end replication); with vxlan only." },
+	{ .name = "learn_vteps",
+	  .type = &cfg_type_bool,
+	  TN(learn_vteps),
+	  .def = "true",
+	  .doc = "Accept VXLAN from VTEPs not listed, learning them (aged after "
+		 "vtep.vtep_aging_s); false drops their packets." },
 };
+#undef TN
 
 const struct cfg_object cfg_obj_tenant = {
 	.name = "tenant",
@@ -293,6 +311,118 @@ static const struct cfg_object switch_obj = {
 	OBJECT(struct config_switch, switch_keys, cfg_check_switch),
 };
 
+#define VT(m) MEMBER(struct config_vtep, m)
+static const struct cfg_key vtep_keys[] = {
+	{ .name = "local",
+	  .type = &cfg_type_ip,
+	  VT(local),
+	  .doc = "This host's VTEP address: an address of one of its interfaces, which remote "
+		 "VTEPs send to (IPv4 or IPv6)." },
+	{ .name = "udp_port",
+	  .type = &cfg_type_uint,
+	  VT(udp_port),
+	  .min = 1,
+	  .max = 65535,
+	  .def = "4789",
+	  .doc = "Destination UDP port (IANA's 4789 for VXLAN)." },
+	{ .name = "ttl",
+	  .type = &cfg_type_uint,
+	  VT(ttl),
+	  .min = 1,
+	  .max = 255,
+	  .def = "64",
+	  .doc = "Outer TTL (IPv4) or hop limit (IPv6)." },
+	{ .name = "df",
+	  .type = &cfg_type_bool,
+	  VT(df),
+	  .def = "true",
+	  .doc = "Set don't-fragment on IPv4: frames too big for the uplink MTU are counted and "
+		 "dropped, never fragmented." },
+	{ .name = "udp_checksum",
+	  .type = &cfg_type_bool,
+	  VT(udp_checksum),
+	  .def = "false",
+	  .doc = "Fill the outer UDP checksum over IPv4 (IPv6 always has one)." },
+	{ .name = "vtep_aging_s",
+	  .type = &cfg_type_uint,
+	  VT(vtep_aging_s),
+	  .min = 0,
+	  .max = 86400,
+	  .def = "300",
+	  .doc = "Seconds a learned remote VTEP stays without traffic; 0 = never age." },
+};
+#undef VT
+
+static const struct cfg_object vtep_obj = {
+	.name = "vtep",
+	.doc = "This host's VXLAN tunnel endpoint",
+	OBJECT(struct config_vtep, vtep_keys, NULL),
+};
+
+static const char *const uplink_kind_choices[] = { "afxdp", "dpdk", NULL };
+static const char *const xdp_mode_choices[] = { "auto", "native", "generic", NULL };
+static const char *const zero_copy_choices[] = { "auto", "on", "off", NULL };
+
+#define UP(m) MEMBER(struct config_uplink, m)
+static const struct cfg_key uplink_keys[] = {
+	{ .name = "name",
+	  .type = &cfg_type_name,
+	  UP(name),
+	  .required = true,
+	  .doc = "Unique port name." },
+	{ .name = "kind",
+	  .type = &cfg_type_enum,
+	  UP(kind),
+	  .choices = uplink_kind_choices,
+	  .required = true,
+	  .doc = "\"afxdp\": AF_XDP sockets on the interface, fed by Ferry's XDP program (the "
+		 "host keeps its other traffic); \"dpdk\": a DPDK device from devargs." },
+	{ .name = "interface",
+	  .type = &cfg_type_string,
+	  UP(interface),
+	  .required = true,
+	  .min = 1,
+	  .max = 15,
+	  .doc = "Kernel interface: the one AF_XDP binds, or for dpdk the one whose routes "
+		 "and neighbours lead to the device." },
+	{ .name = "devargs",
+	  .type = &cfg_type_string,
+	  UP(devargs),
+	  .min = 1,
+	  .max = 255,
+	  .when_key = "kind",
+	  .when_value = "\"dpdk\"",
+	  .doc = "DPDK device: \"net_af_packet0,iface=eth1\", \"net_tap0,iface=dtap0\", or a "
+		 "PCI address." },
+	{ .name = "queues",
+	  .type = &cfg_type_uint,
+	  UP(queues),
+	  .min = 1,
+	  .max = 16,
+	  .def = "1",
+	  .doc = "Queue pairs, from queue 0 (AF_XDP: one socket each)." },
+	{ .name = "xdp_mode",
+	  .type = &cfg_type_enum,
+	  UP(xdp_mode),
+	  .choices = xdp_mode_choices,
+	  .def = "\"auto\"",
+	  .doc = "afxdp: where the XDP program runs; \"auto\" tries the driver's hook first." },
+	{ .name = "zero_copy",
+	  .type = &cfg_type_enum,
+	  UP(zero_copy),
+	  .choices = zero_copy_choices,
+	  .def = "\"auto\"",
+	  .doc = "afxdp: zero-copy AF_XDP; \"auto\" uses it where the driver allows and copy "
+		 "mode otherwise (the port reports which)." },
+};
+#undef UP
+
+const struct cfg_object cfg_obj_uplink = {
+	.name = "uplink",
+	.doc = "A port that carries the overlay to other hosts",
+	OBJECT(struct config_uplink, uplink_keys, cfg_check_uplink_local),
+};
+
 static const struct cfg_key control_keys[] = {
 	{ .name = "socket",
 	  .type = &cfg_type_path,
@@ -339,6 +469,19 @@ static const struct cfg_key root_keys[] = {
 	  .max_items = 256,
 	  .def = "[]",
 	  .doc = "Switch ports for vhost-user peers." },
+	{ .name = "vtep",
+	  .type = &cfg_type_object,
+	  CFG(vtep),
+	  .obj = &vtep_obj,
+	  .def = "{}",
+	  .doc = "The VXLAN tunnel endpoint (none without \"local\")." },
+	{ .name = "uplinks",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct ferry_config, uplinks, n_uplinks),
+	  .obj = &cfg_obj_uplink,
+	  .max_items = 16,
+	  .def = "[]",
+	  .doc = "Ports that carry the overlay to other hosts." },
 	{ .name = "control",
 	  .type = &cfg_type_object,
 	  CFG(control),

@@ -8,6 +8,7 @@
  * Values may come from the control socket: strings are checked for embedded NULs, echoed
  * through cfg_quote(), and every allocation is bounded by the row's limits.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -567,6 +568,103 @@ const struct cfg_type cfg_type_mac = {
 	.describe = mac_describe,
 };
 
+/* ip: a unicast IPv4 or IPv6 address (tunnel endpoints) */
+
+int config_parse_addr(const char *s, struct config_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->a) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a->a) == 1)
+		a->family = AF_INET6;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void config_format_addr(const struct config_addr *a, char *buf, size_t len)
+{
+	if (!a->family || !inet_ntop(a->family, a->a, buf, (socklen_t)len))
+		snprintf(buf, len, "-");
+}
+
+/* Why @a cannot be one host's address, or NULL. */
+static const char *addr_not_unicast(const struct config_addr *a)
+{
+	static const uint8_t zero[16];
+
+	if (a->family == AF_INET) {
+		if (a->a[0] == 0 || !memcmp(a->a, zero, 4))
+			return "an unspecified";
+		if (a->a[0] >= 224)
+			return a->a[0] < 240 ? "a multicast" : "a reserved or broadcast";
+		return NULL;
+	}
+	if (!memcmp(a->a, zero, 16))
+		return "the unspecified";
+	return a->a[0] == 0xff ? "a multicast" : NULL;
+}
+
+static int addr_value(struct cfg_ctx *ctx, json_t *j, struct config_addr *a)
+{
+	const char *s, *why;
+	char q[64];
+	int ret = get_str(ctx, j, &s);
+
+	if (ret)
+		return ret;
+	if (config_parse_addr(s, a))
+		return cfg_fail(ctx, "invalid IP address '%s' (use 192.0.2.1 or 2001:db8::1)",
+				cfg_quote(s, q, sizeof(q)));
+	why = addr_not_unicast(a);
+	if (why)
+		return cfg_fail(ctx, "%s is %s address; a tunnel endpoint needs a unicast one", s,
+				why);
+	return 0;
+}
+
+static int ip_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	return addr_value(ctx, j, CFG_MEMBER(obj, k));
+}
+
+static json_t *addr_json(const struct config_addr *a)
+{
+	char buf[64];
+
+	config_format_addr(a, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static int ip_dump(const struct cfg_key *k, const void *obj, json_t **out)
+{
+	const struct config_addr *a = CFG_CMEMBER(obj, k);
+
+	*out = NULL;
+	return a->family ? set_out(out, addr_json(a)) : 0;
+}
+
+static json_t *ip_schema(const struct cfg_key *k)
+{
+	(void)k;
+	return json_pack("{s:s, s:[{s:s}, {s:s}]}", "type", "string", "anyOf", "format", "ipv4",
+			 "format", "ipv6");
+}
+
+static void ip_describe(const struct cfg_key *k, char *buf, size_t len)
+{
+	(void)k;
+	snprintf(buf, len, "unicast IPv4 or IPv6 address");
+}
+
+const struct cfg_type cfg_type_ip = {
+	.parse = ip_parse,
+	.release = release_nothing,
+	.dump = ip_dump,
+	.schema = ip_schema,
+	.describe = ip_describe,
+};
+
 /* array of distinct unsigned ints (CPU lists) */
 
 static int check_array(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j)
@@ -669,6 +767,85 @@ const struct cfg_type cfg_type_uint_array = {
 	.dump = uint_array_dump,
 	.schema = uint_array_schema,
 	.describe = uint_array_describe,
+};
+
+/* array of distinct unicast IP addresses (remote VTEPs) */
+
+static int ip_item(struct cfg_ctx *ctx, json_t *j, struct config_addr *arr, size_t i)
+{
+	size_t d, mark = cfg_push_index(ctx, i);
+	int ret = addr_value(ctx, json_array_get(j, i), &arr[i]);
+	char buf[64];
+
+	for (d = 0; !ret && d < i; d++) {
+		if (!memcmp(&arr[d], &arr[i], sizeof(arr[i]))) {
+			config_format_addr(&arr[i], buf, sizeof(buf));
+			ret = cfg_fail(ctx, "duplicate address %s (also at [%zu])", buf, d);
+		}
+	}
+	cfg_pop(ctx, mark);
+	return ret;
+}
+
+static int ip_array_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	struct config_addr *arr;
+	size_t i, n;
+	int ret = check_array(ctx, k, j);
+
+	if (ret || !(n = json_array_size(j)))
+		return ret;
+	arr = calloc(n, sizeof(*arr));
+	if (!arr)
+		return cfg_oom(ctx);
+	store_ptr(obj, k, arr);
+	for (i = 0; i < n; i++) {
+		ret = ip_item(ctx, j, arr, i);
+		if (ret)
+			return ret;
+		*count_of(obj, k) = (unsigned int)i + 1;
+	}
+	return 0;
+}
+
+static int ip_array_dump(const struct cfg_key *k, const void *obj, json_t **out)
+{
+	const struct config_addr *arr = load_ptr(obj, k);
+	unsigned int i, n = load_count(obj, k);
+	json_t *a;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	if (!(a = json_array()))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (json_array_append_new(a, addr_json(&arr[i]))) {
+			json_decref(a);
+			return -ENOMEM;
+		}
+	}
+	*out = a;
+	return 0;
+}
+
+static json_t *ip_array_schema(const struct cfg_key *k)
+{
+	return json_pack("{s:s, s:o, s:b, s:i}", "type", "array", "items", ip_schema(k),
+			 "uniqueItems", 1, "maxItems", k->max_items);
+}
+
+static void ip_array_describe(const struct cfg_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "array of distinct unicast IP addresses, at most %u", k->max_items);
+}
+
+const struct cfg_type cfg_type_ip_array = {
+	.parse = ip_array_parse,
+	.release = array_release,
+	.dump = ip_array_dump,
+	.schema = ip_array_schema,
+	.describe = ip_array_describe,
 };
 
 /* object: a nested struct described by its own table */

@@ -1,14 +1,58 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ebpf.h - XDP programs on the uplink and their loaders.  For now: what the
- * host's kernel offers (XDP program type, bpffs), reported by `ferry info`.
+ * ebpf.h - XDP programs on the uplink and their loaders: the uplink program
+ * that steers Ferry's tunnel UDP into AF_XDP sockets (uplink.bpf.c), and what
+ * the host's kernel offers (XDP program type, bpffs), reported by `ferry info`.
  */
 #ifndef FERRY_EBPF_EBPF_H
 #define FERRY_EBPF_EBPF_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Describe eBPF/XDP support on @f; returns 0 if XDP programs can be loaded. */
 int ebpf_print_host_info(FILE *f);
+
+/* Where the XDP program runs: the driver's hook, or the generic (skb) one. */
+enum ebpf_xdp_mode {
+	EBPF_XDP_AUTO, /* native where the driver has it, else generic */
+	EBPF_XDP_NATIVE,
+	EBPF_XDP_GENERIC,
+};
+
+struct ebpf_uplink_opts {
+	int ifindex;
+	enum ebpf_xdp_mode mode;
+	uint16_t ports[4]; /* tunnel UDP ports, host order */
+	unsigned int n_ports;
+	/* Local tunnel addresses (family AF_INET/AF_INET6, bytes); none = any. */
+	struct {
+		uint8_t family;
+		uint8_t a[16];
+	} addrs[4];
+	unsigned int n_addrs;
+};
+
+struct ebpf_uplink_stats {
+	uint64_t steered, passed, no_socket; /* summed over CPUs */
+};
+
+struct ebpf_uplink;
+
+/*
+ * Load the uplink program configured by @o and attach it to the interface
+ * (through libxdp, so other XDP programs may share it; plain libbpf where
+ * libxdp cannot).  0 or -errno, having logged which step failed.
+ */
+int ebpf_uplink_attach(const struct ebpf_uplink_opts *o, struct ebpf_uplink **out);
+/* Steer rx queue @queue's tunnel packets to AF_XDP socket @xsk_fd. */
+int ebpf_uplink_set_socket(struct ebpf_uplink *u, uint32_t queue, int xsk_fd);
+/* "native" or "generic", and whether libxdp's dispatcher holds the program. */
+const char *ebpf_uplink_mode(const struct ebpf_uplink *u);
+bool ebpf_uplink_via_libxdp(const struct ebpf_uplink *u);
+void ebpf_uplink_stats(const struct ebpf_uplink *u, struct ebpf_uplink_stats *st);
+/* Detach and free; NULL is fine. */
+void ebpf_uplink_detach(struct ebpf_uplink *u);
 
 #endif

@@ -71,6 +71,13 @@ static inline void cond_wait(struct cond *c, struct mutex *m) REQUIRES(m)
 	pthread_cond_wait(&c->c, &m->m);
 }
 
+/* Until signalled or CLOCK_REALTIME passes @abs: 0 or ETIMEDOUT (positive, as pthreads). */
+static inline int cond_timedwait(struct cond *c, struct mutex *m, const struct timespec *abs)
+	REQUIRES(m)
+{
+	return pthread_cond_timedwait(&c->c, &m->m, abs);
+}
+
 static inline void cond_broadcast(struct cond *c)
 {
 	pthread_cond_broadcast(&c->c);

@@ -34,7 +34,7 @@
 #include "vhost/memguard.h"
 #include "vswitch/eal.h"
 
-#define EAL_MAX_ARGS 16
+#define EAL_MAX_ARGS 24
 #define EAL_ARG_LEN 64
 #define HUGE_SYSFS "/sys/kernel/mm/hugepages"
 /* Rough size of one pool element (data room + mbuf + mempool header). */
@@ -156,7 +156,12 @@ static void eal_build_argv(const struct vsw_eal_opts *opts, const cpu_set_t *mas
 	 * --in-memory with it; --no-shconf gives the same "no files" result.
 	 */
 	eal_add_arg(eal.huge ? "--in-memory" : "--no-shconf");
-	eal_add_arg("--no-pci");
+	if (opts->n_pci == 0)
+		eal_add_arg("--no-pci");
+	for (unsigned int i = 0; i < opts->n_pci && i < VSW_EAL_MAX_PCI; i++) {
+		snprintf(arg, sizeof(arg), "-a%s", opts->pci_allow[i]);
+		eal_add_arg(arg);
+	}
 	eal_add_arg("--no-telemetry");
 	snprintf(arg, sizeof(arg), "--file-prefix=ferry-%ld-%u", (long)getpid(), eal.instance);
 	eal_add_arg(arg);

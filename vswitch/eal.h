@@ -17,6 +17,8 @@
 
 struct rte_mempool;
 
+#define VSW_EAL_MAX_PCI 8
+
 enum vsw_hugepages {
 	VSW_HUGE_AUTO, /* hugepages if enough are reserved and free, else anonymous memory */
 	VSW_HUGE_ON, /* hugepages or fail */
@@ -29,6 +31,13 @@ struct vsw_eal_opts {
 	unsigned int mbufs; /* packet buffers in the pool */
 	unsigned int mbuf_cache; /* per-lcore cache of the pool */
 	int log_level; /* DPDK log level (RTE_LOG_*), 0 = warnings and worse */
+	/*
+	 * PCI devices DPDK may drive (DPDK uplinks on real NICs), by address
+	 * ("0000:03:00.1").  None: the EAL runs --no-pci and never touches the
+	 * host's PCI devices; otherwise only these are allowed.
+	 */
+	const char *pci_allow[VSW_EAL_MAX_PCI];
+	unsigned int n_pci;
 };
 
 void vsw_eal_opts_init(struct vsw_eal_opts *opts);

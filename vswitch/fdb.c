@@ -257,3 +257,22 @@ uint32_t vsw_fdb_count(const struct vsw_fdb *fdb)
 
 	return n > 0 ? (uint32_t)n : 0;
 }
+
+void vsw_fdb_walk(struct vsw_fdb *fdb, vsw_fdb_walk_fn fn, void *arg)
+{
+	struct rte_ether_addr mac;
+	uint16_t port;
+	uint32_t pos;
+	void *key;
+
+	spinlock_lock(&fdb->wlock);
+	for (pos = 0; pos < fdb->size; pos++) {
+		port = atomic_load_explicit(&fdb->e[pos].port, memory_order_relaxed);
+		if (port == VSW_PORT_NONE ||
+		    rte_hash_get_key_with_position(fdb->h, (int32_t)pos, &key) < 0)
+			continue;
+		memcpy(&mac, key, sizeof(mac));
+		fn(&mac, port, atomic_load_explicit(&fdb->e[pos].seen, memory_order_relaxed), arg);
+	}
+	spinlock_unlock(&fdb->wlock);
+}

@@ -57,4 +57,12 @@ unsigned int vsw_fdb_flush_port(struct vsw_fdb *fdb, uint16_t port, vsw_fdb_sync
 				void *arg);
 uint32_t vsw_fdb_count(const struct vsw_fdb *fdb);
 
+typedef void (*vsw_fdb_walk_fn)(const struct rte_ether_addr *mac, uint16_t port, uint32_t seen_s,
+				void *arg);
+/*
+ * Control side: call @fn for every entry (port: a port id or VSW_FDB_VTEP |
+ * VTEP), holding the writer lock, so PMDs learn nothing new meanwhile.
+ */
+void vsw_fdb_walk(struct vsw_fdb *fdb, vsw_fdb_walk_fn fn, void *arg);
+
 #endif

@@ -2,8 +2,10 @@
 /*
  * forward.c - what a PMD does with one rx burst: sanity checks, MAC learning,
  * one bulk FDB lookup, then unicast, flood (head-end replication within the
- * ingress port's tenant only) or drop, into per-output-port tx buffers that
- * are flushed when full and at the end of every PMD iteration (pmd.c).
+ * ingress tenant only: its local ports and its remote VTEPs) or drop, into
+ * per-output-port tx buffers that are flushed when full and at the end of
+ * every PMD iteration (pmd.c).  Frames for remote VTEPs go through the
+ * overlay (overlay_dp.c), which encapsulates them into an uplink's buffer.
  *
  * Frames come from guests and peers: nothing in them is trusted.  A frame is
  * read only after its first segment is known to hold an Ethernet header, and
@@ -26,12 +28,12 @@ struct fwd_burst {
 	uint16_t out[VSW_BURST_MAX]; /* FDB answer for dst */
 };
 
-static void fwd_drop(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf *m,
+static void fwd_drop(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte_mbuf *m,
 		     enum vsw_drop_reason why)
 {
 	rte_pktmbuf_free(m);
-	vsw_ctr_add(&pmd->port_ctr[in->id].drops[why], 1);
-	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].dropped, 1);
+	vsw_ctr_add(&pmd->port_ctr[in->port->id].drops[why], 1);
+	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].dropped, 1);
 }
 
 static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
@@ -64,7 +66,7 @@ static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
 }
 
 /* txb->port != NULL exactly while the port is on the dirty list. */
-static void fwd_buffer(struct vsw_pmd *pmd, struct vsw_port *out, struct rte_mbuf *m)
+void vsw_fwd_buffer(struct vsw_pmd *pmd, struct vsw_port *out, struct rte_mbuf *m)
 {
 	struct vsw_txbuf *txb = &pmd->txb[out->id];
 
@@ -114,55 +116,80 @@ static void fwd_share(struct rte_mbuf *m, unsigned int k)
 		rte_mbuf_refcnt_update(m, (int16_t)(k - 1));
 }
 
-static void fwd_flood(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf *m)
+/*
+ * Flood within the tenant: every local port but the ingress one and, for a
+ * frame that did not come from a tunnel, every remote VTEP of the tenant
+ * (head-end replication).  Each output holds one reference; the overlay
+ * copies what it encapsulates and drops its reference.
+ */
+static void fwd_flood(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte_mbuf *m)
 {
-	struct vsw_tenant *t = in->tenant;
+	struct vsw_tenant *t = in->t;
 	const struct vsw_port_set *set = atomic_load_explicit(&t->ports, memory_order_acquire);
+	const struct vsw_vtep_set *vt = NULL;
 	struct vsw_port *outs[VSW_MAX_PORTS];
-	unsigned int i, k = 0;
+	unsigned int i, k = 0, nv = 0;
 
 	for (i = 0; i < set->n; i++) {
-		if (set->ids[i] == in->id)
+		if (set->ids[i] == in->src)
 			continue;
 		outs[k] = fwd_port(pmd, set->ids[i], t);
 		if (outs[k])
 			k++;
 	}
-	if (k == 0) {
+	if (!in->tunnel) {
+		vt = atomic_load_explicit(&t->vteps, memory_order_acquire);
+		nv = vt->n;
+	}
+	if (k + nv == 0) {
 		fwd_drop(pmd, in, m, VSW_DROP_NO_DEST);
 		return;
 	}
-	fwd_share(m, k);
+	fwd_share(m, k + nv);
+	for (i = 0; i < nv; i++)
+		vsw_ovl_output(pmd, t, vt->idx[i], m);
 	for (i = 0; i < k; i++)
-		fwd_buffer(pmd, outs[i], m);
+		vsw_fwd_buffer(pmd, outs[i], m);
 	vsw_ctr_add(&pmd->tenant_ctr[t->idx].flooded, 1);
 }
 
-static void fwd_one(struct vsw_pmd *pmd, struct vsw_port *in, struct fwd_burst *b, unsigned int i)
+static void fwd_one(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct fwd_burst *b,
+		    unsigned int i)
 {
+	uint16_t to = b->out[i];
 	struct vsw_port *out;
 
-	if (rte_is_multicast_ether_addr(b->dst[i]) || b->out[i] == VSW_PORT_NONE) {
+	if (rte_is_multicast_ether_addr(b->dst[i]) || to == VSW_PORT_NONE) {
 		fwd_flood(pmd, in, b->pkts[i]);
 		return;
 	}
-	if (b->out[i] == in->id) {
+	if (to == in->src) {
 		fwd_drop(pmd, in, b->pkts[i], VSW_DROP_HAIRPIN);
 		return;
 	}
-	out = fwd_port(pmd, b->out[i], in->tenant);
+	if (to & VSW_FDB_VTEP) {
+		/* Tunnel to tunnel is never forwarded: the sender reaches that VTEP itself. */
+		if (in->tunnel) {
+			fwd_drop(pmd, in, b->pkts[i], VSW_DROP_HAIRPIN);
+			return;
+		}
+		vsw_ovl_output(pmd, in->t, (uint16_t)(to & ~VSW_FDB_VTEP), b->pkts[i]);
+		vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].unicast, 1);
+		return;
+	}
+	out = fwd_port(pmd, to, in->t);
 	if (!out) {
 		/* Stale entry of a port being removed: treat as unknown. */
 		fwd_flood(pmd, in, b->pkts[i]);
 		return;
 	}
-	fwd_buffer(pmd, out, b->pkts[i]);
-	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].unicast, 1);
+	vsw_fwd_buffer(pmd, out, b->pkts[i]);
+	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].unicast, 1);
 }
 
 /* Keep frames with a readable Ethernet header and a unicast source. */
-static void fwd_filter(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf **pkts, uint16_t n,
-		       struct fwd_burst *b)
+static void fwd_filter(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte_mbuf **pkts,
+		       uint16_t n, struct fwd_burst *b)
 {
 	struct rte_ether_hdr *eth;
 	uint64_t bytes = 0;
@@ -186,16 +213,19 @@ static void fwd_filter(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf
 		b->dst[b->n] = &eth->dst_addr;
 		b->n++;
 	}
-	vsw_ctr_add(&pmd->port_ctr[in->id].rx_packets, n);
-	vsw_ctr_add(&pmd->port_ctr[in->id].rx_bytes, bytes);
-	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].rx_packets, n);
-	vsw_ctr_add(&pmd->tenant_ctr[in->tenant->idx].rx_bytes, bytes);
+	/* An uplink's own counters hold the outer packets (overlay_dp.c). */
+	if (!in->tunnel) {
+		vsw_ctr_add(&pmd->port_ctr[in->port->id].rx_packets, n);
+		vsw_ctr_add(&pmd->port_ctr[in->port->id].rx_bytes, bytes);
+	}
+	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].rx_packets, n);
+	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].rx_bytes, bytes);
 }
 
-void vsw_fwd_burst(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf **pkts, uint16_t n,
-		   uint32_t now_s)
+void vsw_fwd_burst(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte_mbuf **pkts,
+		   uint16_t n, uint32_t now_s)
 {
-	struct vsw_tenant_ctr *tc = &pmd->tenant_ctr[in->tenant->idx];
+	struct vsw_tenant_ctr *tc = &pmd->tenant_ctr[in->t->idx];
 	struct vsw_fdb_learn res = { 0 };
 	struct fwd_burst b;
 	unsigned int i;
@@ -203,11 +233,13 @@ void vsw_fwd_burst(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf **p
 	fwd_filter(pmd, in, pkts, n, &b);
 	if (b.n == 0)
 		return;
-	vsw_fdb_learn_bulk(in->tenant->fdb, b.src, b.n, in->id, now_s, &res);
-	vsw_ctr_add(&tc->learned, res.learned);
-	vsw_ctr_add(&tc->moved, res.moved);
-	vsw_ctr_add(&tc->learn_failed, res.failed);
-	vsw_fdb_lookup_bulk(in->tenant->fdb, b.dst, b.n, b.out);
+	if (in->src != VSW_PORT_NONE) {
+		vsw_fdb_learn_bulk(in->t->fdb, b.src, b.n, in->src, now_s, &res);
+		vsw_ctr_add(&tc->learned, res.learned);
+		vsw_ctr_add(&tc->moved, res.moved);
+		vsw_ctr_add(&tc->learn_failed, res.failed);
+	}
+	vsw_fdb_lookup_bulk(in->t->fdb, b.dst, b.n, b.out);
 	for (i = 0; i < b.n; i++)
 		fwd_one(pmd, in, &b, i);
 }

@@ -137,12 +137,20 @@ static unsigned int pmd_iterate(struct vsw_pmd *pmd)
 	uint64_t now = rte_rdtsc();
 	uint32_t now_s = pmd_clock_s(pmd, now);
 	unsigned int i, total = 0;
+	struct vsw_ingress in;
+	struct vsw_port *port;
 
 	for (i = 0; i < pl->n; i++) {
-		n = pl->rxq[i].port->ops->rx_burst(pl->rxq[i].port, pl->rxq[i].q, pkts, burst);
+		port = pl->rxq[i].port;
+		n = port->ops->rx_burst(port, pl->rxq[i].q, pkts, burst);
 		if (n == 0)
 			continue;
-		vsw_fwd_burst(pmd, pl->rxq[i].port, pkts, n, now_s);
+		if (port->ops->uplink) {
+			vsw_ovl_rx(pmd, port, pkts, n, now_s);
+		} else {
+			in = (struct vsw_ingress){ .t = port->tenant, .port = port, .src = port->id };
+			vsw_fwd_burst(pmd, &in, pkts, n, now_s);
+		}
 		total += n;
 	}
 	vsw_fwd_flush(pmd);
@@ -239,6 +247,14 @@ static uint64_t pmd_event_tsc(const struct vsw_poll_list *pl, const struct epoll
 	return port->ops->notify_tsc ? port->ops->notify_tsc(port, pl->rxq[idx].q) : 0;
 }
 
+/* Whether event @ev is a level-triggered socket the PMD must not read. */
+static bool pmd_event_level(const struct vsw_poll_list *pl, const struct epoll_event *ev)
+{
+	uint32_t idx = (uint32_t)(ev->data.u64 >> 32);
+
+	return idx != PMD_EP_CTL && idx < pl->n && pl->rxq[idx].port->ops->wait_fd_level;
+}
+
 /*
  * A port's kick fd is a peer's too (vhost-user): it shares the open file
  * description, so it can clear O_NONBLOCK and drain the counter between our
@@ -278,6 +294,8 @@ static uint64_t pmd_drain(struct vsw_pmd *pmd, const struct vsw_poll_list *pl,
 
 	for (i = 0; i < nev; i++) {
 		fd = (int)(uint32_t)ev[i].data.u64;
+		if (same && pmd_event_level(pl, &ev[i]))
+			continue; /* a socket the port drains itself (port.h, wait_fd_level) */
 		if (fd == pmd->ctl_fd ? eventfd_read(fd, &val) < 0 :
 					!same || !pmd_drain_one(pmd, fd))
 			continue; /* not ours to read now, or already reset: nothing to time */

@@ -20,6 +20,7 @@
 #define FERRY_VSWITCH_PORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/lock.h"
@@ -34,6 +35,16 @@ struct vsw_tenant;
 
 struct vsw_port_ops {
 	const char *kind; /* "dummy", "vnet", ... as in struct vsw_port_cfg */
+	/*
+	 * An uplink (AF_XDP, DPDK PMD) belongs to no tenant: what it receives
+	 * goes to the overlay (overlay_dp.c), and the overlay sends through it.
+	 */
+	bool uplink;
+	/*
+	 * wait_fd is a socket that stays readable while the queue has work
+	 * (AF_XDP), not an eventfd: the PMD only waits on it, never reads it.
+	 */
+	bool wait_fd_level;
 	struct vsw_port *(*alloc)(void);
 	/*
 	 * Validate @args (the kind's own struct) and set up the port; must set
@@ -67,13 +78,15 @@ struct vsw_port_ops {
 	 * the PMD can measure its wake-up latency.
 	 */
 	uint64_t (*notify_tsc)(struct vsw_port *port, uint16_t q);
+	/* Optional: one line on how the port runs ("afxdp on veth0: native XDP, copy mode"). */
+	void (*describe)(const struct vsw_port *port, char *buf, size_t len);
 };
 
 /* The part of every port the switch owns; kinds embed it. */
 struct vsw_port {
 	const struct vsw_port_ops *ops;
 	struct vsw *sw; /* the switch this port is attached to */
-	struct vsw_tenant *tenant; /* fixed for the port's life */
+	struct vsw_tenant *tenant; /* fixed for the port's life; NULL for an uplink */
 	struct rte_mempool *pool; /* rx buffers come from here */
 	char name[VSW_NAME_LEN];
 	uint16_t id; /* index in the switch's port table */
@@ -82,11 +95,23 @@ struct vsw_port {
 	struct spinlock txq_lock[VSW_PORT_MAX_QUEUES];
 	/* PMD polling each rx queue, VSW_PMD_NONE while moving (control side only). */
 	uint16_t rxq_pmd[VSW_PORT_MAX_QUEUES];
+	/*
+	 * Set by construct where the kind knows them.  A tenant port's MAC is its
+	 * NIC's (tunnel frames may not claim it); an uplink's is its source MAC,
+	 * and ifindex/mtu are how the underlay finds it and sizes packets.
+	 */
+	bool has_mac;
+	uint8_t mac[6];
+	int ifindex; /* uplinks: the kernel interface routes name; 0 = none */
+	uint32_t mtu; /* uplinks: largest L3 packet the port can send; 0 = unknown */
 };
 
 /* The kinds (port.c lists them). */
 extern const struct vsw_port_ops vsw_port_dummy_ops;
 extern const struct vsw_port_ops vsw_port_vnet_ops;
+extern const struct vsw_port_ops vsw_port_afxdp_ops;
+extern const struct vsw_port_ops vsw_port_dpdk_ops;
+extern const struct vsw_port_ops vsw_port_tap_ops;
 
 /* Kind lookup by name; NULL if unknown. */
 const struct vsw_port_ops *vsw_port_kind_find(const char *kind);

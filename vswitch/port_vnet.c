@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vhost/net.h"
 #include "vswitch/port.h"
@@ -66,6 +67,8 @@ static int pvnet_construct(struct vsw_port *port, const void *args)
 	v->dev = a->dev;
 	port->n_rxq = qps;
 	port->n_txq = qps;
+	port->has_mac = a->has_mac;
+	memcpy(port->mac, a->mac, sizeof(port->mac));
 	vnet_set_datapath_sync(v->dev, pvnet_sync, port);
 	return 0;
 }

@@ -23,17 +23,26 @@
 
 #include "util/compiler.h"
 #include "util/lock.h"
+#include "vswitch/overlay.h"
 #include "vswitch/vswitch.h"
 
+struct rte_hash;
 struct rte_mbuf;
 struct rte_mempool;
 struct rte_rcu_qsbr;
 struct vsw_fdb;
+struct vsw_overlay;
 
 /* The ports of one tenant: flooding targets.  Immutable once published. */
 struct vsw_port_set {
 	unsigned int n;
 	uint16_t ids[];
+};
+
+/* The remote VTEPs a tenant floods to (overlay.c).  Immutable once published. */
+struct vsw_vtep_set {
+	unsigned int n;
+	uint16_t idx[];
 };
 
 struct vsw_tenant {
@@ -42,6 +51,24 @@ struct vsw_tenant {
 	struct vsw_fdb *fdb;
 	struct vsw_port_set *_Atomic ports; /* RCU-published */
 	_Atomic uint64_t aged; /* written by the control thread only */
+	/* Overlay (overlay.c): set under ctl_lock before the tenant enters the VNI map. */
+	bool vxlan; /* carried over VXLAN */
+	_Atomic bool learn; /* accept and learn VTEPs not seeded for it */
+	struct vsw_vtep_set *_Atomic vteps; /* RCU-published; never NULL */
+};
+
+/*
+ * Where a burst entered its tenant: a local port, or a remote VTEP through
+ * an uplink.  @src is what the FDB learns for the frames' source MACs: the
+ * port id, VSW_FDB_VTEP | VTEP index, or VSW_PORT_NONE (do not learn: a VTEP
+ * still being learned).  Frames from a tunnel are never flooded back into
+ * tunnels (split horizon, as every full-mesh VXLAN VTEP).
+ */
+struct vsw_ingress {
+	struct vsw_tenant *t;
+	struct vsw_port *port; /* counts rx and drops: the local port, or the uplink */
+	uint16_t src;
+	bool tunnel;
 };
 
 /* One (port, rx queue) a PMD polls. */
@@ -65,6 +92,18 @@ struct vsw_port_ctr {
 struct vsw_tenant_ctr {
 	_Atomic uint64_t rx_packets, rx_bytes, unicast, flooded, dropped;
 	_Atomic uint64_t learned, moved, learn_failed;
+};
+
+/* Overlay counters of one PMD (overlay_dp.c). */
+struct vsw_ovl_ctr {
+	_Atomic uint64_t decap_packets, decap_bytes, encap_packets, encap_bytes;
+	_Atomic uint64_t not_tunnel, learn_queue_full;
+	_Atomic uint64_t drops[VSW_TUN_DROP_MAX];
+};
+
+/* Per remote VTEP, per PMD; zeroed when the VTEP slot is taken. */
+struct vsw_vtep_ctr {
+	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_dropped;
 };
 
 struct vsw_pmd_ctr {
@@ -110,6 +149,12 @@ struct vsw_pmd {
 	struct vsw_port_ctr port_ctr[VSW_MAX_PORTS];
 	struct vsw_tenant_ctr tenant_ctr[VSW_MAX_TENANTS];
 	struct vsw_pmd_ctr ctr;
+	struct vsw_ovl_ctr ovl_ctr;
+	struct vsw_vtep_ctr vtep_ctr[VSW_MAX_VTEPS];
+	/* PMD-private: the last VTEP address this PMD asked the overlay thread to learn. */
+	struct vsw_addr last_learn_req;
+	uint8_t last_learn_tenant;
+	uint32_t last_learn_s; /* when it asked */
 };
 
 struct vsw {
@@ -127,6 +172,13 @@ struct vsw {
 	struct vsw_pmd *pmds[VSW_MAX_PMDS];
 	uint64_t poll_gen GUARDED; /* last poll list generation handed out (ctl_lock) */
 	_Atomic uint64_t fd_gen; /* bumped when a port's wait fds may have changed */
+	/*
+	 * MACs of local NICs (ports that have one), with a use count as data: a
+	 * tunnel frame claiming one is a spoof (overlay_dp.c).  Lock-free readers;
+	 * written under ctl_lock.
+	 */
+	struct rte_hash *owned_macs;
+	struct vsw_overlay *_Atomic ovl; /* set once by vsw_overlay_enable() */
 	pthread_t hk_thread; /* housekeeping: MAC aging */
 	bool hk_started;
 	int hk_fd; /* eventfd that stops the housekeeping thread */
@@ -171,9 +223,28 @@ unsigned int vsw_pmd_poll_once(struct vsw_pmd *pmd);
 void vsw_pmd_fill_stats(const struct vsw_pmd *pmd, struct vsw_pmd_stats *st);
 
 /* forward.c */
-void vsw_fwd_burst(struct vsw_pmd *pmd, struct vsw_port *in, struct rte_mbuf **pkts, uint16_t n,
-		   uint32_t now_s);
+void vsw_fwd_burst(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte_mbuf **pkts,
+		   uint16_t n, uint32_t now_s);
+/* Queue @m (owned by the caller, handed over) for port @out. */
+void vsw_fwd_buffer(struct vsw_pmd *pmd, struct vsw_port *out, struct rte_mbuf *m);
 /* Send everything buffered; called at the end of every iteration. */
 void vsw_fwd_flush(struct vsw_pmd *pmd);
+
+/* overlay_dp.c: the PMD side of the overlay. */
+/* A burst from an uplink: decapsulate, check and hand each tenant its frames. */
+void vsw_ovl_rx(struct vsw_pmd *pmd, struct vsw_port *uplink, struct rte_mbuf **pkts, uint16_t n,
+		uint32_t now_s);
+/* Encapsulate @m (one reference, handed over) for VTEP @vtep of tenant @t. */
+void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vtep,
+		    struct rte_mbuf *m);
+
+/* overlay.c: what the rest of the switch tells the overlay (under ctl_lock). */
+void vsw_ovl_tenant_removed(struct vsw *sw, struct vsw_tenant *t) REQUIRES(sw->ctl_lock);
+/* A port came or went: uplinks change next hops, local MACs the spoof table. */
+void vsw_ovl_port_changed(struct vsw *sw, struct vsw_port *p, bool added)
+	REQUIRES(sw->ctl_lock);
+/* Teardown: stop the overlay thread (PMDs may still run), then free (they are gone). */
+void vsw_ovl_stop(struct vsw *sw);
+void vsw_ovl_destroy(struct vsw *sw);
 
 #endif

@@ -34,17 +34,19 @@ struct vsw_tenant *vsw_tenant_create(struct vsw *sw, uint32_t vni, unsigned int 
 	t->idx = idx;
 	atomic_init(&t->aged, 0);
 	atomic_init(&t->ports, tenant_set_alloc(0));
-	if (!atomic_load(&t->ports))
+	atomic_init(&t->vteps, calloc(1, sizeof(struct vsw_vtep_set)));
+	atomic_init(&t->learn, false);
+	if (!atomic_load(&t->ports) || !atomic_load(&t->vteps))
 		goto err_free;
 	snprintf(name, sizeof(name), "fdb-%u-%u", sw->instance, vni);
 	t->fdb = vsw_fdb_create(name, sw->opts.fdb_size);
 	if (!t->fdb)
-		goto err_free_set;
+		goto err_free;
 	return t;
 
-err_free_set:
-	free(atomic_load(&t->ports));
 err_free:
+	free(atomic_load(&t->ports));
+	free(atomic_load(&t->vteps));
 	free(t);
 	return NULL;
 }
@@ -53,6 +55,7 @@ void vsw_tenant_destroy(struct vsw_tenant *t)
 {
 	vsw_fdb_destroy(t->fdb);
 	free(atomic_load(&t->ports));
+	free(atomic_load(&t->vteps));
 	free(t);
 }
 

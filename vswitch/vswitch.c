@@ -11,12 +11,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_hash.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
@@ -187,6 +189,23 @@ static int vsw_setup_pmds(struct vsw *sw)
 	return 0;
 }
 
+/* The local-MAC table of private.h, sized for every port having a MAC. */
+static int vsw_owned_macs_create(struct vsw *sw)
+{
+	char name[32];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = VSW_MAX_PORTS * 2,
+		.key_len = 6,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+
+	snprintf(name, sizeof(name), "owned-%u", sw->instance);
+	sw->owned_macs = rte_hash_create(&hp);
+	return sw->owned_macs ? 0 : -ENOMEM;
+}
+
 struct vsw *vsw_create(const struct vsw_opts *opts)
 {
 	struct vsw *sw;
@@ -210,7 +229,9 @@ struct vsw *vsw_create(const struct vsw_opts *opts)
 	sw->tsc_hz = rte_get_tsc_hz();
 	sw->tsc0 = rte_rdtsc();
 	sw->idle_tsc = (uint64_t)opts->idle_sleep_us * sw->tsc_hz / 1000000;
-	ret = vsw_setup_pmds(sw);
+	ret = vsw_owned_macs_create(sw);
+	if (ret == 0)
+		ret = vsw_setup_pmds(sw);
 	if (ret == 0)
 		ret = vsw_hk_start(sw);
 	if (ret) {
@@ -396,7 +417,7 @@ static void vsw_port_free(struct vsw_port *p)
 
 static int vsw_port_attach(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_lock)
 {
-	struct vsw_port_set *old_set;
+	struct vsw_port_set *old_set = NULL;
 	uint16_t q;
 	int ret;
 
@@ -405,10 +426,15 @@ static int vsw_port_attach(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_
 	atomic_store_explicit(&sw->ports[p->id], p, memory_order_release);
 	for (q = 0; q < p->n_rxq; q++)
 		p->rxq_pmd[q] = vsw_least_loaded_pmd(sw);
-	old_set = vsw_tenant_publish_ports(p->tenant, p->id, VSW_PORT_NONE);
-	ret = old_set ? vsw_repoll(sw, VSW_PORT_NONE) : -ENOMEM;
+	if (p->tenant) {
+		old_set = vsw_tenant_publish_ports(p->tenant, p->id, VSW_PORT_NONE);
+		ret = old_set ? vsw_repoll(sw, VSW_PORT_NONE) : -ENOMEM;
+	} else {
+		ret = vsw_repoll(sw, VSW_PORT_NONE);
+	}
 	if (ret == 0) {
 		free(old_set);
+		vsw_ovl_port_changed(sw, p, true);
 		return 0;
 	}
 	/* Undo: nobody polls the port yet, but a flood may have seen it. */
@@ -437,9 +463,10 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id)
 		ret = -EEXIST;
 		goto out_unlock;
 	}
-	t = vsw_tenant_find(sw, cfg->vni);
+	/* Uplinks belong to no tenant (port.h). */
+	t = ops->uplink ? NULL : vsw_tenant_find(sw, cfg->vni);
 	pid = vsw_free_port_id(sw);
-	if (!t || pid == VSW_PORT_NONE) {
+	if ((!t && !ops->uplink) || pid == VSW_PORT_NONE) {
 		LOG_ERR("vswitch", "port %s: %s", cfg->name,
 			!t ? "no such tenant" : "port table full");
 		ret = !t ? -ENOENT : -ENOSPC;
@@ -454,7 +481,11 @@ int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id)
 		goto out_unlock;
 	}
 	*id = pid;
-	LOG_INFO("vswitch", "port %s (%s) id %u in tenant %u", p->name, ops->kind, pid, t->vni);
+	if (t)
+		LOG_INFO("vswitch", "port %s (%s) id %u in tenant %u", p->name, ops->kind, pid,
+			 t->vni);
+	else
+		LOG_INFO("vswitch", "uplink %s (%s) id %u", p->name, ops->kind, pid);
 out_unlock:
 	mutex_unlock(&sw->ctl_lock);
 	return ret;
@@ -529,23 +560,27 @@ unsigned int vsw_tenant_vnis(struct vsw *sw, uint32_t *vnis, unsigned int max)
 static int vsw_port_detach(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_lock)
 {
 	struct vsw_poll_list *lists[VSW_MAX_PMDS];
-	struct vsw_port_set *old_set;
+	struct vsw_port_set *old_set = NULL;
 	int ret;
 
 	/* Allocate everything first so that a failure leaves the port running. */
 	ret = vsw_build_polls(sw, p->id, lists);
 	if (ret)
 		return ret;
-	old_set = vsw_tenant_publish_ports(p->tenant, VSW_PORT_NONE, p->id);
-	if (!old_set) {
-		vsw_free_polls(sw, lists);
-		return -ENOMEM;
+	if (p->tenant) {
+		old_set = vsw_tenant_publish_ports(p->tenant, VSW_PORT_NONE, p->id);
+		if (!old_set) {
+			vsw_free_polls(sw, lists);
+			return -ENOMEM;
+		}
 	}
 	atomic_store_explicit(&sw->ports[p->id], NULL, memory_order_release);
 	/* One grace period covers the port table, the tenant set and the poll lists. */
 	vsw_publish_polls(sw, lists);
 	free(old_set);
-	vsw_fdb_flush_port(p->tenant->fdb, p->id, vsw_datapath_sync, sw);
+	if (p->tenant)
+		vsw_fdb_flush_port(p->tenant->fdb, p->id, vsw_datapath_sync, sw);
+	vsw_ovl_port_changed(sw, p, false);
 	return 0;
 }
 
@@ -632,6 +667,7 @@ int vsw_tenant_remove(struct vsw *sw, uint32_t vni)
 	else if (atomic_load_explicit(&t->ports, memory_order_relaxed)->n)
 		ret = -EBUSY;
 	if (ret == 0) {
+		vsw_ovl_tenant_removed(sw, t);
 		sw->tenants[t->idx] = NULL;
 		vsw_tenant_destroy(t);
 	}
@@ -647,6 +683,8 @@ void vsw_destroy(struct vsw *sw)
 	if (!sw)
 		return;
 	vsw_hk_stop(sw);
+	/* The overlay thread takes ctl_lock and waits for grace periods: stop it first. */
+	vsw_ovl_stop(sw);
 	for (i = 0; i < sw->n_pmds; i++)
 		if (sw->pmds[i])
 			vsw_pmd_stop(sw->pmds[i]);
@@ -659,9 +697,11 @@ void vsw_destroy(struct vsw *sw)
 		if (sw->tenants[i])
 			vsw_tenant_destroy(sw->tenants[i]);
 	mutex_unlock(&sw->ctl_lock);
+	vsw_ovl_destroy(sw);
 	for (i = 0; i < sw->n_pmds; i++)
 		if (sw->pmds[i])
 			vsw_pmd_destroy(sw->pmds[i]);
+	rte_hash_free(sw->owned_macs);
 	rte_free(sw->qs);
 	mutex_destroy(&sw->ctl_lock);
 	free(sw);
@@ -723,7 +763,10 @@ int vsw_port_stats(struct vsw *sw, uint16_t id, struct vsw_port_stats *st)
 	if (p) {
 		memcpy(st->name, p->name, sizeof(st->name));
 		st->kind = p->ops->kind;
-		st->vni = p->tenant->vni;
+		st->vni = p->tenant ? p->tenant->vni : 0;
+		st->uplink = p->ops->uplink;
+		if (p->ops->describe)
+			p->ops->describe(p, st->info, sizeof(st->info));
 		st->n_rxq = p->n_rxq;
 		st->n_txq = p->n_txq;
 		vsw_sum_port_ctr(sw, id, st);

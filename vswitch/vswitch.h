@@ -16,6 +16,7 @@
 #define FERRY_VSWITCH_VSWITCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vswitch/eal.h"
@@ -27,6 +28,20 @@
 #define VSW_MAX_VNI 0xffffffu /* VNIs are 24 bits (RFC 7348) */
 #define VSW_PORT_NONE 0xffffu /* "no port" in FDB lookups */
 #define VSW_NAME_LEN 32 /* port names, including the NUL */
+#define VSW_MAX_VTEPS 1024 /* remote VTEPs per switch, seeded and learned */
+/* An FDB answer with this bit is remote: the MAC sits behind VTEP (answer & ~VSW_FDB_VTEP). */
+#define VSW_FDB_VTEP 0x8000u
+#define VSW_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+
+/*
+ * An underlay address: IPv4 (the first 4 bytes of @a) or IPv6, zero-padded
+ * so that it can be compared with memcmp and used as a hash key.
+ */
+struct vsw_addr {
+	uint8_t family; /* AF_INET or AF_INET6; 0 = none */
+	uint8_t pad[3];
+	uint8_t a[16];
+};
 
 struct vsw;
 struct vsw_port;
@@ -62,7 +77,9 @@ struct vsw_port_drv_stats {
 struct vsw_port_stats {
 	char name[VSW_NAME_LEN];
 	const char *kind; /* static string of the port kind */
-	uint32_t vni; /* tenant the port belongs to */
+	uint32_t vni; /* tenant the port belongs to; 0 for an uplink */
+	bool uplink; /* carries the overlay (overlay.h), belongs to no tenant */
+	char info[96]; /* how the port runs, from its kind ("native XDP, copy mode"); may be "" */
 	uint16_t n_rxq, n_txq;
 	uint64_t rx_packets, rx_bytes; /* frames received from the port */
 	uint64_t tx_packets, tx_bytes; /* frames the port accepted */
@@ -105,10 +122,15 @@ struct vsw_pmd_stats {
 /* What vsw_port_add() needs; @args is the kind's own parameter struct. */
 struct vsw_port_cfg {
 	const char *name;
-	const char *kind; /* "dummy" (port_dummy.h), "vnet" (port_vnet.h) */
-	uint32_t vni; /* tenant; must exist */
+	const char *kind; /* "dummy" (port_dummy.h), "vnet" (port_vnet.h), "afxdp", "dpdk", "tap" */
+	uint32_t vni; /* tenant; must exist (ignored for uplinks: afxdp, dpdk) */
 	const void *args; /* struct vsw_dummy_args, struct vsw_vnet_args, ... */
 };
+
+/* Text to address (either family): 0 or -EINVAL. */
+int vsw_addr_parse(const char *s, struct vsw_addr *out);
+/* The address as text in @buf (VSW_ADDR_STRLEN bytes), "-" for none; returns @buf. */
+const char *vsw_addr_str(const struct vsw_addr *a, char *buf, size_t len);
 
 /* Fill @opts with the defaults: 1 PMD, 200 us idle sleep, burst 32, 300 s aging. */
 void vsw_opts_init(struct vsw_opts *opts);

@@ -76,7 +76,7 @@ static void test_top_level(void)
 		{ "[]", "(top level): must be an object, got an array" },
 		{ "{'swtich': {}}",
 		  "swtich: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, control)" },
+		  "vhost_user_ports, vtep, uplinks, control)" },
 		{ "{'$schema': 5}", "$schema: must be a string, got an integer" },
 		{ "{'vms': {}}", "vms: must be an array, got an object" },
 		{ "{'vms': [1]}", "vms[0]: must be an object, got an integer" },
@@ -86,7 +86,7 @@ static void test_top_level(void)
 		/* Hostile keys are escaped and cut before they reach a message. */
 		{ "{'\\u0001\\u001b[31m': 1}",
 		  "\\x01\\x1b[31m: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, control)" },
+		  "vhost_user_ports, vtep, uplinks, control)" },
 	};
 
 	RUN(cases);
@@ -113,7 +113,8 @@ static void test_tenants(void)
 		{ "{'tenants': [{'name': 'red', 'vni': 100}, {'name': 'blue', 'vni': 100}]}",
 		  "tenants[1].vni: VNI 100 is already used by tenant 'red'" },
 		{ "{'tenants': [{'name': 'red', 'vni': 1, 'color': 'red'}]}",
-		  "tenants[0].color: unknown key (expected one of: name, vni)" },
+		  "tenants[0].color: unknown key (expected one of: name, vni, vxlan, remote_vteps, "
+		  "learn_vteps)" },
 	};
 
 	RUN(cases);
@@ -301,6 +302,58 @@ static void test_vhost_ports(void)
 }
 
 /* JSON syntax errors name the file, line and column jansson reports. */
+#define VTEP4 "'vtep': {'local': '192.0.2.1'}"
+#define VX(extra) "{'name': 'red', 'vni': 100, 'vxlan': true" extra "}"
+
+static void test_overlay(void)
+{
+	static const struct err_case cases[] = {
+		{ "{'vtep': {'local': '192.0.2.300'}}",
+		  "vtep.local: invalid IP address '192.0.2.300' (use 192.0.2.1 or 2001:db8::1)" },
+		{ "{'vtep': {'local': '224.0.0.1'}}",
+		  "vtep.local: 224.0.0.1 is a multicast address; a tunnel endpoint needs a unicast "
+		  "one" },
+		{ "{'vtep': {'local': '::'}}",
+		  "vtep.local: :: is the unspecified address; a tunnel endpoint needs a unicast one" },
+		{ "{'vtep': {'local': '192.0.2.1', 'udp_port': 0}}",
+		  "vtep.udp_port: must be 1..65535, got 0" },
+		{ "{'tenants': [" VX("") "]}", "tenants[0].vxlan: needs a local VTEP: set vtep.local" },
+		{ "{'tenants': [{'name': 'red', 'vni': 1, 'remote_vteps': ['192.0.2.2']}]}",
+		  "tenants[0].remote_vteps: only with \"vxlan\": true" },
+		{ "{" VTEP4 ", 'tenants': [" VX(", 'remote_vteps': ['2001:db8::2']") "]}",
+		  "tenants[0].remote_vteps[0]: 2001:db8::2 is IPv6 but vtep.local is IPv4" },
+		{ "{" VTEP4 ", 'tenants': [" VX(", 'remote_vteps': ['192.0.2.1']") "]}",
+		  "tenants[0].remote_vteps[0]: 192.0.2.1 is this host's own VTEP (vtep.local)" },
+		{ "{" VTEP4 ", 'tenants': [" VX(", 'remote_vteps': ['192.0.2.2', '192.0.2.2']") "]}",
+		  "tenants[0].remote_vteps[1]: duplicate address 192.0.2.2 (also at [0])" },
+		{ "{" VTEP4 ", 'tenants': [" VX(", 'remote_vteps': [7]") "]}",
+		  "tenants[0].remote_vteps[0]: must be a string, got an integer" },
+		{ "{'uplinks': [{'name': 'u', 'kind': 'afxdp', 'interface': 'eth0'}]}",
+		  "uplinks[0]: an uplink carries the overlay: set vtep.local" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'dpdk', 'interface': 'eth0'}]}",
+		  "uplinks[0].devargs: missing (required when kind is \"dpdk\")" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'afxdp', 'interface': 'eth0', "
+		  "'devargs': 'x'}]}",
+		  "uplinks[0].devargs: only allowed when kind is \"dpdk\"" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'dpdk', 'interface': 'eth0', "
+		  "'devargs': 'net_af_packet0,iface=eth0', 'xdp_mode': 'native'}]}",
+		  "uplinks[0].xdp_mode: only for afxdp uplinks" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'tun', 'interface': 'eth0'}]}",
+		  "uplinks[0].kind: must be one of \"afxdp\", \"dpdk\", got 'tun'" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'afxdp', 'interface': "
+		  "'a-very-long-interface'}]}",
+		  "uplinks[0].interface: must be at most 15 bytes, got 21" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'afxdp', 'interface': 'eth0'}, "
+		  "{'name': 'v', 'kind': 'afxdp', 'interface': 'eth0'}]}",
+		  "uplinks[1].interface: interface 'eth0' already carries uplink 'u'" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'afxdp', 'interface': 'eth0'}, "
+		  "{'name': 'u', 'kind': 'afxdp', 'interface': 'eth1'}]}",
+		  "uplinks[1].name: duplicate port name 'u' (also uplinks[0])" },
+	};
+
+	RUN(cases);
+}
+
 static void test_syntax(void)
 {
 	static const struct err_case cases[] = {
@@ -344,6 +397,7 @@ CU_TestInfo tc_error_tests[] = {
 	{ "nics", test_nics },
 	{ "duplicates", test_duplicates },
 	{ "vhost-user ports", test_vhost_ports },
+	{ "overlay", test_overlay },
 	{ "JSON syntax", test_syntax },
 	{ "files", test_files },
 	CU_TEST_INFO_NULL,
