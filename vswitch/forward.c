@@ -167,7 +167,7 @@ static void fwd_one(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct fw
 		fwd_drop(pmd, in, b->pkts[i], VSW_DROP_HAIRPIN);
 		return;
 	}
-	if (to & VSW_FDB_VTEP) {
+	if (vsw_fdb_is_vtep(to)) {
 		/* Tunnel to tunnel is never forwarded: the sender reaches that VTEP itself. */
 		if (in->tunnel) {
 			fwd_drop(pmd, in, b->pkts[i], VSW_DROP_HAIRPIN);

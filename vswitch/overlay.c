@@ -768,9 +768,9 @@ static void ovl_dump_one(const struct rte_ether_addr *mac, uint16_t port, uint32
 	memset(e, 0, sizeof(*e));
 	memcpy(e->mac, mac->addr_bytes, sizeof(e->mac));
 	e->idle_s = c->now - seen;
-	if (port & VSW_FDB_VTEP) {
+	if (vsw_fdb_is_vtep(port)) {
 		e->remote = true;
-		v = c->ovl ? ovl_slot(c->ovl, port & ~VSW_FDB_VTEP & (VSW_MAX_VTEPS - 1)) : NULL;
+		v = c->ovl ? ovl_slot(c->ovl, port - VSW_FDB_VTEP) : NULL;
 		if (v)
 			e->vtep = v->addr;
 		return;

@@ -198,7 +198,7 @@ static void dp_rx_one(struct vsw_pmd *pmd, struct vsw_overlay *ovl, const struct
 		return;
 	vsw_ctr_add(&pmd->ovl_ctr.decap_packets, 1);
 	vsw_ctr_add(&pmd->ovl_ctr.decap_bytes, rx.inner_len);
-	if (src & VSW_FDB_VTEP) {
+	if (vsw_fdb_is_vtep(src)) {
 		vsw_ctr_add(&pmd->vtep_ctr[src & ~VSW_FDB_VTEP].rx_packets, 1);
 		vsw_ctr_add(&pmd->vtep_ctr[src & ~VSW_FDB_VTEP].rx_bytes, rx.inner_len);
 	}

@@ -11,6 +11,7 @@
 
 static const struct vsw_port_ops *const port_kinds[] = {
 	&vsw_port_dummy_ops,
+	&vsw_port_dummy_uplink_ops,
 	&vsw_port_vnet_ops,
 	&vsw_port_afxdp_ops,
 	&vsw_port_dpdk_ops,

@@ -108,6 +108,7 @@ struct vsw_port {
 
 /* The kinds (port.c lists them). */
 extern const struct vsw_port_ops vsw_port_dummy_ops;
+extern const struct vsw_port_ops vsw_port_dummy_uplink_ops;
 extern const struct vsw_port_ops vsw_port_vnet_ops;
 extern const struct vsw_port_ops vsw_port_afxdp_ops;
 extern const struct vsw_port_ops vsw_port_dpdk_ops;

@@ -96,6 +96,10 @@ static int dummy_construct(struct vsw_port *port, const void *args)
 		return -EINVAL;
 	port->n_rxq = a.n_rxq;
 	port->n_txq = a.n_txq;
+	port->has_mac = a.has_mac;
+	memcpy(port->mac, a.mac, sizeof(port->mac));
+	port->ifindex = a.ifindex;
+	port->mtu = a.mtu;
 	for (q = 0; q < a.n_rxq; q++) {
 		d->rxq[q].ring = dummy_ring(a.ring_size, RING_F_SC_DEQ);
 		d->rxq[q].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -197,12 +201,17 @@ static uint64_t dummy_notify_tsc(struct vsw_port *port, uint16_t q)
 	return atomic_load_explicit(&dummy_cast(port)->rxq[q].notify_tsc, memory_order_relaxed);
 }
 
+static bool dummy_is(const struct vsw_port *port)
+{
+	return port->ops == &vsw_port_dummy_ops || port->ops == &vsw_port_dummy_uplink_ops;
+}
+
 uint16_t vsw_dummy_inject(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct dummy_rxq *rq;
 	uint16_t in;
 
-	if (port->ops != &vsw_port_dummy_ops || q >= port->n_rxq)
+	if (!dummy_is(port) || q >= port->n_rxq)
 		return 0;
 	rq = &dummy_cast(port)->rxq[q];
 	in = (uint16_t)rte_ring_mp_enqueue_burst(rq->ring, (void **)pkts, n, NULL);
@@ -220,7 +229,7 @@ uint16_t vsw_dummy_inject(struct vsw_port *port, uint16_t q, struct rte_mbuf **p
 
 uint16_t vsw_dummy_collect(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
-	if (port->ops != &vsw_port_dummy_ops || q >= port->n_txq)
+	if (!dummy_is(port) || q >= port->n_txq)
 		return 0;
 	return (uint16_t)rte_ring_mc_dequeue_burst(dummy_cast(port)->txq[q], (void **)pkts, n,
 						   NULL);
@@ -228,20 +237,36 @@ uint16_t vsw_dummy_collect(struct vsw_port *port, uint16_t q, struct rte_mbuf **
 
 bool vsw_dummy_notify_enabled(struct vsw_port *port, uint16_t q)
 {
-	if (port->ops != &vsw_port_dummy_ops || q >= port->n_rxq)
+	if (!dummy_is(port) || q >= port->n_rxq)
 		return false;
 	return atomic_load(&dummy_cast(port)->rxq[q].notify);
 }
 
 unsigned int vsw_dummy_rx_pending(struct vsw_port *port, uint16_t q)
 {
-	if (port->ops != &vsw_port_dummy_ops || q >= port->n_rxq)
+	if (!dummy_is(port) || q >= port->n_rxq)
 		return 0;
 	return rte_ring_count(dummy_cast(port)->rxq[q].ring);
 }
 
 const struct vsw_port_ops vsw_port_dummy_ops = {
 	.kind = "dummy",
+	.alloc = dummy_alloc,
+	.construct = dummy_construct,
+	.destruct = dummy_destruct,
+	.dealloc = dummy_dealloc,
+	.rx_burst = dummy_rx_burst,
+	.tx_burst = dummy_tx_burst,
+	.get_stats = dummy_get_stats,
+	.wait_fd = dummy_wait_fd,
+	.enable_notify = dummy_enable_notify,
+	.disable_notify = dummy_disable_notify,
+	.notify_tsc = dummy_notify_tsc,
+};
+
+const struct vsw_port_ops vsw_port_dummy_uplink_ops = {
+	.kind = "dummy_uplink",
+	.uplink = true,
 	.alloc = dummy_alloc,
 	.construct = dummy_construct,
 	.destruct = dummy_destruct,

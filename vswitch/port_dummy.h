@@ -4,7 +4,9 @@
  * micro-benchmark) fill and drain directly, like OVS's netdev-dummy.  Each rx
  * queue has an eventfd that behaves like a virtio driver's kick: written on
  * inject only while the PMD has notifications enabled, so PMD sleep and
- * wake-up can be tested without a guest.
+ * wake-up can be tested without a guest.  Kind "dummy_uplink" is the same
+ * as an uplink (port.h): its frames go to and come from the overlay, so
+ * VXLAN can be tested with crafted packets.
  */
 #ifndef FERRY_VSWITCH_PORT_DUMMY_H
 #define FERRY_VSWITCH_PORT_DUMMY_H
@@ -18,6 +20,11 @@ struct vsw_port;
 struct vsw_dummy_args {
 	uint16_t n_rxq, n_txq; /* 0 = 1 */
 	unsigned int ring_size; /* power of two; 0 = 1024 */
+	/* Optional identity (port.h): a NIC's MAC, or an uplink's MAC, ifindex and MTU. */
+	bool has_mac;
+	uint8_t mac[6];
+	int ifindex;
+	uint32_t mtu;
 };
 
 /* Frames into rx queue @q (towards the switch); returns how many fit, the caller frees the rest. */

@@ -33,6 +33,12 @@
 #define VSW_FDB_VTEP 0x8000u
 #define VSW_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
+/* Whether an FDB answer names a remote VTEP (not a port, not VSW_PORT_NONE). */
+static inline bool vsw_fdb_is_vtep(uint16_t v)
+{
+	return v >= VSW_FDB_VTEP && v < VSW_FDB_VTEP + VSW_MAX_VTEPS;
+}
+
 /*
  * An underlay address: IPv4 (the first 4 bytes of @a) or IPv6, zero-padded
  * so that it can be compared with memcmp and used as a hash key.

@@ -307,7 +307,8 @@ void vxlan_udp_csum(const struct vxlan_tmpl *t, uint8_t *pkt, uint32_t payload_s
 	u[6] = u[7] = 0;
 	sum = rte_raw_cksum(src, 2 * alen); /* source and destination are adjacent */
 	sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
-	sum += rte_raw_cksum(u, UDP_HLEN) + csum_fold(payload_sum);
+	/* UDP and VXLAN headers are 16 bytes: the inner sum joins at an even offset. */
+	sum += rte_raw_cksum(u, UDP_HLEN + VXLAN_HLEN) + csum_fold(payload_sum);
 	c = (uint16_t)~csum_fold(sum);
 	/* RFC 768: a computed zero is sent as all ones. */
 	c = c ? c : 0xffff;

@@ -109,7 +109,7 @@ void vxlan_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t vni, uint16_
 /*
  * Fill the UDP checksum of a packet vxlan_write() started: @pkt holds the
  * outer headers, @payload_sum is the one's-complement sum (rte_raw_cksum
- * style, folded or not) of everything after the UDP header.
+ * style, folded or not) of the inner frame that follows them.
  */
 void vxlan_udp_csum(const struct vxlan_tmpl *t, uint8_t *pkt, uint32_t payload_sum);
 

@@ -153,3 +153,45 @@ p += access(True, True, 1, 0x1c, 1)  # queue_enable
 p += access(True, True, 0, 0x14, 15)  # DRIVER_OK
 p += access(True, True, 1, 0x3000, 0)  # notify queue 0
 put("fuzz_pci", "bring-up", p)
+
+# ---- fuzz_vxlan: packets a remote VTEP sends to 10.0.0.1 / 2001:db8::1 ----
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def vxlan(v6, udp_csum, vni=100):
+    inner = b"\xff" * 6 + b"\x02\0\0\0\0\x99" + b"\x08\x06" + bytes(range(46))
+    vx = struct.pack("!BBHI", 0x08, 0, 0, vni << 8)
+    ulen = 8 + len(vx) + len(inner)
+    if v6:
+        src, dst = bytes.fromhex("20010db8" + "0" * 23 + "2"), bytes.fromhex("20010db8" + "0" * 23 + "1")
+        pseudo = src + dst + struct.pack("!IxxxB", ulen, 17)
+    else:
+        src, dst = bytes([10, 0, 0, 2]), bytes([10, 0, 0, 1])
+        pseudo = src + dst + struct.pack("!xBH", 17, ulen)
+    udp = struct.pack("!HHHH", 50000, 4789, ulen, 0) + vx + inner
+    if udp_csum or v6:
+        c = csum(pseudo + udp) or 0xffff
+        udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    if v6:
+        ip = struct.pack("!IHBB", 6 << 28, ulen, 17, 64) + src + dst
+        eth_type = b"\x86\xdd"
+    else:
+        ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + ulen, 0, 0x4000, 64, 17, 0) + src + dst
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        eth_type = b"\x08\x00"
+    return b"\x02\0\0\0\0\x11" + b"\x02\0\0\0\0\x22" + eth_type + ip + udp
+
+
+put("fuzz_vxlan", "ipv4", vxlan(False, False))
+put("fuzz_vxlan", "ipv4-csum", vxlan(False, True))
+put("fuzz_vxlan", "ipv6", vxlan(True, True))
+put("fuzz_vxlan", "arp", b"\xff" * 6 + b"\x02\0\0\0\0\x22\x08\x06" + b"\0\x01\x08\x00\x06\x04\0\x01"
+    + b"\x02\0\0\0\0\x22" + bytes([10, 0, 0, 2]) + b"\0" * 6 + bytes([10, 0, 0, 1]))

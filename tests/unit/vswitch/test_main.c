@@ -26,6 +26,8 @@ int main(void)
 		{ "vswitch_fwd", suite_init, suite_fini, NULL, NULL, vt_fwd_tests },
 		{ "vswitch_pmd", suite_init, suite_fini, NULL, NULL, vt_pmd_tests },
 		{ "vswitch_vnet", suite_init, suite_fini, NULL, NULL, vt_vnet_tests },
+		{ "vxlan_wire", suite_init, suite_fini, NULL, NULL, vt_vxlan_tests },
+		{ "vswitch_overlay", suite_init, suite_fini, NULL, NULL, vt_overlay_tests },
 		CU_SUITE_INFO_NULL,
 	};
 	struct vsw_opts o;

@@ -37,5 +37,7 @@ uint64_t vt_ms(void);
 extern CU_TestInfo vt_fwd_tests[];
 extern CU_TestInfo vt_pmd_tests[];
 extern CU_TestInfo vt_vnet_tests[];
+extern CU_TestInfo vt_vxlan_tests[];
+extern CU_TestInfo vt_overlay_tests[];
 
 #endif
