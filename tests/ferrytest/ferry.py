@@ -106,7 +106,8 @@ def last_result(res, vm):
 
 def wait_result(ferry, vm, timeout):
     """The last result of @vm from a running ferry (unprefixed with one VM)."""
-    ferry.wait_text(r"(?m)^(?:\[%s\] )?FERRY-RESULT " % re.escape(vm), timeout)
+    # The whole line: output arrives in chunks, and a line may be cut in two.
+    ferry.wait_text(r"(?m)^(?:\[%s\] )?FERRY-RESULT .*\n" % re.escape(vm), timeout)
     res = results(ferry.text())
     return (res.get(vm) or res[""])[-1]
 

@@ -136,8 +136,8 @@ t.check(not ctlj("fdb", "blue")["macs"] or all(m["kind"] == "local" for m in
         "tenant blue learned nothing from the tunnel")
 
 # Let the guests finish, then stop Ferry and read their reports.
-ferry.wait_text(r"\[blue1\] FERRY-RESULT", SERVE_MS / 1000 + 60)
-ferry.wait_text(r"\[red1\] FERRY-RESULT", 60)
+f.wait_result(ferry, "blue1", SERVE_MS / 1000 + 60)
+f.wait_result(ferry, "red1", 60)
 ov = ctlj("stats")["overlay"]
 f.stop_ferry(ferry)
 cap.stop()
