@@ -52,7 +52,7 @@ static bool job_needs_switch(const struct ferry_config *cfg)
 		if (cfg->vms[i].n_nics)
 			return true;
 	return cfg->n_vhost_ports > 0 || cfg->n_tenants > 0 || cfg->control.socket ||
-	       cfg->n_uplinks > 0;
+	       cfg->n_uplinks > 0 || cfg->n_tap_ports > 0;
 }
 
 static void job_switch_opts(const struct config_switch *c, struct vsw_opts *o)
@@ -90,7 +90,8 @@ static int job_start_switch(struct job *j)
 			return ret;
 		}
 	}
-	return job_overlay_start(j);
+	ret = job_overlay_start(j);
+	return ret ? ret : job_tap_ports_start(j);
 }
 
 static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)

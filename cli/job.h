@@ -59,6 +59,8 @@ int job_overlay_start(struct job *j);
 int job_tenant_overlay(struct job *j, const struct config_tenant *t);
 void job_eal_pci(const struct ferry_config *cfg, struct vsw_eal_opts *o);
 void job_print_overlay(struct job *j);
+/* The config's tap_ports, after the tenants. */
+int job_tap_ports_start(struct job *j);
 
 /* ctl.c: serve the control socket at @path from the runner's main loop. */
 int ctl_start(struct job *j, const char *path);

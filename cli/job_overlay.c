@@ -3,8 +3,9 @@
  * job_overlay.c - the overlay of one `ferry run`: the local VTEP, the
  * tenants carried over VXLAN with their seeded VTEPs, and the uplink ports
  * (vswitch/overlay.h, port_afxdp.h, port_dpdk.h), built from the config's
- * "vtep", "tenants[].vxlan" and "uplinks".  Also what the run summary and
- * the control socket show of it.
+ * "vtep", "tenants[].vxlan" and "uplinks"; also the tenants' TAP ports
+ * (port_tap.h), the host stack's way into a tenant, and what the run
+ * summary shows of the overlay.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "vswitch/overlay.h"
 #include "vswitch/port_afxdp.h"
 #include "vswitch/port_dpdk.h"
+#include "vswitch/port_tap.h"
 
 static void job_addr(const struct config_addr *c, struct vsw_addr *a)
 {
@@ -135,6 +137,27 @@ int job_overlay_start(struct job *j)
 		ret = u->kind == CONFIG_UPLINK_AFXDP ? job_add_afxdp(j, u) : job_add_dpdk(j, u);
 		if (ret)
 			LOG_ERR("cli", "uplinks[%u] (%s): cannot start: %s", i, u->name,
+				strerror(-ret));
+	}
+	return ret;
+}
+
+int job_tap_ports_start(struct job *j)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; !ret && i < j->cfg->n_tap_ports; i++) {
+		const struct config_tap_port *p = &j->cfg->tap_ports[i];
+		struct vsw_tap_args a = { .ifname = p->interface };
+		struct vsw_port_cfg pc = { .name = p->name,
+					   .kind = "tap",
+					   .vni = config_find_tenant(j->cfg, p->tenant)->vni,
+					   .args = &a };
+		uint16_t id;
+
+		ret = vsw_port_add(j->sw, &pc, &id);
+		if (ret)
+			LOG_ERR("cli", "tap_ports[%u] (%s): cannot start: %s", i, p->name,
 				strerror(-ret));
 	}
 	return ret;

@@ -332,6 +332,41 @@ static int check_uplink(struct cfg_ctx *ctx, const struct ferry_config *cfg, uns
 	return 0;
 }
 
+static int check_tap_port(struct cfg_ctx *ctx, const struct ferry_config *cfg,
+			  unsigned int n_prior, const void *item)
+{
+	const struct config_tap_port *p = item;
+	unsigned int i;
+
+	if (!config_find_tenant(cfg, p->tenant))
+		return cfg_fail_at(ctx, "tenant", "unknown tenant '%s'", p->tenant);
+	for (i = 0; i < n_prior; i++) {
+		if (!strcmp(cfg->tap_ports[i].name, p->name))
+			return cfg_fail_at(ctx, "name", "duplicate port name '%s' (also %s[%u])",
+					   p->name, "tap_ports", i);
+		if (!strcmp(cfg->tap_ports[i].interface, p->interface))
+			return cfg_fail_at(ctx, "interface", "interface '%s' is already port '%s'",
+					   p->interface, cfg->tap_ports[i].name);
+	}
+	for (i = 0; i < cfg->n_vhost_ports; i++)
+		if (!strcmp(cfg->vhost_ports[i].name, p->name))
+			return cfg_fail_at(ctx, "name", "duplicate port name '%s' (also %s[%u])",
+					   p->name, "vhost_user_ports", i);
+	for (i = 0; i < cfg->n_uplinks; i++)
+		if (!strcmp(cfg->uplinks[i].name, p->name))
+			return cfg_fail_at(ctx, "name", "duplicate port name '%s' (also %s[%u])",
+					   p->name, "uplinks", i);
+	return 0;
+}
+
+const struct cfg_section cfg_section_tap_ports = {
+	.key = "tap_ports",
+	.obj = &cfg_obj_tap_port,
+	.array_off = offsetof(struct ferry_config, tap_ports),
+	.count_off = offsetof(struct ferry_config, n_tap_ports),
+	.check = check_tap_port,
+};
+
 const struct cfg_section cfg_section_uplinks = {
 	.key = "uplinks",
 	.obj = &cfg_obj_uplink,
@@ -372,6 +407,7 @@ int cfg_check_root(struct cfg_ctx *ctx, void *obj)
 		&cfg_section_vms,
 		&cfg_section_vhost_ports,
 		&cfg_section_uplinks,
+		&cfg_section_tap_ports,
 	};
 	const struct ferry_config *cfg = obj;
 	unsigned int s, i;

@@ -152,6 +152,13 @@ struct config_vhost_port {
 	unsigned int queues; /* queue pairs */
 };
 
+/* "tap_ports[]": a Linux TAP interface as a port of a tenant (the host's stack). */
+struct config_tap_port {
+	char *name; /* unique switch port name */
+	char *interface; /* TAP interface, created unless it exists */
+	char *tenant; /* tenant name */
+};
+
 /* "control": the run-time control socket. */
 struct config_control {
 	char *socket; /* Unix socket path; NULL = no control socket */
@@ -168,6 +175,8 @@ struct ferry_config {
 	struct config_vtep vtep;
 	struct config_uplink *uplinks;
 	unsigned int n_uplinks;
+	struct config_tap_port *tap_ports;
+	unsigned int n_tap_ports;
 	struct config_control control;
 };
 

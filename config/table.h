@@ -139,6 +139,7 @@ extern const struct cfg_object cfg_obj_tenant;
 extern const struct cfg_object cfg_obj_vm;
 extern const struct cfg_object cfg_obj_vhost_port;
 extern const struct cfg_object cfg_obj_uplink;
+extern const struct cfg_object cfg_obj_tap_port;
 
 /*
  * A top-level array of named items ("tenants", "vms", "vhost_user_ports"): where it lives in
@@ -159,6 +160,7 @@ extern const struct cfg_section cfg_section_tenants;
 extern const struct cfg_section cfg_section_vms;
 extern const struct cfg_section cfg_section_vhost_ports;
 extern const struct cfg_section cfg_section_uplinks;
+extern const struct cfg_section cfg_section_tap_ports;
 unsigned int cfg_section_count(const struct cfg_section *s, const struct ferry_config *cfg);
 void *cfg_section_item(const struct cfg_section *s, const struct ferry_config *cfg, unsigned int i);
 int cfg_check_root(struct cfg_ctx *ctx, void *obj);

@@ -423,6 +423,34 @@ const struct cfg_object cfg_obj_uplink = {
 	OBJECT(struct config_uplink, uplink_keys, cfg_check_uplink_local),
 };
 
+#define TP(m) MEMBER(struct config_tap_port, m)
+static const struct cfg_key tap_port_keys[] = {
+	{ .name = "name",
+	  .type = &cfg_type_name,
+	  TP(name),
+	  .required = true,
+	  .doc = "Unique port name." },
+	{ .name = "interface",
+	  .type = &cfg_type_string,
+	  TP(interface),
+	  .required = true,
+	  .min = 1,
+	  .max = 15,
+	  .doc = "TAP interface of the host, created unless it exists; ferry brings it up." },
+	{ .name = "tenant",
+	  .type = &cfg_type_name,
+	  TP(tenant),
+	  .required = true,
+	  .doc = "Tenant the port belongs to." },
+};
+#undef TP
+
+const struct cfg_object cfg_obj_tap_port = {
+	.name = "tap_port",
+	.doc = "A TAP interface as a port of a tenant: the host's own network stack",
+	OBJECT(struct config_tap_port, tap_port_keys, NULL),
+};
+
 static const struct cfg_key control_keys[] = {
 	{ .name = "socket",
 	  .type = &cfg_type_path,
@@ -482,6 +510,13 @@ static const struct cfg_key root_keys[] = {
 	  .max_items = 16,
 	  .def = "[]",
 	  .doc = "Ports that carry the overlay to other hosts." },
+	{ .name = "tap_ports",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct ferry_config, tap_ports, n_tap_ports),
+	  .obj = &cfg_obj_tap_port,
+	  .max_items = 64,
+	  .def = "[]",
+	  .doc = "TAP interfaces plugged into tenants (the host's network stack)." },
 	{ .name = "control",
 	  .type = &cfg_type_object,
 	  CFG(control),

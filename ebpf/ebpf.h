@@ -48,9 +48,13 @@ struct ebpf_uplink;
 int ebpf_uplink_attach(const struct ebpf_uplink_opts *o, struct ebpf_uplink **out);
 /* Steer rx queue @queue's tunnel packets to AF_XDP socket @xsk_fd. */
 int ebpf_uplink_set_socket(struct ebpf_uplink *u, uint32_t queue, int xsk_fd);
-/* "native" or "generic", and whether libxdp's dispatcher holds the program. */
+/*
+ * "native" or "generic"; and whether libxdp's dispatcher holds the program,
+ * so other XDP programs can share the interface (without bpffs in the mount
+ * namespace libxdp attaches it alone, as the interface's only program).
+ */
 const char *ebpf_uplink_mode(const struct ebpf_uplink *u);
-bool ebpf_uplink_via_libxdp(const struct ebpf_uplink *u);
+bool ebpf_uplink_shared(const struct ebpf_uplink *u);
 void ebpf_uplink_stats(const struct ebpf_uplink *u, struct ebpf_uplink_stats *st);
 /* Detach and free; NULL is fine. */
 void ebpf_uplink_detach(struct ebpf_uplink *u);

@@ -13,6 +13,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,41 @@ struct ebpf_uplink {
 	struct xdp_program *prog; /* libxdp's handle; NULL when attached with plain libbpf */
 	int ifindex;
 	enum ebpf_xdp_mode mode; /* NATIVE or GENERIC once attached */
+	bool dispatcher; /* libxdp's dispatcher holds it (others may share the interface) */
 };
+
+/*
+ * libbpf and libxdp report to stderr by default; their lines go to Ferry's
+ * log instead, as debug: what failed is reported by the caller, with the
+ * step and errno, and their notes (a missing bpffs makes libxdp attach
+ * without its dispatcher) are not errors of Ferry's.
+ */
+static int uplink_vlog(const char *who, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	if (log_get_level() < LOG_LVL_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	LOG_DEBUG("ebpf", "%s: %s", who, line);
+	return 0;
+}
+
+static int uplink_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return uplink_vlog("libbpf", fmt, ap);
+}
+
+static int uplink_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return uplink_vlog("libxdp", fmt, ap);
+}
 
 static void uplink_configure(struct uplink_bpf *skel, const struct ebpf_uplink_opts *o)
 {
@@ -103,6 +139,21 @@ static int uplink_attach_mode(struct ebpf_uplink *u, const struct ebpf_uplink_op
 	return uplink_attach_libbpf(u, mode);
 }
 
+static bool uplink_has_dispatcher(const struct ebpf_uplink *u)
+{
+	struct xdp_multiprog *mp;
+	bool legacy;
+
+	if (!u->prog)
+		return false;
+	mp = xdp_multiprog__get_from_ifindex(u->ifindex);
+	if (libxdp_get_error(mp))
+		return false;
+	legacy = xdp_multiprog__is_legacy(mp);
+	xdp_multiprog__close(mp);
+	return !legacy;
+}
+
 int ebpf_uplink_attach(const struct ebpf_uplink_opts *o, struct ebpf_uplink **out)
 {
 	enum ebpf_xdp_mode modes[2] = { EBPF_XDP_NATIVE, EBPF_XDP_GENERIC };
@@ -112,6 +163,8 @@ int ebpf_uplink_attach(const struct ebpf_uplink_opts *o, struct ebpf_uplink **ou
 
 	if (!u)
 		return -ENOMEM;
+	libbpf_set_print(uplink_libbpf_print);
+	libxdp_set_print(uplink_libxdp_print);
 	u->ifindex = o->ifindex;
 	u->skel = uplink_bpf__open();
 	if (!u->skel) {
@@ -124,6 +177,7 @@ int ebpf_uplink_attach(const struct ebpf_uplink_opts *o, struct ebpf_uplink **ou
 		err = uplink_attach_mode(u, o, modes[i]);
 		if (err == 0) {
 			u->mode = modes[i];
+			u->dispatcher = uplink_has_dispatcher(u);
 			*out = u;
 			return 0;
 		}
@@ -157,9 +211,9 @@ const char *ebpf_uplink_mode(const struct ebpf_uplink *u)
 	return u->mode == EBPF_XDP_NATIVE ? "native" : "generic";
 }
 
-bool ebpf_uplink_via_libxdp(const struct ebpf_uplink *u)
+bool ebpf_uplink_shared(const struct ebpf_uplink *u)
 {
-	return u->prog != NULL;
+	return u->dispatcher;
 }
 
 void ebpf_uplink_stats(const struct ebpf_uplink *u, struct ebpf_uplink_stats *st)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * port.c - the table of port kinds vsw_port_add() chooses from by name.  A
- * new kind (tap, AF_XDP uplink, VXLAN) adds its ops here and nothing else in
- * the switch changes.
+ * new kind adds its ops here and nothing else in the switch changes.
  */
 #include <string.h>
 
@@ -15,6 +14,7 @@ static const struct vsw_port_ops *const port_kinds[] = {
 	&vsw_port_vnet_ops,
 	&vsw_port_afxdp_ops,
 	&vsw_port_dpdk_ops,
+	&vsw_port_tap_ops,
 };
 
 const struct vsw_port_ops *vsw_port_kind_find(const char *kind)

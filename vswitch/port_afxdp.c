@@ -444,9 +444,9 @@ static void afxdp_describe(const struct vsw_port *port, char *buf, size_t len)
 {
 	const struct port_afxdp *a = afxdp_cast(port);
 
-	snprintf(buf, len, "%s: %s XDP%s, %s mode, %u queue%s", a->ifname,
+	snprintf(buf, len, "%s: %s XDP (%s), %s mode, %u queue%s", a->ifname,
 		 a->prog ? ebpf_uplink_mode(a->prog) : "no",
-		 a->prog && ebpf_uplink_via_libxdp(a->prog) ? " (libxdp)" : "",
+		 a->prog && ebpf_uplink_shared(a->prog) ? "libxdp dispatcher" : "sole program",
 		 a->q[0].zerocopy ? "zero-copy" : "copy", port->n_rxq ? port->n_rxq : 1,
 		 port->n_rxq > 1 ? "s" : "");
 }

@@ -435,7 +435,7 @@ static void ul_check_local(struct vsw_underlay *ul)
 
 static void ul_pass(struct vsw_underlay *ul)
 {
-	struct vsw *sw = ul->ovl->sw;
+	struct vsw_overlay *ovl = ul->ovl;
 	uint32_t now_s = (uint32_t)(rte_rdtsc() / rte_get_tsc_hz());
 	struct vsw_nexthop *nh[VSW_MAX_VTEPS];
 	unsigned int i;
@@ -444,11 +444,11 @@ static void ul_pass(struct vsw_underlay *ul)
 	ul_snapshot(ul);
 	for (i = 0; i < ul->n_vteps; i++)
 		nh[i] = ul_resolve(ul, &ul->vteps[i], now_s);
-	mutex_lock(&sw->ctl_lock);
+	mutex_lock(&ovl->sw->ctl_lock);
 	for (i = 0; i < ul->n_vteps; i++)
 		if (nh[i])
-			ovl_set_nexthop(ul->ovl, ul->vteps[i].idx, &ul->vteps[i].addr, nh[i]);
-	mutex_unlock(&sw->ctl_lock);
+			ovl_set_nexthop(ovl, ul->vteps[i].idx, &ul->vteps[i].addr, nh[i]);
+	mutex_unlock(&ovl->sw->ctl_lock);
 }
 
 /* ---- the thread ---- */

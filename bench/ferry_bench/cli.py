@@ -136,6 +136,14 @@ def print_table(doc):
             r["size"], r["contender"], f("mpps", "%.3f"), f("gbps", "%.2f"),
             f("zero_loss_mpps", "%.3f"), f("loss_0_5_mpps", "%.3f"), f("lat_p50_us", "%.1f"),
             f("lat_p99_us", "%.1f")))
+    stages = [r for r in doc["results"] if r.get("encap_mpps") is not None]
+    if stages:
+        print("%-8s %-8s %12s %12s %12s %12s" % ("size", "who", "offered", "encap Mpps",
+                                                 "decap Mpps", "delivered"))
+        for r in sorted(stages, key=lambda r: (order.get(r["size"], 99), r["contender"])):
+            print("%-8s %-8s %12.3f %12.3f %12.3f %12.3f" % (
+                r["size"], r["contender"], r["offered_mpps"], r["encap_mpps"],
+                r["decap_mpps"], r["mpps"]))
     for k, v in doc["summary"].items():
         if k.startswith("ferry_vs_"):
             print("Ferry / %s at %s B: %.2fx" % (k[9:], doc["summary"]["size"], v))

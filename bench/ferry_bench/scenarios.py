@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The scenarios ferry-bench runs, as one table: a name, what it measures,
 its contenders and one function per contender that measures one frame size.
-A new scenario (say two Ferry hosts over VXLAN in namespaces) is one more
-entry in SCENARIOS."""
+A new scenario is one more entry in SCENARIOS (vxlan lives in vxlan.py)."""
 import json
 import os
 import time
@@ -12,7 +11,7 @@ from ferrytest import testpmd
 from ferrytest.ovs import OvsDpdk
 from ferrytest.proc import Proc
 
-from . import report, rfc2544
+from . import report, rfc2544, vxlan
 
 # --------------------------------------------------------------------------
 # vhost: the loop topology of OVS's vhost tests (one testpmd "guest", two
@@ -174,5 +173,14 @@ SCENARIOS = {
         "measure": vm2vm_measure,
         "post": None,
         "smoke": {"sizes": [64], "trial_ms": 300, "trials": 2},
+    },
+    "vxlan": {
+        "describe": "one tenant between two hosts (network namespaces, a veth): pktgen guest "
+                    "in Ferry A -> VXLAN -> receiving guest in Ferry B, the tunnel done by "
+                    "Ferry's overlay (AF_XDP uplinks) or by two Linux vxlan devices",
+        "contenders": ["ferry", "linux"],
+        "measure": vxlan.measure,
+        "post": None,
+        "smoke": {"sizes": [64], "seconds": 2},
     },
 }

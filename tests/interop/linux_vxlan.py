@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""interop_linux_vxlan (--uplink afxdp) and interop_linux_vxlan_dpdk_uplink
-(--uplink dpdk): Ferry's VXLAN against Linux's own vxlan driver.
+"""interop_linux_vxlan (--uplink afxdp), interop_linux_vxlan_dpdk_uplink
+(--uplink dpdk) and interop_linux_vxlan_ipv6 (--underlay ipv6): Ferry's
+VXLAN against Linux's own vxlan driver.
 
 Three network namespaces: "fer" runs Ferry, with its uplink on one end of a
-veth pair (an AF_XDP uplink, or DPDK's net_af_packet); "lnx" holds the other
+veth pair (an AF_XDP uplink, or DPDK's net_af_packet) whose two ends carry
+the VTEPs' IPv4 (or IPv6) addresses; "lnx" holds the other
 end and a Linux VTEP, `ip link add ... type vxlan id 100`, bridged to a veth
 whose far end is the "host" namespace (10.100.0.2).  In Ferry, guest red1
 (10.100.0.1) sits in tenant red (VNI 100); guest blue1, with the same MAC and
@@ -31,9 +33,16 @@ from ferrytest.proc import wait_socket
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--uplink", choices=("afxdp", "dpdk"), default="afxdp")
+ap.add_argument("--underlay", choices=("ipv4", "ipv6"), default="ipv4")
 args = ap.parse_args()
+V6 = args.underlay == "ipv6"
+# Ferry's VTEP and the Linux VTEP; IPv6 without duplicate address detection,
+# which would hold the addresses back for a second or two.
+FER, LNX, PLEN = ("fd00:61::1", "fd00:61::2", 64) if V6 else ("192.168.61.1", "192.168.61.2", 24)
 
-PINGS, UDP_SIZES = 40, list(range(1, 1423, 37)) + [1422]
+# The Linux vxlan device's MTU (1450 over IPv4, 1430 over IPv6) less IP and UDP.
+PINGS, MAX_UDP = 40, 1402 if V6 else 1422
+UDP_SIZES = list(range(1, MAX_UDP, 37)) + [MAX_UDP]
 SERVE_MS = 20000
 t.require_kvm()
 for prog, pkg in (("ip", "iproute2"), ("ethtool", "ethtool"), ("ping", "iputils-ping"),
@@ -42,10 +51,12 @@ for prog, pkg in (("ip", "iproute2"), ("ethtool", "ethtool"), ("ping", "iputils-
 tmp = t.workdir()
 
 fer, lnx, host = Netns("fer"), Netns("lnx"), Netns("host")
-veth(fer, "up0", lnx, "wire", "192.168.61.1/24", "192.168.61.2/24")
+veth(fer, "up0", lnx, "wire")
+for ns, dev, addr in ((fer, "up0", FER), (lnx, "wire", LNX)):
+    ns.ip("addr add %s/%d dev %s%s" % (addr, PLEN, dev, " nodad" if V6 else ""))
 # The Linux VTEP: VNI 100 to Ferry's VTEP, in a bridge with the host's veth.
-lnx.ip("link add vx100 type vxlan id 100 local 192.168.61.2 remote 192.168.61.1 "
-       "dstport 4789 dev wire")
+lnx.ip("link add vx100 type vxlan id 100 local %s remote %s dstport 4789 dev wire"
+       % (LNX, FER))
 lnx.ip("link add br0 type bridge")
 veth(lnx, "hport", host, "eth0", None, "10.100.0.2/24")
 for dev in ("vx100", "hport"):
@@ -61,9 +72,9 @@ guest = "mode=ip ip=10.100.0.1 irq=msix serve_ms=%d" % SERVE_MS
 cfg = {
     "switch": {"hugepages": "auto", "mbufs": 16384},
     # One variant sends outer UDP checksums, so tshark verifies Ferry's too.
-    "vtep": {"local": "192.168.61.1", "udp_checksum": args.uplink == "dpdk"},
-    "tenants": [{"name": "red", "vni": 100, "vxlan": True, "remote_vteps": ["192.168.61.2"]},
-                {"name": "blue", "vni": 200, "vxlan": True, "remote_vteps": ["192.168.61.2"]}],
+    "vtep": {"local": FER, "udp_checksum": args.uplink == "dpdk"},
+    "tenants": [{"name": "red", "vni": 100, "vxlan": True, "remote_vteps": [LNX]},
+                {"name": "blue", "vni": 200, "vxlan": True, "remote_vteps": [LNX]}],
     "uplinks": [uplink],
     "vms": [f.guest_vm("red1", "52:54:00:00:64:01", guest + " ping=10.100.0.2 count=%d "
                        "interval_ms=50" % PINGS, tenant="red"),
@@ -117,20 +128,20 @@ for n in %r:
 print("udp_bad=%%d" %% bad)
 """ % (UDP_SIZES,)
 out = host.sh("python3", "-c", udp, timeout=120)
-t.check("udp_bad=0" in out, "%d UDP datagrams of 1..1422 bytes came back from the guest "
-        "unchanged (%s)" % (len(UDP_SIZES), out.strip()))
+t.check("udp_bad=0" in out, "%d UDP datagrams of 1..%d bytes came back from the guest "
+        "unchanged (%s)" % (len(UDP_SIZES), MAX_UDP, out.strip()))
 
 # What Ferry shows of the Linux side.
 vteps = ctlj("vteps")["vteps"]
-v = [x for x in vteps if x["address"] == "192.168.61.2"]
+v = [x for x in vteps if x["address"] == LNX]
 t.check(len(v) == 1 and v[0]["state"] == "ok" and v[0]["uplink"] == "up0" and
         sorted(v[0]["vnis"]) == [100, 200] and v[0]["origin"] == "config",
-        "ferryctl vteps: 192.168.61.2 reached via up0, for VNIs 100 and 200 (%s)" % v)
+        "ferryctl vteps: %s reached via up0, for VNIs 100 and 200 (%s)" % (LNX, v))
 host_mac = host.sh("cat", "/sys/class/net/eth0/address").strip()
 macs = ctlj("fdb", "red")["macs"]
-t.check(any(m["mac"] == host_mac and m["kind"] == "remote" and m["where"] == "192.168.61.2"
-            for m in macs), "ferryctl fdb red: the Linux host's MAC %s is remote, behind "
-        "192.168.61.2" % host_mac)
+t.check(any(m["mac"] == host_mac and m["kind"] == "remote" and m["where"] == LNX
+            for m in macs), "ferryctl fdb red: the Linux host's MAC %s is remote, behind %s"
+        % (host_mac, LNX))
 t.check(not ctlj("fdb", "blue")["macs"] or all(m["kind"] == "local" for m in
                                               ctlj("fdb", "blue")["macs"]),
         "tenant blue learned nothing from the tunnel")
@@ -156,16 +167,18 @@ t.check(not bad, "no tunnel packet was dropped as malformed or misplaced (%s)" %
 t.check(ov["drops"]["no_nexthop"] <= 8, "at most a few frames waited on the first ARP "
         "(no_nexthop=%d)" % ov["drops"]["no_nexthop"])
 
-# The wire, as Wireshark decodes it.
-# Not ICMP errors quoting a tunnel packet: with af_packet the kernel sees the
-# tunnel too, and refused what Linux sent before Ferry's port bound UDP 4789.
-rows = [r for r in cap.fields("udp.port == 4789", "ip.src", "ip.dst", "udp.srcport",
+# The wire, as Wireshark decodes it (the outer header's fields: tshark's first
+# occurrence).  Not ICMP errors quoting a tunnel packet: with af_packet the
+# kernel sees the tunnel too, and refused what Linux sent before Ferry's port
+# bound UDP 4789.
+ip = "ipv6" if V6 else "ip"
+rows = [r for r in cap.fields("udp.port == 4789", ip + ".src", ip + ".dst", "udp.srcport",
                               "vxlan.flags", "vxlan.vni", "ip.flags.df", "ip.checksum.status",
                               "udp.checksum.status", "_ws.malformed", "frame.protocols")
-        if not r[9].startswith("eth:ethertype:ip:icmp")]
+        if not r[9].startswith("eth:ethertype:%s:icmp" % ip)]
 t.check(len(rows) > 2 * PINGS, "the capture holds %d VXLAN packets" % len(rows))
-mine = [r for r in rows if r[0] == "192.168.61.1"]
-theirs = [r for r in rows if r[0] == "192.168.61.2"]
+mine = [r for r in rows if r[0] == FER]
+theirs = [r for r in rows if r[0] == LNX]
 t.check(len(mine) > PINGS and len(theirs) > PINGS,
         "both directions: %d from Ferry, %d from Linux" % (len(mine), len(theirs)))
 t.check(all("vxlan" in r[9] and not r[8] for r in rows),
@@ -173,14 +186,14 @@ t.check(all("vxlan" in r[9] and not r[8] for r in rows),
 t.check(all(r[3] == "0x0800" and r[4] == "100" for r in rows),
         "flags are exactly the I bit and the VNI is 100 in every packet (%s)"
         % sorted({(r[3], r[4]) for r in rows}))
-# Wireshark's checksum status: 1 good, 3 not present.
-want_udp = "1" if args.uplink == "dpdk" else "3"
-t.check(all(r[6] == "1" for r in rows) and all(r[7] == want_udp for r in mine),
+# Wireshark's checksum status: 1 good, 3 not present.  IPv6 always has one.
+want_udp = "1" if args.uplink == "dpdk" or V6 else "3"
+t.check(all(V6 or r[6] == "1" for r in rows) and all(r[7] == want_udp for r in mine),
         "IP checksums good everywhere; Ferry's UDP checksums %s"
         % ("present and good" if want_udp == "1" else "absent, as configured"))
-t.check(all(r[5] == "1" and 49152 <= int(r[2]) <= 65535 for r in mine),
-        "Ferry's packets carry DF and a source port in 49152..65535")
-t.check(any("icmp" in r[9] for r in mine) and any("udp:vxlan:eth:ethertype:ip:udp" in r[9]
+t.check(all((V6 or r[5] == "1") and 49152 <= int(r[2]) <= 65535 for r in mine),
+        "Ferry's packets carry %sa source port in 49152..65535" % ("" if V6 else "DF and "))
+t.check(any("icmp" in r[9] for r in mine) and any(":vxlan:eth:ethertype:ip:udp" in r[9]
                                                    for r in mine),
         "ICMP and UDP travel inside Ferry's packets")
 t.passed()

@@ -76,7 +76,7 @@ static void test_top_level(void)
 		{ "[]", "(top level): must be an object, got an array" },
 		{ "{'swtich': {}}",
 		  "swtich: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, vtep, uplinks, control)" },
+		  "vhost_user_ports, vtep, uplinks, tap_ports, control)" },
 		{ "{'$schema': 5}", "$schema: must be a string, got an integer" },
 		{ "{'vms': {}}", "vms: must be an array, got an object" },
 		{ "{'vms': [1]}", "vms[0]: must be an object, got an integer" },
@@ -86,7 +86,7 @@ static void test_top_level(void)
 		/* Hostile keys are escaped and cut before they reach a message. */
 		{ "{'\\u0001\\u001b[31m': 1}",
 		  "\\x01\\x1b[31m: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, vtep, uplinks, control)" },
+		  "vhost_user_ports, vtep, uplinks, tap_ports, control)" },
 	};
 
 	RUN(cases);
@@ -349,6 +349,13 @@ static void test_overlay(void)
 		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'afxdp', 'interface': 'eth0'}, "
 		  "{'name': 'u', 'kind': 'afxdp', 'interface': 'eth1'}]}",
 		  "uplinks[1].name: duplicate port name 'u' (also uplinks[0])" },
+		{ "{'tenants': [{'name': 'red', 'vni': 1}], 'tap_ports': [{'name': 't', "
+		  "'interface': 'tap0', 'tenant': 'blue'}]}",
+		  "tap_ports[0].tenant: unknown tenant 'blue'" },
+		{ "{'tenants': [{'name': 'red', 'vni': 1}], 'tap_ports': [{'name': 't', "
+		  "'interface': 'tap0', 'tenant': 'red'}, {'name': 'u', 'interface': 'tap0', "
+		  "'tenant': 'red'}]}",
+		  "tap_ports[1].interface: interface 'tap0' is already port 't'" },
 	};
 
 	RUN(cases);
