@@ -10,10 +10,11 @@ set -eu
 cd "$(dirname "$0")"
 
 # Debian packages: build tools, the libraries the code uses (DPDK, libbpf,
-# CUnit, jansson) and the real peers the tests run against.
+# libxdp, libnl-route-3, CUnit, jansson) and the real peers and tools the
+# tests run against (Linux vxlan through iproute2, tshark to read the wire).
 PACKAGES="gcc clang llvm lld libclang-rt-14-dev meson ninja-build pkg-config python3 clang-format
- libdpdk-dev dpdk-dev libbpf-dev bpftool libcunit1-dev libjansson-dev
- iproute2 qemu-system-x86 busybox-static
+ libdpdk-dev dpdk-dev libbpf-dev libxdp-dev bpftool libnl-route-3-dev libcunit1-dev
+ libjansson-dev iproute2 ethtool iputils-ping tshark qemu-system-x86 busybox-static
  linux-image-cloud-amd64 openvswitch-switch-dpdk gnuplot-nox procps kmod"
 
 install_deps() {

@@ -83,13 +83,12 @@ static json_t *port_stats_json(const struct vsw_port_stats *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 			 "s:I}",
-			 "name", st->name, "kind", st->kind, "info", st->info, "uplink",
-			 st->uplink, "vni", (int)st->vni, "rx_packets",
-			 (json_int_t)st->rx_packets, "rx_bytes", (json_int_t)st->rx_bytes,
-			 "tx_packets", (json_int_t)st->tx_packets, "tx_delivered",
-			 (json_int_t)st->tx_delivered, "tx_bytes", (json_int_t)st->tx_bytes,
-			 "drops_tx", (json_int_t)st->drops[VSW_DROP_TX], "drops_hairpin",
-			 (json_int_t)st->drops[VSW_DROP_HAIRPIN], "drops_runt",
+			 "name", st->name, "kind", st->kind, "info", st->info, "uplink", st->uplink,
+			 "vni", (int)st->vni, "rx_packets", (json_int_t)st->rx_packets, "rx_bytes",
+			 (json_int_t)st->rx_bytes, "tx_packets", (json_int_t)st->tx_packets,
+			 "tx_delivered", (json_int_t)st->tx_delivered, "tx_bytes",
+			 (json_int_t)st->tx_bytes, "drops_tx", (json_int_t)st->drops[VSW_DROP_TX],
+			 "drops_hairpin", (json_int_t)st->drops[VSW_DROP_HAIRPIN], "drops_runt",
 			 (json_int_t)st->drops[VSW_DROP_RUNT], "tx_undelivered",
 			 (json_int_t)st->drv.tx_errors, "rx_missed", (json_int_t)st->drv.rx_missed);
 }
@@ -144,10 +143,10 @@ static json_t *ctl_vtep_json(const struct vsw_vtep_stats *v)
 	return json_pack("{s:o, s:s, s:o, s:i, s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:I, s:I, "
 			 "s:I}",
 			 "address", ctl_addr_json(&v->addr), "origin",
-			 v->learned ? "learned" : "config", "vnis", vnis, "idle_s",
-			 (int)v->idle_s, "state", vsw_nh_state_name(v->state), "uplink", v->uplink,
-			 "via", ctl_addr_json(&v->via), "via_mac", ctl_mac_json(v->via_mac),
-			 "route_src", ctl_addr_json(&v->src), "mtu", (int)v->mtu, "tx_packets",
+			 v->learned ? "learned" : "config", "vnis", vnis, "idle_s", (int)v->idle_s,
+			 "state", vsw_nh_state_name(v->state), "uplink", v->uplink, "via",
+			 ctl_addr_json(&v->via), "via_mac", ctl_mac_json(v->via_mac), "route_src",
+			 ctl_addr_json(&v->src), "mtu", (int)v->mtu, "tx_packets",
 			 (json_int_t)v->tx_packets, "tx_bytes", (json_int_t)v->tx_bytes,
 			 "rx_packets", (json_int_t)v->rx_packets, "rx_bytes",
 			 (json_int_t)v->rx_bytes, "tx_dropped", (json_int_t)v->tx_dropped);
@@ -183,8 +182,8 @@ static json_t *cmd_fdb(struct job *j, json_t *req, struct config_error *err)
 	int n;
 
 	if (!t) {
-		snprintf(err->msg, sizeof(err->msg), "name: %s", name ? "unknown tenant" :
-									"a tenant name is required");
+		snprintf(err->msg, sizeof(err->msg), "name: %s",
+			 name ? "unknown tenant" : "a tenant name is required");
 		return NULL;
 	}
 	n = j->sw ? vsw_fdb_dump(j->sw, t->vni, e, ARRAY_SIZE(e)) : -ENOENT;
@@ -195,11 +194,12 @@ static json_t *cmd_fdb(struct job *j, json_t *req, struct config_error *err)
 	r = ctl_ok();
 	a = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(
-			a, json_pack("{s:o, s:s, s:o, s:i}", "mac", ctl_mac_json(e[i].mac), "kind",
-				     e[i].remote ? "remote" : "local", "where",
-				     e[i].remote ? ctl_addr_json(&e[i].vtep) : json_string(e[i].port),
-				     "idle_s", (int)e[i].idle_s));
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:i}", "mac",
+						   ctl_mac_json(e[i].mac), "kind",
+						   e[i].remote ? "remote" : "local", "where",
+						   e[i].remote ? ctl_addr_json(&e[i].vtep) :
+								 json_string(e[i].port),
+						   "idle_s", (int)e[i].idle_s));
 	json_object_set_new(r, "tenant", json_string(t->name));
 	json_object_set_new(r, "vni", json_integer(t->vni));
 	json_object_set_new(r, "macs", a);

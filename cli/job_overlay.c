@@ -181,8 +181,8 @@ void job_print_overlay(struct job *j)
 		       vsw_addr_str(&vt[i].addr, a, sizeof(a)), vsw_nh_state_name(vt[i].state),
 		       vt[i].uplink[0] ? vt[i].uplink : "-", (unsigned long long)vt[i].tx_packets,
 		       (unsigned long long)vt[i].rx_packets, (unsigned long long)vt[i].tx_dropped);
-	printf("overlay: %llu encapsulated, %llu decapsulated", (unsigned long long)os.encap_packets,
-	       (unsigned long long)os.decap_packets);
+	printf("overlay: %llu encapsulated, %llu decapsulated",
+	       (unsigned long long)os.encap_packets, (unsigned long long)os.decap_packets);
 	for (i = 0; i < VSW_TUN_DROP_MAX; i++)
 		if (os.drops[i])
 			printf(", %s %llu", vsw_tun_drop_name((enum vsw_tun_drop)i),

@@ -114,9 +114,9 @@ static int check_tenant_vxlan(struct cfg_ctx *ctx, const struct ferry_config *cf
 	int ret = 0;
 
 	if (!t->vxlan)
-		return t->n_remote_vteps ? cfg_fail_at(ctx, "remote_vteps",
-						       "only with \"vxlan\": true") :
-					   0;
+		return t->n_remote_vteps ?
+			       cfg_fail_at(ctx, "remote_vteps", "only with \"vxlan\": true") :
+			       0;
 	if (!local->family)
 		return cfg_fail_at(ctx, "vxlan", "needs a local VTEP: set vtep.local");
 	for (i = 0; !ret && i < t->n_remote_vteps; i++) {
@@ -332,8 +332,8 @@ static int check_uplink(struct cfg_ctx *ctx, const struct ferry_config *cfg, uns
 	return 0;
 }
 
-static int check_tap_port(struct cfg_ctx *ctx, const struct ferry_config *cfg,
-			  unsigned int n_prior, const void *item)
+static int check_tap_port(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n_prior,
+			  const void *item)
 {
 	const struct config_tap_port *p = item;
 	unsigned int i;
@@ -403,11 +403,8 @@ const struct cfg_section cfg_section_vhost_ports = {
 int cfg_check_root(struct cfg_ctx *ctx, void *obj)
 {
 	static const struct cfg_section *const sections[] = {
-		&cfg_section_tenants,
-		&cfg_section_vms,
-		&cfg_section_vhost_ports,
-		&cfg_section_uplinks,
-		&cfg_section_tap_ports,
+		&cfg_section_tenants, &cfg_section_vms,	      &cfg_section_vhost_ports,
+		&cfg_section_uplinks, &cfg_section_tap_ports,
 	};
 	const struct ferry_config *cfg = obj;
 	unsigned int s, i;

@@ -28,6 +28,7 @@
 #include "ebpf/ebpf.h"
 #include "ebpf/uplink.h"
 #include "uplink.skel.h" /* generated in the build directory */
+#include "util/compiler.h"
 #include "util/log.h"
 
 struct ebpf_uplink {
@@ -44,6 +45,8 @@ struct ebpf_uplink {
  * step and errno, and their notes (a missing bpffs makes libxdp attach
  * without its dispatcher) are not errors of Ferry's.
  */
+static int uplink_vlog(const char *who, const char *fmt, va_list ap) FERRY_PRINTF(2, 0);
+
 static int uplink_vlog(const char *who, const char *fmt, va_list ap)
 {
 	char line[512];
@@ -60,10 +63,16 @@ static int uplink_vlog(const char *who, const char *fmt, va_list ap)
 }
 
 static int uplink_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+	FERRY_PRINTF(2, 0);
+
+static int uplink_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	return uplink_vlog("libbpf", fmt, ap);
 }
+
+static int uplink_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+	FERRY_PRINTF(2, 0);
 
 static int uplink_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {

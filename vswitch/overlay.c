@@ -35,29 +35,20 @@
 #define OVL_REQ_RING 1024 /* pending learn/resolve requests */
 
 static const char *const drop_names[VSW_TUN_DROP_MAX] = {
-	[VSW_TUN_TRUNCATED] = "truncated",
-	[VSW_TUN_BAD_IP] = "bad_ip",
-	[VSW_TUN_IP_OPTIONS] = "ip_options",
-	[VSW_TUN_FRAGMENT] = "fragment",
-	[VSW_TUN_BAD_IP_CSUM] = "bad_ip_csum",
-	[VSW_TUN_BAD_UDP] = "bad_udp",
-	[VSW_TUN_BAD_UDP_CSUM] = "bad_udp_csum",
-	[VSW_TUN_BAD_FLAGS] = "bad_flags",
-	[VSW_TUN_BAD_SRC] = "bad_src",
-	[VSW_TUN_INNER_RUNT] = "inner_runt",
-	[VSW_TUN_NONLINEAR] = "nonlinear",
-	[VSW_TUN_NO_OVERLAY] = "no_overlay",
-	[VSW_TUN_UNKNOWN_VNI] = "unknown_vni",
-	[VSW_TUN_UNKNOWN_VTEP] = "unknown_vtep",
-	[VSW_TUN_SPOOFED_SRC] = "spoofed_src",
-	[VSW_TUN_NO_NEXTHOP] = "no_nexthop",
-	[VSW_TUN_TOO_BIG] = "too_big",
-	[VSW_TUN_NO_MBUF] = "no_mbuf",
+	[VSW_TUN_TRUNCATED] = "truncated",	 [VSW_TUN_BAD_IP] = "bad_ip",
+	[VSW_TUN_IP_OPTIONS] = "ip_options",	 [VSW_TUN_FRAGMENT] = "fragment",
+	[VSW_TUN_BAD_IP_CSUM] = "bad_ip_csum",	 [VSW_TUN_BAD_UDP] = "bad_udp",
+	[VSW_TUN_BAD_UDP_CSUM] = "bad_udp_csum", [VSW_TUN_BAD_FLAGS] = "bad_flags",
+	[VSW_TUN_BAD_SRC] = "bad_src",		 [VSW_TUN_INNER_RUNT] = "inner_runt",
+	[VSW_TUN_NONLINEAR] = "nonlinear",	 [VSW_TUN_NO_OVERLAY] = "no_overlay",
+	[VSW_TUN_UNKNOWN_VNI] = "unknown_vni",	 [VSW_TUN_UNKNOWN_VTEP] = "unknown_vtep",
+	[VSW_TUN_SPOOFED_SRC] = "spoofed_src",	 [VSW_TUN_NO_NEXTHOP] = "no_nexthop",
+	[VSW_TUN_TOO_BIG] = "too_big",		 [VSW_TUN_NO_MBUF] = "no_mbuf",
 };
 
 static const char *const nh_names[VSW_NH_STATE_MAX] = {
-	[VSW_NH_PENDING] = "pending",	  [VSW_NH_OK] = "ok",
-	[VSW_NH_NO_ROUTE] = "no_route",	  [VSW_NH_NO_UPLINK] = "no_uplink",
+	[VSW_NH_PENDING] = "pending",	    [VSW_NH_OK] = "ok",
+	[VSW_NH_NO_ROUTE] = "no_route",	    [VSW_NH_NO_UPLINK] = "no_uplink",
 	[VSW_NH_NO_NEIGH] = "no_neighbour", [VSW_NH_LINK_DOWN] = "link_down",
 };
 
@@ -501,7 +492,8 @@ static void ovl_owned_mac(struct vsw *sw, const uint8_t mac[6], bool added) REQU
 	uses = added ? uses + 1 : uses - (uses > 0);
 	if (uses) {
 		if (rte_hash_add_key_data(sw->owned_macs, mac, (void *)uses) < 0)
-			LOG_WARN("overlay", "local MAC table full: tunnel frames may claim a NIC's MAC");
+			LOG_WARN("overlay",
+				 "local MAC table full: tunnel frames may claim a NIC's MAC");
 		return;
 	}
 	pos = rte_hash_del_key(sw->owned_macs, mac);
@@ -625,9 +617,8 @@ static void ovl_log_nexthop(struct vsw_overlay *ovl, const struct vsw_vtep *v,
 		return;
 	}
 	up = atomic_load_explicit(&ovl->sw->ports[nh->uplink], memory_order_relaxed);
-	LOG_INFO("overlay",
-		 "VTEP %s: via %s (%02x:%02x:%02x:%02x:%02x:%02x) on uplink %s, MTU %u", a,
-		 vsw_addr_str(&nh->via, via, sizeof(via)), nh->via_mac[0], nh->via_mac[1],
+	LOG_INFO("overlay", "VTEP %s: via %s (%02x:%02x:%02x:%02x:%02x:%02x) on uplink %s, MTU %u",
+		 a, vsw_addr_str(&nh->via, via, sizeof(via)), nh->via_mac[0], nh->via_mac[1],
 		 nh->via_mac[2], nh->via_mac[3], nh->via_mac[4], nh->via_mac[5],
 		 up ? up->name : "?", nh->mtu);
 }

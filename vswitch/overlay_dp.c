@@ -39,11 +39,11 @@
 
 /* vxlan_parse() verdicts as drop reasons (VXLAN_OK and NOT_TUNNEL never get here). */
 static const uint8_t verdict_drop[VXLAN_VERDICT_MAX] = {
-	[VXLAN_TRUNCATED] = VSW_TUN_TRUNCATED,	   [VXLAN_BAD_IP] = VSW_TUN_BAD_IP,
-	[VXLAN_IP_OPTIONS] = VSW_TUN_IP_OPTIONS,   [VXLAN_FRAGMENT] = VSW_TUN_FRAGMENT,
-	[VXLAN_BAD_IP_CSUM] = VSW_TUN_BAD_IP_CSUM, [VXLAN_BAD_UDP] = VSW_TUN_BAD_UDP,
+	[VXLAN_TRUNCATED] = VSW_TUN_TRUNCATED,	     [VXLAN_BAD_IP] = VSW_TUN_BAD_IP,
+	[VXLAN_IP_OPTIONS] = VSW_TUN_IP_OPTIONS,     [VXLAN_FRAGMENT] = VSW_TUN_FRAGMENT,
+	[VXLAN_BAD_IP_CSUM] = VSW_TUN_BAD_IP_CSUM,   [VXLAN_BAD_UDP] = VSW_TUN_BAD_UDP,
 	[VXLAN_BAD_UDP_CSUM] = VSW_TUN_BAD_UDP_CSUM, [VXLAN_BAD_FLAGS] = VSW_TUN_BAD_FLAGS,
-	[VXLAN_BAD_SRC] = VSW_TUN_BAD_SRC,	   [VXLAN_INNER_RUNT] = VSW_TUN_INNER_RUNT,
+	[VXLAN_BAD_SRC] = VSW_TUN_BAD_SRC,	     [VXLAN_INNER_RUNT] = VSW_TUN_INNER_RUNT,
 };
 
 /* Frames of one burst from one VTEP into one tenant, handed to forward.c together. */
@@ -117,8 +117,9 @@ static uint16_t dp_source(struct vsw_pmd *pmd, struct vsw_overlay *ovl, const st
 	if (rte_hash_lookup_data(ovl->h, a, &data) >= 0) {
 		idx = (uint32_t)(uintptr_t)data;
 		/* Pairs with the release store in overlay.c's ovl_vtep_add(). */
-		v = idx < VSW_MAX_VTEPS ? atomic_load_explicit(&ovl->vteps[idx], memory_order_acquire) :
-					  NULL;
+		v = idx < VSW_MAX_VTEPS ?
+			    atomic_load_explicit(&ovl->vteps[idx], memory_order_acquire) :
+			    NULL;
 	}
 	if (v && memcmp(&v->addr, a, sizeof(*a)) != 0)
 		v = NULL; /* a slot reused since the lookup */

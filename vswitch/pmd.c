@@ -148,7 +148,9 @@ static unsigned int pmd_iterate(struct vsw_pmd *pmd)
 		if (port->ops->uplink) {
 			vsw_ovl_rx(pmd, port, pkts, n, now_s);
 		} else {
-			in = (struct vsw_ingress){ .t = port->tenant, .port = port, .src = port->id };
+			in = (struct vsw_ingress){ .t = port->tenant,
+						   .port = port,
+						   .src = port->id };
 			vsw_fwd_burst(pmd, &in, pkts, n, now_s);
 		}
 		total += n;

@@ -9,12 +9,8 @@
 #include "vswitch/port.h"
 
 static const struct vsw_port_ops *const port_kinds[] = {
-	&vsw_port_dummy_ops,
-	&vsw_port_dummy_uplink_ops,
-	&vsw_port_vnet_ops,
-	&vsw_port_afxdp_ops,
-	&vsw_port_dpdk_ops,
-	&vsw_port_tap_ops,
+	&vsw_port_dummy_ops, &vsw_port_dummy_uplink_ops, &vsw_port_vnet_ops,
+	&vsw_port_afxdp_ops, &vsw_port_dpdk_ops,	 &vsw_port_tap_ops,
 };
 
 const struct vsw_port_ops *vsw_port_kind_find(const char *kind)

@@ -113,8 +113,8 @@ static int xq_open_mode(struct port_afxdp *a, unsigned int qid, bool zc)
 	int err;
 
 	q->area_len = (size_t)2 * a->ring * XQ_FRAME;
-	q->area = mmap(NULL, q->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+	q->area =
+		mmap(NULL, q->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (q->area == MAP_FAILED) {
 		q->area = NULL;
 		return -errno;
@@ -157,8 +157,8 @@ static int xq_open(struct port_afxdp *a, unsigned int qid, enum vsw_xsk_copy cop
 	if (copy != VSW_XSK_COPY) {
 		err = xq_open_mode(a, qid, true);
 		if (err && copy == VSW_XSK_ZEROCOPY) {
-			LOG_ERR("afxdp", "%s queue %u: no zero-copy AF_XDP here: %s", a->ifname, qid,
-				strerror(-err));
+			LOG_ERR("afxdp", "%s queue %u: no zero-copy AF_XDP here: %s", a->ifname,
+				qid, strerror(-err));
 			return err;
 		}
 	}
@@ -193,7 +193,7 @@ static int afxdp_link_info(struct port_afxdp *a)
 	/* A UMEM frame holds the whole Ethernet frame. */
 	if (ret == 0)
 		a->up.mtu = (uint32_t)ifr.ifr_mtu < XQ_FRAME - 14 ? (uint32_t)ifr.ifr_mtu :
-								     XQ_FRAME - 14;
+								    XQ_FRAME - 14;
 	close(fd);
 	a->up.has_mac = ret == 0;
 	return ret;
@@ -212,8 +212,8 @@ static int afxdp_check_args(const struct vsw_afxdp_args *args)
 			VSW_PORT_MAX_QUEUES);
 		return -EINVAL;
 	}
-	if (args->ring_size && (args->ring_size & (args->ring_size - 1) ||
-				args->ring_size < 64 || args->ring_size > XQ_RING_MAX)) {
+	if (args->ring_size && (args->ring_size & (args->ring_size - 1) || args->ring_size < 64 ||
+				args->ring_size > XQ_RING_MAX)) {
 		LOG_ERR("afxdp", "%s: ring size %u is not a power of two in 64..%u", args->ifname,
 			args->ring_size, XQ_RING_MAX);
 		return -EINVAL;
@@ -414,7 +414,8 @@ static void afxdp_get_stats(const struct vsw_port *port, struct vsw_port_drv_sta
 	for (i = 0; i < port->n_rxq; i++) {
 		const struct xq *q = &a->q[i];
 
-		st->rx_missed += atomic_load_explicit(&q->rx_nombuf, memory_order_relaxed) + atomic_load_explicit(&q->rx_bad, memory_order_relaxed);
+		st->rx_missed += atomic_load_explicit(&q->rx_nombuf, memory_order_relaxed) +
+				 atomic_load_explicit(&q->rx_bad, memory_order_relaxed);
 		st->tx_errors += atomic_load_explicit(&q->tx_too_big, memory_order_relaxed);
 		len = sizeof(xs);
 		if (q->fd >= 0 && getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &xs, &len) == 0) {

@@ -90,7 +90,8 @@ static int dpdk_check_args(const struct vsw_dpdk_args *a)
 {
 	if (!a || !a->devargs || !a->devargs[0] || !a->ifname || !a->ifname[0] ||
 	    strlen(a->ifname) >= IF_NAMESIZE) {
-		LOG_ERR("dpdk", "a DPDK uplink needs devargs and the kernel interface it stands for");
+		LOG_ERR("dpdk",
+			"a DPDK uplink needs devargs and the kernel interface it stands for");
 		return -EINVAL;
 	}
 	if (a->queues > VSW_PORT_MAX_QUEUES || a->n_ports > VSW_DPDK_MAX_PORTS) {
@@ -196,8 +197,9 @@ static int dpdk_construct(struct vsw_port *port, const void *args_)
 	for (unsigned int i = 0; ret == 0 && i < a->n_ports; i++) {
 		d->sink_fd[i] = dpdk_sink(&a->addr, a->udp_ports[i]);
 		if (d->sink_fd[i] < 0)
-			LOG_WARN("dpdk", "%s: cannot bind UDP port %u (%s): the kernel may answer "
-					 "tunnel packets with ICMP errors",
+			LOG_WARN("dpdk",
+				 "%s: cannot bind UDP port %u (%s): the kernel may answer "
+				 "tunnel packets with ICMP errors",
 				 d->ifname, a->udp_ports[i], strerror(-d->sink_fd[i]));
 	}
 	if (ret) {
@@ -215,14 +217,12 @@ static void dpdk_dealloc(struct vsw_port *port)
 	free(dpdk_cast(port));
 }
 
-static uint16_t dpdk_rx_burst(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts,
-			      uint16_t n)
+static uint16_t dpdk_rx_burst(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_eth_rx_burst(dpdk_cast(port)->pid, q, pkts, n);
 }
 
-static uint16_t dpdk_tx_burst(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts,
-			      uint16_t n)
+static uint16_t dpdk_tx_burst(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_eth_tx_burst(dpdk_cast(port)->pid, q, pkts, n);
 }
@@ -262,8 +262,8 @@ static void dpdk_describe(const struct vsw_port *port, char *buf, size_t len)
 {
 	const struct port_dpdk *d = dpdk_cast(port);
 
-	snprintf(buf, len, "%s: %s (%s), %u queue%s", d->ifname, d->devname, d->driver,
-		 port->n_rxq, port->n_rxq > 1 ? "s" : "");
+	snprintf(buf, len, "%s: %s (%s), %u queue%s", d->ifname, d->devname, d->driver, port->n_rxq,
+		 port->n_rxq > 1 ? "s" : "");
 }
 
 const struct vsw_port_ops vsw_port_dpdk_ops = {

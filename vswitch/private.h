@@ -241,8 +241,7 @@ void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vt
 /* overlay.c: what the rest of the switch tells the overlay (under ctl_lock). */
 void vsw_ovl_tenant_removed(struct vsw *sw, struct vsw_tenant *t) REQUIRES(sw->ctl_lock);
 /* A port came or went: uplinks change next hops, local MACs the spoof table. */
-void vsw_ovl_port_changed(struct vsw *sw, struct vsw_port *p, bool added)
-	REQUIRES(sw->ctl_lock);
+void vsw_ovl_port_changed(struct vsw *sw, struct vsw_port *p, bool added) REQUIRES(sw->ctl_lock);
 /* Teardown: stop the overlay thread (PMDs may still run), then free (they are gone). */
 void vsw_ovl_stop(struct vsw *sw);
 void vsw_ovl_destroy(struct vsw *sw);

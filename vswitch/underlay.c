@@ -393,8 +393,8 @@ static void ul_snapshot(struct vsw_underlay *ul)
 		p = atomic_load_explicit(&sw->ports[i], memory_order_relaxed);
 		if (!p || !p->ops->uplink)
 			continue;
-		ul->ups[ul->n_ups] = (struct ul_uplink){ .id = p->id, .ifindex = p->ifindex,
-							 .mtu = p->mtu };
+		ul->ups[ul->n_ups] =
+			(struct ul_uplink){ .id = p->id, .ifindex = p->ifindex, .mtu = p->mtu };
 		memcpy(ul->ups[ul->n_ups++].mac, p->mac, 6);
 	}
 	for (i = 0; i < VSW_MAX_VTEPS; i++) {

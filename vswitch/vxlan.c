@@ -315,6 +315,23 @@ void vxlan_udp_csum(const struct vxlan_tmpl *t, uint8_t *pkt, uint32_t payload_s
 	memcpy(u + 6, &c, sizeof(c));
 }
 
+/*
+ * CRC32-C of @len bytes at any alignment: rte_hash_crc() loads 8 bytes at a
+ * time through a uint64_t pointer, which a frame's headers need not honour.
+ */
+static uint32_t crc_bytes(const uint8_t *p, uint32_t len, uint32_t h)
+{
+	uint32_t w;
+
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w, p, sizeof(w));
+		h = rte_hash_crc_4byte(w, h);
+	}
+	for (; len; p++, len--)
+		h = rte_hash_crc_1byte(*p, h);
+	return h;
+}
+
 /* Inner IPv4/IPv6 addresses, protocol and ports into the hash, where present. */
 static uint32_t hash_l3(const uint8_t *inner, uint32_t len, uint32_t h)
 {
@@ -323,14 +340,14 @@ static uint32_t hash_l3(const uint8_t *inner, uint32_t len, uint32_t h)
 	uint32_t ihl;
 
 	if (type == ETH_P_IP && len >= VXLAN_ETH_HLEN + 20) {
-		h = rte_hash_crc(ip + 12, 8, h);
+		h = crc_bytes(ip + 12, 8, h);
 		h = rte_hash_crc_1byte(ip[9], h);
 		ihl = (uint32_t)(ip[0] & 0xf) * 4;
 		if ((ip[9] == IPPROTO_TCP || ip[9] == IPPROTO_UDP) && ihl >= 20 &&
 		    !(rd16(ip + 6) & (IP4_MF | IP4_OFFMASK)) && len >= VXLAN_ETH_HLEN + ihl + 4)
 			h = rte_hash_crc_4byte(rd32(ip + ihl), h);
 	} else if (type == ETH_P_IPV6 && len >= VXLAN_ETH_HLEN + IPV6_HLEN) {
-		h = rte_hash_crc(ip + 8, 32, h);
+		h = crc_bytes(ip + 8, 32, h);
 		h = rte_hash_crc_1byte(ip[6], h);
 		if ((ip[6] == IPPROTO_TCP || ip[6] == IPPROTO_UDP) &&
 		    len >= VXLAN_ETH_HLEN + IPV6_HLEN + 4)
@@ -344,7 +361,7 @@ uint16_t vxlan_src_port(const uint8_t *inner, uint32_t len)
 	uint32_t h = 0;
 
 	if (len >= VXLAN_ETH_HLEN) {
-		h = rte_hash_crc(inner, 14, h);
+		h = crc_bytes(inner, 14, h);
 		h = hash_l3(inner, len, h);
 	}
 	h ^= h >> 16;

@@ -26,7 +26,8 @@ static void fuzz_one(const uint8_t *data, uint32_t size, const struct vxlan_loca
 	if (vxlan_parse(data, size, l, &rx) != VXLAN_OK)
 		return;
 	if (rx.inner_off > size || rx.inner_len > size - rx.inner_off ||
-	    rx.inner_len < VXLAN_ETH_HLEN || rx.vni > VSW_MAX_VNI || rx.src.family != l->addr.family)
+	    rx.inner_len < VXLAN_ETH_HLEN || rx.vni > VSW_MAX_VNI ||
+	    rx.src.family != l->addr.family)
 		abort();
 	port = vxlan_src_port(data + rx.inner_off, rx.inner_len);
 	if (port < VXLAN_SPORT_MIN)

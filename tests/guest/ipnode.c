@@ -401,9 +401,10 @@ int ipnode_run(const struct ipnode_opts *o, uint64_t timeout_ms)
 			vnet_rx_wait(&n->nic, tsc_deadline_us(o->has_ping ? 1000 : 100000));
 	}
 	fmt_ip(ip, o->ip);
-	con_printf(RESULT_PREFIX "mode=ip ip=%s rx=%lu not_mine=%lu other=%lu bad=%lu "
-				 "arp_answered=%lu icmp_answered=%lu udp_answered=%lu ping_sent=%lu "
-				 "ping_recv=%lu rtt_min_us=%lu rtt_avg_us=%lu rtt_max_us=%lu\n",
+	con_printf(RESULT_PREFIX
+		   "mode=ip ip=%s rx=%lu not_mine=%lu other=%lu bad=%lu "
+		   "arp_answered=%lu icmp_answered=%lu udp_answered=%lu ping_sent=%lu "
+		   "ping_recv=%lu rtt_min_us=%lu rtt_avg_us=%lu rtt_max_us=%lu\n",
 		   ip, n->rx, n->not_mine, n->other, n->bad, n->arp_answered, n->icmp_answered,
 		   n->udp_answered, n->ping_sent, n->ping_recv, n->rtt_min_us,
 		   n->ping_recv ? n->rtt_sum_us / n->ping_recv : 0, n->rtt_max_us);

@@ -54,8 +54,9 @@ static struct vsw_addr ip(const char *s)
 static uint16_t ot_port(struct ofx *f, const char *name, const char *kind, uint32_t vni,
 			const uint8_t *mac, int ifindex)
 {
-	struct vsw_dummy_args a = { .n_rxq = 1, .n_txq = 1, .ring_size = 256, .ifindex = ifindex,
-				    .mtu = 1500 };
+	struct vsw_dummy_args a = {
+		.n_rxq = 1, .n_txq = 1, .ring_size = 256, .ifindex = ifindex, .mtu = 1500
+	};
 	struct vsw_port_cfg pc = { .name = name, .kind = kind, .vni = vni, .args = &a };
 	uint16_t id = VSW_PORT_NONE;
 

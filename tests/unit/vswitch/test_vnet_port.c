@@ -52,7 +52,7 @@ static void vnet_fx_guest(struct vnet_fx *f)
 
 static void vnet_fx_up(struct vnet_fx *f, unsigned int pmds)
 {
-	struct vsw_vnet_args va;
+	struct vsw_vnet_args va = { 0 };
 	struct vsw_port_cfg cfg = { .name = "v", .kind = "vnet", .vni = T1, .args = &va };
 	struct vsw_opts o;
 

@@ -53,8 +53,9 @@ static void inner_frame(uint8_t *p, uint32_t len, uint8_t seed)
 /* A packet as the remote VTEP sends it to us: returns its length. */
 static uint32_t make_pkt(uint8_t *buf, int family, bool udp_csum, uint32_t vni)
 {
-	struct vxlan_tmpl_params p = { .port = VXLAN_PORT, .ttl = 64, .df = true,
-				       .udp_csum = udp_csum };
+	struct vxlan_tmpl_params p = {
+		.port = VXLAN_PORT, .ttl = 64, .df = true, .udp_csum = udp_csum
+	};
 	struct vxlan_tmpl t;
 	uint8_t *inner;
 
