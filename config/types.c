@@ -693,26 +693,42 @@ static int uint_item(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, un
 	return ret;
 }
 
-static int uint_array_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+/* Parses @j's elements into a new array of @elem-byte items, one @item call each. */
+typedef int (*item_fn)(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *arr,
+		       size_t i);
+
+static int scalar_array_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj,
+			      size_t elem, item_fn item)
 {
-	unsigned int *arr;
+	void *arr;
 	size_t i, n;
 	int ret = check_array(ctx, k, j);
 
 	if (ret || !(n = json_array_size(j)))
 		return ret;
-	arr = calloc(n, sizeof(*arr));
+	arr = calloc(n, elem);
 	if (!arr)
 		return cfg_oom(ctx);
 	store_ptr(obj, k, arr);
 	/* The count grows with each good item so a release after an error sees only those. */
 	for (i = 0; i < n; i++) {
-		ret = uint_item(ctx, k, j, arr, i);
+		ret = item(ctx, k, j, arr, i);
 		if (ret)
 			return ret;
 		*count_of(obj, k) = (unsigned int)i + 1;
 	}
 	return 0;
+}
+
+static int uint_array_item(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *arr,
+			   size_t i)
+{
+	return uint_item(ctx, k, j, arr, i);
+}
+
+static int uint_array_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	return scalar_array_parse(ctx, k, j, obj, sizeof(unsigned int), uint_array_item);
 }
 
 static void array_release(const struct cfg_key *k, void *obj)
@@ -771,12 +787,14 @@ const struct cfg_type cfg_type_uint_array = {
 
 /* array of distinct unicast IP addresses (remote VTEPs) */
 
-static int ip_item(struct cfg_ctx *ctx, json_t *j, struct config_addr *arr, size_t i)
+static int ip_item(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *array, size_t i)
 {
+	struct config_addr *arr = array;
 	size_t d, mark = cfg_push_index(ctx, i);
 	int ret = addr_value(ctx, json_array_get(j, i), &arr[i]);
 	char buf[64];
 
+	(void)k;
 	for (d = 0; !ret && d < i; d++) {
 		if (!memcmp(&arr[d], &arr[i], sizeof(arr[i]))) {
 			config_format_addr(&arr[i], buf, sizeof(buf));
@@ -789,23 +807,7 @@ static int ip_item(struct cfg_ctx *ctx, json_t *j, struct config_addr *arr, size
 
 static int ip_array_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
 {
-	struct config_addr *arr;
-	size_t i, n;
-	int ret = check_array(ctx, k, j);
-
-	if (ret || !(n = json_array_size(j)))
-		return ret;
-	arr = calloc(n, sizeof(*arr));
-	if (!arr)
-		return cfg_oom(ctx);
-	store_ptr(obj, k, arr);
-	for (i = 0; i < n; i++) {
-		ret = ip_item(ctx, j, arr, i);
-		if (ret)
-			return ret;
-		*count_of(obj, k) = (unsigned int)i + 1;
-	}
-	return 0;
+	return scalar_array_parse(ctx, k, j, obj, sizeof(struct config_addr), ip_item);
 }
 
 static int ip_array_dump(const struct cfg_key *k, const void *obj, json_t **out)

@@ -249,33 +249,16 @@ unsigned int vsw_dummy_rx_pending(struct vsw_port *port, uint16_t q)
 	return rte_ring_count(dummy_cast(port)->rxq[q].ring);
 }
 
-const struct vsw_port_ops vsw_port_dummy_ops = {
-	.kind = "dummy",
-	.alloc = dummy_alloc,
-	.construct = dummy_construct,
-	.destruct = dummy_destruct,
-	.dealloc = dummy_dealloc,
-	.rx_burst = dummy_rx_burst,
-	.tx_burst = dummy_tx_burst,
-	.get_stats = dummy_get_stats,
-	.wait_fd = dummy_wait_fd,
-	.enable_notify = dummy_enable_notify,
-	.disable_notify = dummy_disable_notify,
-	.notify_tsc = dummy_notify_tsc,
-};
+/* The two kinds differ only in their name and in being an uplink. */
+#define DUMMY_OPS(name, is_uplink)                                                                \
+	{                                                                                         \
+		.kind = name, .uplink = is_uplink, .alloc = dummy_alloc,                          \
+		.construct = dummy_construct, .destruct = dummy_destruct,                         \
+		.dealloc = dummy_dealloc, .rx_burst = dummy_rx_burst, .tx_burst = dummy_tx_burst, \
+		.get_stats = dummy_get_stats, .wait_fd = dummy_wait_fd,                           \
+		.enable_notify = dummy_enable_notify, .disable_notify = dummy_disable_notify,     \
+		.notify_tsc = dummy_notify_tsc,                                                   \
+	}
 
-const struct vsw_port_ops vsw_port_dummy_uplink_ops = {
-	.kind = "dummy_uplink",
-	.uplink = true,
-	.alloc = dummy_alloc,
-	.construct = dummy_construct,
-	.destruct = dummy_destruct,
-	.dealloc = dummy_dealloc,
-	.rx_burst = dummy_rx_burst,
-	.tx_burst = dummy_tx_burst,
-	.get_stats = dummy_get_stats,
-	.wait_fd = dummy_wait_fd,
-	.enable_notify = dummy_enable_notify,
-	.disable_notify = dummy_disable_notify,
-	.notify_tsc = dummy_notify_tsc,
-};
+const struct vsw_port_ops vsw_port_dummy_ops = DUMMY_OPS("dummy", false);
+const struct vsw_port_ops vsw_port_dummy_uplink_ops = DUMMY_OPS("dummy_uplink", true);

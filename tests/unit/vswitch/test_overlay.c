@@ -43,14 +43,6 @@ struct ofx {
 static const uint8_t up_mac[6] = { 0x02, 0, 0, 0, 0, 0x11 };
 static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0, 0x22 };
 
-static struct vsw_addr ip(const char *s)
-{
-	struct vsw_addr a;
-
-	CU_ASSERT_EQUAL(vsw_addr_parse(s, &a), 0);
-	return a;
-}
-
 static uint16_t ot_port(struct ofx *f, const char *name, const char *kind, uint32_t vni,
 			const uint8_t *mac, int ifindex)
 {
@@ -71,7 +63,7 @@ static uint16_t ot_port(struct ofx *f, const char *name, const char *kind, uint3
 static void ot_up(struct ofx *f, int uplink_ifindex)
 {
 	struct vsw_overlay_opts oo;
-	struct vsw_addr r = ip("10.0.0.2");
+	struct vsw_addr r = vt_addr("10.0.0.2");
 	struct vsw_opts o;
 
 	memset(f, 0, sizeof(*f));
@@ -79,7 +71,7 @@ static void ot_up(struct ofx *f, int uplink_ifindex)
 	f->sw = vsw_create(&o);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->sw);
 	vsw_overlay_opts_init(&oo);
-	oo.local = ip("10.0.0.1");
+	oo.local = vt_addr("10.0.0.1");
 	oo.udp_csum = true;
 	CU_ASSERT_EQUAL_FATAL(vsw_overlay_enable(f->sw, &oo), 0);
 	CU_ASSERT_EQUAL(vsw_overlay_enable(f->sw, &oo), -EALREADY);
@@ -117,8 +109,8 @@ static struct rte_mbuf *ot_pkt(const char *src, uint32_t vni, const uint8_t *isr
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	memcpy(p.dst_mac, up_mac, 6);
 	memcpy(p.src_mac, gw_mac, 6);
-	p.src = ip(src);
-	p.dst = ip("10.0.0.1");
+	p.src = vt_addr(src);
+	p.dst = vt_addr("10.0.0.1");
 	CU_ASSERT_EQUAL_FATAL(vxlan_tmpl_init(&t, &p), 0);
 	buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(t.len + INNER));
 	in = buf + t.len;
@@ -474,9 +466,9 @@ static unsigned int ot_out(struct ofx *f, const uint8_t *dst, uint16_t len, stru
 /* @m is a packet to VTEP 10.0.0.2 from 10.0.0.1 on VNI 100 carrying a 64-byte frame. */
 static void ot_check_encap(struct ofx *f, struct rte_mbuf *m, uint8_t via5)
 {
-	struct vxlan_local remote = { .addr = ip("10.0.0.2"), .port = VXLAN_PORT };
+	struct vxlan_local remote = { .addr = vt_addr("10.0.0.2"), .port = VXLAN_PORT };
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	struct vsw_addr me = ip("10.0.0.1");
+	struct vsw_addr me = vt_addr("10.0.0.1");
 	struct vxlan_rx rx;
 
 	CU_ASSERT_EQUAL_FATAL(m->nb_segs, 1);
@@ -492,7 +484,7 @@ static void ot_check_encap(struct ofx *f, struct rte_mbuf *m, uint8_t via5)
 
 static void test_encap_in_netns(void)
 {
-	struct vsw_addr far = ip("10.9.9.9"), onlink = ip("10.0.0.5");
+	struct vsw_addr far = vt_addr("10.9.9.9"), onlink = vt_addr("10.0.0.5");
 	struct vsw_overlay_stats st;
 	struct rte_mbuf *out[8];
 	int ifindex = ot_netns();

@@ -22,20 +22,12 @@
 static const uint8_t remote_mac[6] = { 0x02, 0, 0, 0, 0, 0x22 };
 static const uint8_t local_mac[6] = { 0x02, 0, 0, 0, 0, 0x11 };
 
-static struct vsw_addr addr(const char *s)
-{
-	struct vsw_addr a;
-
-	CU_ASSERT_EQUAL(vsw_addr_parse(s, &a), 0);
-	return a;
-}
-
 /* The local end of every test: 10.0.0.1 (or 2001:db8::1), port 4789. */
 static struct vxlan_local local(int family)
 {
 	struct vxlan_local l = { .port = VXLAN_PORT };
 
-	l.addr = addr(family == AF_INET ? "10.0.0.1" : "2001:db8::1");
+	l.addr = vt_addr(family == AF_INET ? "10.0.0.1" : "2001:db8::1");
 	return l;
 }
 
@@ -61,7 +53,7 @@ static uint32_t make_pkt(uint8_t *buf, int family, bool udp_csum, uint32_t vni)
 
 	memcpy(p.dst_mac, local_mac, 6);
 	memcpy(p.src_mac, remote_mac, 6);
-	p.src = addr(family == AF_INET ? "10.0.0.2" : "2001:db8::2");
+	p.src = vt_addr(family == AF_INET ? "10.0.0.2" : "2001:db8::2");
 	p.dst = local(family).addr;
 	CU_ASSERT_EQUAL_FATAL(vxlan_tmpl_init(&t, &p), 0);
 	inner = buf + t.len;

@@ -92,6 +92,14 @@ void vt_opts(struct vsw_opts *o, unsigned int pmds)
 	o->eal.mbufs = 32767;
 }
 
+struct vsw_addr vt_addr(const char *s)
+{
+	struct vsw_addr a;
+
+	CU_ASSERT_EQUAL(vsw_addr_parse(s, &a), 0);
+	return a;
+}
+
 uint64_t vt_ms(void)
 {
 	struct timespec ts;

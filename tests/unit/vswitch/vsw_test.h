@@ -31,6 +31,8 @@ int vt_dummy_add(struct vsw *sw, const char *name, uint32_t vni, unsigned int ri
 uint16_t vt_dummy(struct vsw *sw, const char *name, uint32_t vni, unsigned int ring);
 /* Options for tests: no hugepages, small pool, given PMD count. */
 void vt_opts(struct vsw_opts *o, unsigned int pmds);
+/* An address from text; a CUnit failure if it does not parse. */
+struct vsw_addr vt_addr(const char *s);
 /* Monotonic milliseconds. */
 uint64_t vt_ms(void);
 
