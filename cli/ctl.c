@@ -336,6 +336,59 @@ static json_t *cmd_port_remove(struct job *j, json_t *req, struct config_error *
 	return ctl_ok();
 }
 
+static void ctl_to_addr(const struct config_addr *c, struct vsw_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = c->family;
+	memcpy(a->a, c->a, sizeof(a->a));
+}
+
+/* {"cmd": "vtep-add", "tenant": NAME, "address": IP}: seed a remote VTEP at run time. */
+static json_t *cmd_vtep_add(struct job *j, json_t *req, struct config_error *err)
+{
+	const char *tenant = json_string_value(json_object_get(req, "tenant"));
+	const char *addr = json_string_value(json_object_get(req, "address"));
+	struct config_addr ca;
+	struct vsw_addr a;
+	uint32_t vni;
+	int ret;
+
+	if (config_tenant_vtep_add(j->cfg, tenant, addr, &ca, err))
+		return NULL;
+	vni = config_find_tenant(j->cfg, tenant)->vni;
+	ctl_to_addr(&ca, &a);
+	ret = j->sw ? vsw_tenant_vtep_add(j->sw, vni, &a) : -ENOTSUP;
+	if (ret) {
+		config_tenant_vtep_remove(j->cfg, tenant, addr, &ca, err);
+		snprintf(err->msg, sizeof(err->msg), "address: cannot add VTEP %s: %s", addr,
+			 strerror(-ret));
+		return NULL;
+	}
+	return ctl_ok();
+}
+
+static json_t *cmd_vtep_remove(struct job *j, json_t *req, struct config_error *err)
+{
+	const char *tenant = json_string_value(json_object_get(req, "tenant"));
+	const char *addr = json_string_value(json_object_get(req, "address"));
+	struct config_addr ca;
+	struct vsw_addr a;
+	uint32_t vni;
+	int ret;
+
+	if (config_tenant_vtep_remove(j->cfg, tenant, addr, &ca, err))
+		return NULL;
+	vni = config_find_tenant(j->cfg, tenant)->vni;
+	ctl_to_addr(&ca, &a);
+	ret = j->sw ? vsw_tenant_vtep_remove(j->sw, vni, &a) : -ENOTSUP;
+	if (ret) {
+		snprintf(err->msg, sizeof(err->msg), "address: cannot remove VTEP %s: %s", addr,
+			 strerror(-ret));
+		return NULL;
+	}
+	return ctl_ok();
+}
+
 static const struct {
 	const char *name;
 	ctl_cmd_fn fn;
@@ -344,6 +397,7 @@ static const struct {
 	{ "tenant-add", cmd_tenant_add }, { "tenant-remove", cmd_tenant_remove },
 	{ "port-add", cmd_port_add },	  { "port-remove", cmd_port_remove },
 	{ "vteps", cmd_vteps },		  { "fdb", cmd_fdb },
+	{ "vtep-add", cmd_vtep_add },	  { "vtep-remove", cmd_vtep_remove },
 };
 
 static json_t *ctl_handle(struct job *j, const char *line)

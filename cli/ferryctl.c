@@ -10,6 +10,7 @@
  *   ferryctl [-s SOCKET] tenant-remove NAME
  *   ferryctl [-s SOCKET] vteps [--refresh]
  *   ferryctl [-s SOCKET] fdb TENANT
+ *   ferryctl [-s SOCKET] vtep-add TENANT ADDRESS | vtep-remove TENANT ADDRESS
  *
  * Exit status: 0 when ferry answered ok, 1 when it refused (the reason is
  * printed), 2 for a usage error or when ferry cannot be reached.
@@ -37,16 +38,18 @@ static const char usage[] =
 	"  stats                per-port and per-tenant counters (JSON)\n"
 	"  port-add JSON        add a vhost-user port: {\"name\", \"path\", \"mode\", \"tenant\", \"queues\"}\n"
 	"  port-remove NAME     remove a vhost-user port\n"
-	"  tenant-add JSON      add a tenant: {\"name\", \"vni\"}\n"
+	"  tenant-add JSON      add a tenant: {\"name\", \"vni\", \"vxlan\", \"remote_vteps\", ...}\n"
 	"  tenant-remove NAME   remove a tenant without ports\n"
 	"  vteps [--refresh]    remote VTEPs: next hop, uplink, counters; --refresh re-reads\n"
 	"                       routes and neighbours first (JSON)\n"
 	"  fdb TENANT           a tenant's MAC table, local ports and remote VTEPs (JSON)\n"
+	"  vtep-add TENANT IP   seed a remote VTEP for a tenant on the overlay\n"
+	"  vtep-remove TENANT IP  remove one\n"
 	"\n"
 	"Items are checked exactly like the same keys in a config file (docs/config.md).\n";
 
-/* The request for @cmd with its argument, or NULL after printing why. */
-static json_t *build_request(const char *cmd, const char *arg)
+/* The request for @cmd with its arguments, or NULL after printing why. */
+static json_t *build_request(const char *cmd, const char *arg, const char *arg2)
 {
 	json_error_t jerr;
 	json_t *item;
@@ -59,6 +62,13 @@ static json_t *build_request(const char *cmd, const char *arg)
 	if (!arg) {
 		fprintf(stderr, "ferryctl: %s needs an argument\n", cmd);
 		return NULL;
+	}
+	if (!strcmp(cmd, "vtep-add") || !strcmp(cmd, "vtep-remove")) {
+		if (!arg2) {
+			fprintf(stderr, "ferryctl: %s needs a tenant and an address\n", cmd);
+			return NULL;
+		}
+		return json_pack("{s:s, s:s, s:s}", "cmd", cmd, "tenant", arg, "address", arg2);
 	}
 	if (!strcmp(cmd, "port-remove") || !strcmp(cmd, "tenant-remove") || !strcmp(cmd, "fdb"))
 		return json_pack("{s:s, s:s}", "cmd", cmd, "name", arg);
@@ -139,7 +149,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	req = build_request(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);
+	req = build_request(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
+			    optind + 2 < argc ? argv[optind + 2] : NULL);
 	fd = req ? connect_to(sock) : -1;
 	resp = fd >= 0 ? exchange(fd, req) : NULL;
 	json_decref(req);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -409,6 +410,9 @@ static bool tenant_in_use(const struct ferry_config *cfg, const char *name)
 		for (j = 0; j < cfg->vms[i].n_nics; j++)
 			if (cfg->vms[i].nics[j].tenant && !strcmp(cfg->vms[i].nics[j].tenant, name))
 				return true;
+	for (i = 0; i < cfg->n_tap_ports; i++)
+		if (!strcmp(cfg->tap_ports[i].tenant, name))
+			return true;
 	return false;
 }
 
@@ -453,4 +457,106 @@ int config_remove_vm(struct ferry_config *cfg, const char *name)
 int config_remove_vhost_port(struct ferry_config *cfg, const char *name)
 {
 	return remove_item(&cfg_section_vhost_ports, cfg, name);
+}
+
+/* The tenant a remote-VTEP request names, and the address it gives, checked as in a file. */
+static int vtep_request(struct ferry_config *cfg, const char *tenant, const char *text,
+			struct config_tenant **t, struct config_addr *a, struct config_error *err)
+{
+	const char *why;
+	char q[64];
+
+	*t = (struct config_tenant *)config_find_tenant(cfg, tenant);
+	if (!*t) {
+		snprintf(err->msg, sizeof(err->msg), "tenant: unknown tenant '%s'",
+			 cfg_quote(tenant ? tenant : "", q, sizeof(q)));
+		return -ENOENT;
+	}
+	if (!(*t)->vxlan) {
+		snprintf(err->msg, sizeof(err->msg), "tenant: '%s' is not on the overlay (vxlan)",
+			 (*t)->name);
+		return -EINVAL;
+	}
+	if (!text || config_parse_addr(text, a)) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "address: invalid IP address '%s' (use 192.0.2.1 or 2001:db8::1)",
+			 cfg_quote(text ? text : "", q, sizeof(q)));
+		return -EINVAL;
+	}
+	why = cfg_addr_not_unicast(a);
+	if (why) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "address: %s is %s address; a tunnel endpoint needs a unicast one", text,
+			 why);
+		return -EINVAL;
+	}
+	if (a->family != cfg->vtep.local.family) {
+		snprintf(err->msg, sizeof(err->msg), "address: %s is IPv%c but vtep.local is IPv%c",
+			 text, a->family == AF_INET ? '4' : '6',
+			 cfg->vtep.local.family == AF_INET ? '4' : '6');
+		return -EINVAL;
+	}
+	if (!memcmp(a, &cfg->vtep.local, sizeof(*a))) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "address: %s is this host's own VTEP (vtep.local)", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vtep_index(const struct config_tenant *t, const struct config_addr *a)
+{
+	for (unsigned int i = 0; i < t->n_remote_vteps; i++)
+		if (!memcmp(&t->remote_vteps[i], a, sizeof(*a)))
+			return (int)i;
+	return -1;
+}
+
+int config_tenant_vtep_add(struct ferry_config *cfg, const char *tenant, const char *addr,
+			   struct config_addr *out, struct config_error *err)
+{
+	struct config_tenant *t;
+	struct config_addr *arr;
+	int ret = vtep_request(cfg, tenant, addr, &t, out, err);
+
+	if (ret)
+		return ret;
+	if (vtep_index(t, out) >= 0) {
+		snprintf(err->msg, sizeof(err->msg), "address: %s is already a VTEP of '%s'", addr,
+			 t->name);
+		return -EEXIST;
+	}
+	if (t->n_remote_vteps >= CFG_MAX_REMOTE_VTEPS) {
+		snprintf(err->msg, sizeof(err->msg), "address: '%s' has %u VTEPs, the most allowed",
+			 t->name, t->n_remote_vteps);
+		return -ENOSPC;
+	}
+	arr = realloc(t->remote_vteps, (t->n_remote_vteps + 1) * sizeof(*arr));
+	if (!arr) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -ENOMEM;
+	}
+	arr[t->n_remote_vteps++] = *out;
+	t->remote_vteps = arr;
+	return 0;
+}
+
+int config_tenant_vtep_remove(struct ferry_config *cfg, const char *tenant, const char *addr,
+			      struct config_addr *out, struct config_error *err)
+{
+	struct config_tenant *t;
+	int ret = vtep_request(cfg, tenant, addr, &t, out, err), i;
+
+	if (ret)
+		return ret;
+	i = vtep_index(t, out);
+	if (i < 0) {
+		snprintf(err->msg, sizeof(err->msg), "address: %s is not a configured VTEP of '%s'",
+			 addr, t->name);
+		return -ENOENT;
+	}
+	memmove(&t->remote_vteps[i], &t->remote_vteps[i + 1],
+		(t->n_remote_vteps - (unsigned int)i - 1) * sizeof(*out));
+	t->n_remote_vteps--;
+	return 0;
 }

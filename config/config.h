@@ -234,6 +234,17 @@ int config_remove_tenant(struct ferry_config *cfg, const char *name);
 int config_remove_vm(struct ferry_config *cfg, const char *name);
 int config_remove_vhost_port(struct ferry_config *cfg, const char *name);
 
+/*
+ * A remote VTEP of a tenant on the overlay, added or removed at run time: @addr is checked
+ * as remote_vteps[] items are (unicast, vtep.local's family, not vtep.local), errors name
+ * "tenant" or "address".  The parsed address is stored in *out.  0, -ENOENT (no such tenant,
+ * or not listed), -EEXIST (listed already), -EINVAL, -ENOSPC or -ENOMEM.
+ */
+int config_tenant_vtep_add(struct ferry_config *cfg, const char *tenant, const char *addr,
+			   struct config_addr *out, struct config_error *err);
+int config_tenant_vtep_remove(struct ferry_config *cfg, const char *tenant, const char *addr,
+			      struct config_addr *out, struct config_error *err);
+
 /* Lookups by name; NULL when absent. */
 const struct config_tenant *config_find_tenant(const struct ferry_config *cfg, const char *name);
 const struct config_vm *config_find_vm(const struct ferry_config *cfg, const char *name);

@@ -84,6 +84,7 @@ struct cfg_ctx {
 #define CFG_NAME_MAX 32u
 #define CFG_SOCKET_PATH_MAX 107u /* sizeof(sun_path) - 1 */
 #define CFG_PATH_MAX 4095u /* PATH_MAX - 1 */
+#define CFG_MAX_REMOTE_VTEPS 1024u /* tenants[].remote_vteps; the switch holds 1024 VTEPs */
 
 void cfg_ctx_init(struct cfg_ctx *ctx, struct config_error *err, const char *base_dir,
 		  const char *where);
@@ -167,5 +168,7 @@ int cfg_check_root(struct cfg_ctx *ctx, void *obj);
 int cfg_check_switch(struct cfg_ctx *ctx, void *obj);
 int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj);
 int cfg_check_uplink_local(struct cfg_ctx *ctx, void *obj);
+/* types.c: why @a is no single host's address ("a multicast" ...), or NULL. */
+const char *cfg_addr_not_unicast(const struct config_addr *a);
 
 #endif

@@ -194,7 +194,7 @@ static const struct cfg_key tenant_keys[] = {
 	{ .name = "remote_vteps",
 	  .type = &cfg_type_ip_array,
 	  ARRAY(struct config_tenant, remote_vteps, n_remote_vteps),
-	  .max_items = 1024,
+	  .max_items = CFG_MAX_REMOTE_VTEPS,
 	  .doc = "Remote VTEPs the tenant floods to (head-end replication); with vxlan only." },
 	{ .name = "learn_vteps",
 	  .type = &cfg_type_bool,

@@ -588,8 +588,7 @@ void config_format_addr(const struct config_addr *a, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-/* Why @a cannot be one host's address, or NULL. */
-static const char *addr_not_unicast(const struct config_addr *a)
+const char *cfg_addr_not_unicast(const struct config_addr *a)
 {
 	static const uint8_t zero[16];
 
@@ -616,7 +615,7 @@ static int addr_value(struct cfg_ctx *ctx, json_t *j, struct config_addr *a)
 	if (config_parse_addr(s, a))
 		return cfg_fail(ctx, "invalid IP address '%s' (use 192.0.2.1 or 2001:db8::1)",
 				cfg_quote(s, q, sizeof(q)));
-	why = addr_not_unicast(a);
+	why = cfg_addr_not_unicast(a);
 	if (why)
 		return cfg_fail(ctx, "%s is %s address; a tunnel endpoint needs a unicast one", s,
 				why);

@@ -146,6 +146,21 @@ t.check(not ctlj("fdb", "blue")["macs"] or all(m["kind"] == "local" for m in
                                               ctlj("fdb", "blue")["macs"]),
         "tenant blue learned nothing from the tunnel")
 
+# Remote VTEPs change at run time through the control socket; bad requests change nothing.
+out = f.ferryctl(ctl, "vtep-add", "red", "224.0.0.1", expect=1)
+t.check("address: 224.0.0.1 is a multicast address" in out, "a multicast VTEP is refused")
+out = f.ferryctl(ctl, "vtep-add", "red", LNX, expect=1)
+t.check("already a VTEP of 'red'" in out, "a VTEP listed twice is refused")
+out = f.ferryctl(ctl, "vtep-remove", "green", LNX, expect=1)
+t.check("tenant: unknown tenant 'green'" in out, "an unknown tenant is refused by key")
+f.ferryctl(ctl, "vtep-remove", "blue", LNX)
+v = [x for x in ctlj("vteps")["vteps"] if x["address"] == LNX]
+t.check(len(v) == 1 and v[0]["vnis"] == [100], "after vtep-remove blue, %s floods for VNI 100 "
+        "only (%s)" % (LNX, v[0]["vnis"] if v else None))
+f.ferryctl(ctl, "vtep-add", "blue", LNX)
+v = [x for x in ctlj("vteps")["vteps"] if x["address"] == LNX]
+t.check(v and sorted(v[0]["vnis"]) == [100, 200], "and after vtep-add blue for both again")
+
 # Let the guests finish, then stop Ferry and read their reports.
 f.wait_result(ferry, "blue1", SERVE_MS / 1000 + 60)
 f.wait_result(ferry, "red1", 60)
