@@ -60,7 +60,7 @@ static uint16_t ot_port(struct ofx *f, const char *name, const char *kind, uint3
 	return id;
 }
 
-static void ot_up(struct ofx *f, int uplink_ifindex)
+static void ot_up_aging(struct ofx *f, int uplink_ifindex, unsigned int vtep_aging_s)
 {
 	struct vsw_overlay_opts oo;
 	struct vsw_addr r = vt_addr("10.0.0.2");
@@ -73,6 +73,7 @@ static void ot_up(struct ofx *f, int uplink_ifindex)
 	vsw_overlay_opts_init(&oo);
 	oo.local = vt_addr("10.0.0.1");
 	oo.udp_csum = true;
+	oo.vtep_aging_s = vtep_aging_s;
 	CU_ASSERT_EQUAL_FATAL(vsw_overlay_enable(f->sw, &oo), 0);
 	CU_ASSERT_EQUAL(vsw_overlay_enable(f->sw, &oo), -EALREADY);
 	CU_ASSERT_EQUAL_FATAL(vsw_tenant_add(f->sw, T1), 0);
@@ -90,6 +91,11 @@ static void ot_up(struct ofx *f, int uplink_ifindex)
 	f->a = ot_port(f, "a", "dummy", T1, f->mac_a, 0);
 	f->d = ot_port(f, "d", "dummy", T2, f->mac_d, 0);
 	f->g = ot_port(f, "g", "dummy", T3, NULL, 0);
+}
+
+static void ot_up(struct ofx *f, int uplink_ifindex)
+{
+	ot_up_aging(f, uplink_ifindex, 300);
 }
 
 static void ot_down(struct ofx *f)
@@ -378,6 +384,46 @@ static void test_learn_vtep(void)
 	ot_down(&f);
 }
 
+/* Whether @addr is in the VTEP table at all. */
+static bool ot_has_vtep(struct ofx *f, const char *addr)
+{
+	static struct vsw_vtep_stats vt[16];
+	char buf[VSW_ADDR_STRLEN];
+	unsigned int n = vsw_vteps(f->sw, vt, 16);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (!strcmp(vsw_addr_str(&vt[i].addr, buf, sizeof(buf)), addr))
+			return true;
+	return false;
+}
+
+static void test_vtep_aging(void)
+{
+	struct vsw_overlay_stats st;
+	struct vsw_mac_entry e[8];
+	uint64_t until;
+	struct ofx f;
+
+	ot_up_aging(&f, 0, 1);
+	ot_inject(&f, ot_pkt("10.0.0.9", T2, f.remote_mac, f.bcast));
+	ot_expect(&f, 0, 1, 0);
+	CU_ASSERT_TRUE(ot_wait_vtep(&f, "10.0.0.9", T2));
+	ot_inject(&f, ot_pkt("10.0.0.9", T2, f.remote_mac, f.bcast));
+	ot_expect(&f, 0, 1, 0);
+	CU_ASSERT_EQUAL(vsw_fdb_dump(f.sw, T2, e, 8), 1);
+	/* Silent for a second: the learned VTEP goes, and the MACs behind it with it. */
+	until = vt_ms() + 5000;
+	while (ot_has_vtep(&f, "10.0.0.9") && vt_ms() < until)
+		usleep(50000);
+	CU_ASSERT_FALSE(ot_has_vtep(&f, "10.0.0.9"));
+	CU_ASSERT_EQUAL(vsw_fdb_dump(f.sw, T2, e, 8), 0);
+	CU_ASSERT_EQUAL(vsw_overlay_stats(f.sw, &st), 0);
+	CU_ASSERT_EQUAL(st.vteps_aged, 1);
+	/* A seeded VTEP never ages. */
+	CU_ASSERT_TRUE(ot_has_vtep(&f, "10.0.0.2"));
+	ot_down(&f);
+}
+
 static void test_encap_without_nexthop(void)
 {
 	struct vsw_overlay_stats st;
@@ -544,6 +590,7 @@ CU_TestInfo vt_overlay_tests[] = {
 	{ "decapsulated frame reaches its tenant only", test_decap_delivers },
 	{ "every bad packet counted under its reason", test_decap_refusals },
 	{ "a learning tenant learns the VTEP, then its MACs", test_learn_vtep },
+	{ "a learned VTEP ages out with its MACs, a seeded one stays", test_vtep_aging },
 	{ "no next hop: counted and dropped", test_encap_without_nexthop },
 	/* Last: it leaves this thread in its own network namespace. */
 	{ "encapsulation, routes and neighbours from netlink (netns)", test_encap_in_netns },
