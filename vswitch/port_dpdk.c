@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -126,6 +127,30 @@ static int dpdk_probe(struct port_dpdk *d, const char *devargs)
 	return 0;
 }
 
+/* The kernel interface's MTU; 0 or -errno. */
+static int dpdk_if_mtu(const char *ifname, uint16_t *mtu)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		ret = -errno;
+	else
+		*mtu = (uint16_t)ifr.ifr_mtu;
+	close(fd);
+	return ret;
+}
+
+static unsigned int dpdk_max_frame(uint16_t pid)
+{
+	struct rte_eth_dev_info info;
+
+	return rte_eth_dev_info_get(pid, &info) == 0 ? info.max_rx_pktlen : 0;
+}
+
 static int dpdk_setup(struct port_dpdk *d, uint16_t nq, uint16_t ring)
 {
 	struct rte_eth_conf conf = { 0 };
@@ -151,6 +176,15 @@ static int dpdk_setup(struct port_dpdk *d, uint16_t nq, uint16_t ring)
 		memcpy(d->up.mac, mac.addr_bytes, 6);
 		d->up.has_mac = true;
 	}
+	/*
+	 * The ethdev starts at its own default MTU (1500), whatever the interface
+	 * has: give it the interface's, so the underlay's MTU is the one that counts.
+	 */
+	if (dpdk_if_mtu(d->ifname, &mtu) == 0 && rte_eth_dev_set_mtu(d->pid, mtu) != 0)
+		LOG_WARN("dpdk",
+			 "%s: cannot take %s's MTU %u (the driver's largest frame is %u bytes): "
+			 "larger tunnel packets are dropped as too_big",
+			 d->devname, d->ifname, mtu, dpdk_max_frame(d->pid));
 	if (rte_eth_dev_get_mtu(d->pid, &mtu) == 0)
 		d->up.mtu = mtu;
 	return 0;

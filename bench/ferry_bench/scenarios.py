@@ -177,8 +177,9 @@ SCENARIOS = {
     "vxlan": {
         "describe": "one tenant between two hosts (network namespaces, a veth): pktgen guest "
                     "in Ferry A -> VXLAN -> receiving guest in Ferry B, the tunnel done by "
-                    "Ferry's overlay (AF_XDP uplinks) or by two Linux vxlan devices",
-        "contenders": ["ferry", "linux"],
+                    "Ferry's overlay (AF_XDP uplinks, or af_packet through DPDK) or by two "
+                    "Linux vxlan devices",
+        "contenders": ["ferry", "ferry_af_packet", "linux"],
         "measure": vxlan.measure,
         "post": None,
         "smoke": {"sizes": [64], "seconds": 2},
