@@ -1,15 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * uplink.c - loader of the uplink XDP program (uplink.bpf.c, see ebpf.h).
- * Open, configure, load and attach are separate steps, each reporting its
- * own failure; whatever was attached is detached on the way out.
- *
- * Attachment goes through libxdp first: its dispatcher lets Ferry's program
- * share the interface with others (xdp-filter, a host firewall) in the order
- * of their priorities.  Where the dispatcher cannot load (no BTF, no
- * freplace, or libxdp's bpffs missing in this mount namespace) the program
- * is attached directly with libbpf, as the only program; the mode says
- * which (ebpf_uplink_via_libxdp).  Native mode is tried before generic.
+ * uplink.c - loader of the uplink XDP program (uplink.bpf.c, see ebpf.h):
+ * open, configure (its read-only data: tunnel ports and addresses), load and
+ * attach (attach.c: libxdp first, then libbpf; native, then generic), each
+ * step reporting its own failure; whatever was attached is detached on the
+ * way out.  The filter's maps (allow-lists, rate) change at run time.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +20,7 @@
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
 
+#include "ebpf/attach.h"
 #include "ebpf/ebpf.h"
 #include "ebpf/uplink.h"
 #include "uplink.skel.h" /* generated in the build directory */
@@ -33,60 +29,18 @@
 
 struct ebpf_uplink {
 	struct uplink_bpf *skel;
-	struct xdp_program *prog; /* libxdp's handle; NULL when attached with plain libbpf */
-	int ifindex;
-	enum ebpf_xdp_mode mode; /* NATIVE or GENERIC once attached */
-	bool dispatcher; /* libxdp's dispatcher holds it (others may share the interface) */
+	struct ebpf_att att;
+	struct ebpf_uplink_opts opts; /* for reopening */
 };
-
-/*
- * libbpf and libxdp report to stderr by default; their lines go to Ferry's
- * log instead, as debug: what failed is reported by the caller, with the
- * step and errno, and their notes (a missing bpffs makes libxdp attach
- * without its dispatcher) are not errors of Ferry's.
- */
-static int uplink_vlog(const char *who, const char *fmt, va_list ap) FERRY_PRINTF(2, 0);
-
-static int uplink_vlog(const char *who, const char *fmt, va_list ap)
-{
-	char line[512];
-	size_t n;
-
-	if (log_get_level() < LOG_LVL_DEBUG)
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	if (n && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	LOG_DEBUG("ebpf", "%s: %s", who, line);
-	return 0;
-}
-
-static int uplink_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-	FERRY_PRINTF(2, 0);
-
-static int uplink_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	return uplink_vlog("libbpf", fmt, ap);
-}
-
-static int uplink_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-	FERRY_PRINTF(2, 0);
-
-static int uplink_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	return uplink_vlog("libxdp", fmt, ap);
-}
 
 static void uplink_configure(struct uplink_bpf *skel, const struct ebpf_uplink_opts *o)
 {
 	unsigned int i;
 
 	for (i = 0; i < o->n_ports && i < UPLINK_MAX_PORTS; i++)
-		skel->rodata->cfg_ports[i] = htons(o->ports[i]);
+		skel->rodata->cfg_ports[i] = o->ports[i];
 	skel->rodata->cfg_n_ports = i;
+	skel->rodata->cfg_vxlan_port = o->vxlan_port;
 	for (i = 0; i < o->n_addrs && i < UPLINK_MAX_ADDRS; i++) {
 		skel->rodata->cfg_addrs[i].family = o->addrs[i].family;
 		memcpy(skel->rodata->cfg_addrs[i].a, o->addrs[i].a, 16);
@@ -94,107 +48,41 @@ static void uplink_configure(struct uplink_bpf *skel, const struct ebpf_uplink_o
 	skel->rodata->cfg_n_addrs = i;
 }
 
-/* Through libxdp's dispatcher; 0 or -errno. */
-static int uplink_attach_libxdp(struct ebpf_uplink *u, enum ebpf_xdp_mode mode)
+static struct bpf_object *uplink_reopen(void *arg)
 {
-	enum xdp_attach_mode m = mode == EBPF_XDP_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB;
-	int err;
+	struct ebpf_uplink *u = arg;
 
-	u->prog = xdp_program__from_bpf_obj(u->skel->obj, "xdp");
-	err = libxdp_get_error(u->prog);
-	if (err) {
-		u->prog = NULL;
-		return err;
-	}
-	err = xdp_program__attach(u->prog, u->ifindex, m, 0);
-	if (err) {
-		xdp_program__close(u->prog);
-		u->prog = NULL;
-	}
-	return err;
-}
-
-/* Directly, with libbpf: the program must be loaded and the only one. */
-static int uplink_attach_libbpf(struct ebpf_uplink *u, enum ebpf_xdp_mode mode)
-{
-	uint32_t flags = XDP_FLAGS_UPDATE_IF_NOEXIST |
-			 (mode == EBPF_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
-	int fd = bpf_program__fd(u->skel->progs.ferry_uplink);
-
-	if (fd < 0)
-		return -EINVAL;
-	return bpf_xdp_attach(u->ifindex, fd, flags, NULL);
-}
-
-static int uplink_attach_mode(struct ebpf_uplink *u, const struct ebpf_uplink_opts *o,
-			      enum ebpf_xdp_mode mode)
-{
-	int err;
-
-	/* libxdp loads the object itself; a second open is needed after it failed. */
-	err = uplink_attach_libxdp(u, mode);
-	if (err == 0)
-		return 0;
-	LOG_DEBUG("ebpf", "ifindex %d: libxdp attach (%s): %s", u->ifindex,
-		  mode == EBPF_XDP_NATIVE ? "native" : "generic", strerror(-err));
 	uplink_bpf__destroy(u->skel);
 	u->skel = uplink_bpf__open();
 	if (!u->skel)
-		return -errno;
-	uplink_configure(u->skel, o);
-	err = uplink_bpf__load(u->skel);
-	if (err)
-		return err;
-	return uplink_attach_libbpf(u, mode);
-}
-
-static bool uplink_has_dispatcher(const struct ebpf_uplink *u)
-{
-	struct xdp_multiprog *mp;
-	bool legacy;
-
-	if (!u->prog)
-		return false;
-	mp = xdp_multiprog__get_from_ifindex(u->ifindex);
-	if (libxdp_get_error(mp))
-		return false;
-	legacy = xdp_multiprog__is_legacy(mp);
-	xdp_multiprog__close(mp);
-	return !legacy;
+		return NULL;
+	uplink_configure(u->skel, &u->opts);
+	return u->skel->obj;
 }
 
 int ebpf_uplink_attach(const struct ebpf_uplink_opts *o, struct ebpf_uplink **out)
 {
-	enum ebpf_xdp_mode modes[2] = { EBPF_XDP_NATIVE, EBPF_XDP_GENERIC };
-	unsigned int first = o->mode == EBPF_XDP_GENERIC, last = o->mode != EBPF_XDP_NATIVE;
 	struct ebpf_uplink *u = calloc(1, sizeof(*u));
-	int err = -EINVAL;
+	struct bpf_object *obj;
+	int err;
 
 	if (!u)
 		return -ENOMEM;
-	libbpf_set_print(uplink_libbpf_print);
-	libxdp_set_print(uplink_libxdp_print);
-	u->ifindex = o->ifindex;
-	u->skel = uplink_bpf__open();
-	if (!u->skel) {
+	ebpf_quiet_libs();
+	u->opts = *o;
+	obj = uplink_reopen(u);
+	if (!obj) {
 		err = -errno;
 		LOG_ERR("ebpf", "cannot open the uplink program: %s", strerror(-err));
 		goto err_free;
 	}
-	uplink_configure(u->skel, o);
-	for (unsigned int i = first; i <= last; i++) {
-		err = uplink_attach_mode(u, o, modes[i]);
-		if (err == 0) {
-			u->mode = modes[i];
-			u->dispatcher = uplink_has_dispatcher(u);
-			*out = u;
-			return 0;
-		}
-		if (!u->skel)
-			break;
-	}
-	LOG_ERR("ebpf", "cannot attach the uplink XDP program to ifindex %d: %s", o->ifindex,
-		strerror(-err));
+	err = ebpf_att_attach(&u->att, &obj, "ferry_uplink", o->ifindex, o->mode, true,
+			      uplink_reopen, u);
+	if (err)
+		goto err_free;
+	*out = u;
+	return 0;
+
 err_free:
 	uplink_bpf__destroy(u->skel);
 	free(u);
@@ -211,18 +99,18 @@ int ebpf_uplink_set_socket(struct ebpf_uplink *u, uint32_t queue, int xsk_fd)
 				   sizeof(xsk_fd), BPF_ANY);
 	if (err)
 		LOG_ERR("ebpf", "ifindex %d queue %u: cannot register the AF_XDP socket: %s",
-			u->ifindex, queue, strerror(-err));
+			u->att.ifindex, queue, strerror(-err));
 	return err;
 }
 
 const char *ebpf_uplink_mode(const struct ebpf_uplink *u)
 {
-	return u->mode == EBPF_XDP_NATIVE ? "native" : "generic";
+	return ebpf_att_mode(&u->att);
 }
 
 bool ebpf_uplink_shared(const struct ebpf_uplink *u)
 {
-	return u->dispatcher;
+	return u->att.dispatcher;
 }
 
 void ebpf_uplink_stats(const struct ebpf_uplink *u, struct ebpf_uplink_stats *st)
@@ -247,22 +135,101 @@ void ebpf_uplink_stats(const struct ebpf_uplink *u, struct ebpf_uplink_stats *st
 	st->steered = sum[UPLINK_STAT_STEERED];
 	st->passed = sum[UPLINK_STAT_PASSED];
 	st->no_socket = sum[UPLINK_STAT_NO_SOCKET];
+	st->drop_vtep = sum[UPLINK_STAT_DROP_VTEP];
+	st->drop_vni = sum[UPLINK_STAT_DROP_VNI];
+	st->drop_rate = sum[UPLINK_STAT_DROP_RATE];
+}
+
+int ebpf_uplink_set_filter(struct ebpf_uplink *u, const struct ebpf_uplink_filter *f)
+{
+	struct uplink_cfg c = { .rate_pps = f->rate_pps, .burst = f->burst ? f->burst : 1 };
+	uint32_t zero = 0;
+
+	c.flags = (f->enforce_vteps ? UPLINK_ENFORCE_VTEPS : 0) |
+		  (f->enforce_vnis ? UPLINK_ENFORCE_VNIS : 0) |
+		  (f->rate_pps ? UPLINK_RATE_LIMIT : 0);
+	return bpf_map__update_elem(u->skel->maps.ucfg, &zero, sizeof(zero), &c, sizeof(c),
+				    BPF_ANY);
+}
+
+static void uplink_prefix_key(const struct ebpf_prefix *p, struct uplink_prefix *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 32 + p->plen;
+	k->addr.family = p->family;
+	memcpy(k->addr.a, p->a, 16);
+}
+
+static bool uplink_has_prefix(const struct ebpf_prefix *set, unsigned int n,
+			      const struct uplink_prefix *k)
+{
+	struct uplink_prefix w;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uplink_prefix_key(&set[i], &w);
+		if (!memcmp(&w, k, sizeof(w)))
+			return true;
+	}
+	return false;
+}
+
+static bool uplink_has_vni(const uint32_t *set, unsigned int n, uint32_t vni)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (set[i] == vni)
+			return true;
+	return false;
+}
+
+/*
+ * The allow-lists become exactly @prefixes and @vnis: what is new is added
+ * first and what went is deleted after, so no allowed packet is dropped
+ * while the lists change.
+ */
+int ebpf_uplink_sync_allow(struct ebpf_uplink *u, const struct ebpf_prefix *prefixes,
+			   unsigned int n_prefixes, const uint32_t *vnis, unsigned int n_vnis)
+{
+	struct uplink_prefix k, next;
+	uint32_t vk, vnext;
+	uint8_t one = 1;
+	int err = 0, fd;
+	bool first;
+
+	for (unsigned int i = 0; i < n_prefixes && !err; i++) {
+		uplink_prefix_key(&prefixes[i], &k);
+		err = bpf_map__update_elem(u->skel->maps.vteps, &k, sizeof(k), &one, 1, BPF_ANY);
+	}
+	for (unsigned int i = 0; i < n_vnis && !err; i++)
+		err = bpf_map__update_elem(u->skel->maps.vnis, &vnis[i], 4, &one, 1, BPF_ANY);
+	if (err)
+		return err;
+	/* Deleting while walking: restart from the top after each delete. */
+	fd = bpf_map__fd(u->skel->maps.vteps);
+	for (first = true; bpf_map_get_next_key(fd, first ? NULL : &k, &next) == 0;) {
+		first = false;
+		k = next;
+		if (!uplink_has_prefix(prefixes, n_prefixes, &k)) {
+			bpf_map_delete_elem(fd, &k);
+			first = true;
+		}
+	}
+	fd = bpf_map__fd(u->skel->maps.vnis);
+	for (first = true; bpf_map_get_next_key(fd, first ? NULL : &vk, &vnext) == 0;) {
+		first = false;
+		vk = vnext;
+		if (!uplink_has_vni(vnis, n_vnis, vk)) {
+			bpf_map_delete_elem(fd, &vk);
+			first = true;
+		}
+	}
+	return 0;
 }
 
 void ebpf_uplink_detach(struct ebpf_uplink *u)
 {
-	uint32_t flags;
-
 	if (!u)
 		return;
-	if (u->prog) {
-		xdp_program__detach(u->prog, u->ifindex,
-				    u->mode == EBPF_XDP_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
-		xdp_program__close(u->prog);
-	} else {
-		flags = u->mode == EBPF_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-		bpf_xdp_detach(u->ifindex, flags, NULL);
-	}
+	ebpf_att_detach(&u->att);
 	uplink_bpf__destroy(u->skel);
 	free(u);
 }

@@ -33,7 +33,8 @@ struct vsw_afxdp_args {
 	enum vsw_xdp_attach attach;
 	enum vsw_xsk_copy copy;
 	uint32_t ring_size; /* descriptors per ring, power of two; 0 means 2048 */
-	uint16_t udp_ports[VSW_AFXDP_MAX_PORTS]; /* tunnel ports to steer; at least one */
+	/* Tunnel ports to steer; at least one; the first is VXLAN's (its VNIs can be filtered). */
+	uint16_t udp_ports[VSW_AFXDP_MAX_PORTS];
 	unsigned int n_ports;
 	struct vsw_addr addrs[VSW_AFXDP_MAX_ADDRS]; /* local tunnel addresses; none = any */
 	unsigned int n_addrs;
