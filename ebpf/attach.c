@@ -172,6 +172,13 @@ int ebpf_att_attach(struct ebpf_att *a, struct bpf_object **obj, const char *pro
 
 	memset(a, 0, sizeof(*a));
 	a->ifindex = ifindex;
+	if (ifindex == 0) {
+		/* Loaded only, for BPF_PROG_TEST_RUN: no interface is touched. */
+		err = bpf_object__load(*obj);
+		if (err)
+			LOG_ERR("ebpf", "cannot load %s: %s", prog_name, strerror(-err));
+		return err;
+	}
 	for (unsigned int i = first; i <= last; i++) {
 		if (i > first) {
 			/* A failed load leaves the object unusable: the next mode starts afresh. */

@@ -33,7 +33,8 @@ struct ebpf_att {
 typedef struct bpf_object *(*ebpf_reopen_fn)(void *arg);
 
 /*
- * Attach program @prog_name of *@obj (opened, not loaded) to @ifindex.
+ * Attach program @prog_name of *@obj (opened, not loaded) to @ifindex; with
+ * @ifindex 0 only load it (tests run it with BPF_PROG_TEST_RUN).
  * @libxdp: try libxdp first; false goes straight to libbpf, which then
  * replaces a program of the same name already on the interface atomically
  * (a restart without a gap).  *@obj may be replaced by @reopen.  0 or -errno,

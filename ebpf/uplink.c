@@ -103,6 +103,11 @@ int ebpf_uplink_set_socket(struct ebpf_uplink *u, uint32_t queue, int xsk_fd)
 	return err;
 }
 
+int ebpf_uplink_prog_fd(const struct ebpf_uplink *u)
+{
+	return bpf_program__fd(u->skel->progs.ferry_uplink);
+}
+
 const char *ebpf_uplink_mode(const struct ebpf_uplink *u)
 {
 	return ebpf_att_mode(&u->att);
