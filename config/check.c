@@ -64,6 +64,28 @@ int cfg_check_uplink_local(struct cfg_ctx *ctx, void *obj)
 	return 0;
 }
 
+int cfg_check_acl_rule(struct cfg_ctx *ctx, void *obj)
+{
+	const struct config_acl_rule *r = obj;
+	bool ports = r->proto == CONFIG_PROTO_TCP || r->proto == CONFIG_PROTO_UDP;
+	uint8_t fam = r->src.family ? r->src.family : r->dst.family;
+
+	if (r->src.family && r->dst.family && r->src.family != r->dst.family)
+		return cfg_fail_at(ctx, "dst", "is IPv%c but src is IPv%c",
+				   r->dst.family == AF_INET ? '4' : '6',
+				   r->src.family == AF_INET ? '4' : '6');
+	if ((r->proto == CONFIG_PROTO_ICMP && fam == AF_INET6) ||
+	    (r->proto == CONFIG_PROTO_ICMPV6 && fam == AF_INET))
+		return cfg_fail_at(ctx, "proto", "%s does not go with IPv%c prefixes",
+				   r->proto == CONFIG_PROTO_ICMP ? "icmp" : "icmpv6",
+				   fam == AF_INET ? '4' : '6');
+	if (!ports && (r->sport.lo || r->sport.hi != 65535))
+		return cfg_fail_at(ctx, "sport", "needs proto tcp or udp");
+	if (!ports && (r->dport.lo || r->dport.hi != 65535))
+		return cfg_fail_at(ctx, "dport", "needs proto tcp or udp");
+	return 0;
+}
+
 /*
  * The key takes up to 16 (it is the contract multiqueue will fill), but the
  * virtio-net device does not offer VIRTIO_NET_F_MQ yet: a guest or peer would
@@ -367,6 +389,35 @@ const struct cfg_section cfg_section_tap_ports = {
 	.check = check_tap_port,
 };
 
+static int check_xdp_acl(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n_prior,
+			 const void *item)
+{
+	const struct config_xdp_acl *a = item;
+	unsigned int i;
+
+	for (i = 0; i < n_prior; i++)
+		if (!strcmp(cfg->xdp_acls[i].interface, a->interface))
+			return cfg_fail_at(ctx, "interface",
+					   "interface '%s' already has xdp_acls[%u]", a->interface,
+					   i);
+	for (i = 0; i < cfg->n_uplinks; i++)
+		if (cfg->uplinks[i].kind == CONFIG_UPLINK_AFXDP &&
+		    !strcmp(cfg->uplinks[i].interface, a->interface))
+			return cfg_fail_at(ctx, "interface",
+					   "interface '%s' carries uplink '%s', whose XDP program "
+					   "filters it (see uplink_filter)",
+					   a->interface, cfg->uplinks[i].name);
+	return 0;
+}
+
+const struct cfg_section cfg_section_xdp_acls = {
+	.key = "xdp_acls",
+	.obj = &cfg_obj_xdp_acl,
+	.array_off = offsetof(struct ferry_config, xdp_acls),
+	.count_off = offsetof(struct ferry_config, n_xdp_acls),
+	.check = check_xdp_acl,
+};
+
 const struct cfg_section cfg_section_uplinks = {
 	.key = "uplinks",
 	.obj = &cfg_obj_uplink,
@@ -404,7 +455,7 @@ int cfg_check_root(struct cfg_ctx *ctx, void *obj)
 {
 	static const struct cfg_section *const sections[] = {
 		&cfg_section_tenants, &cfg_section_vms,	      &cfg_section_vhost_ports,
-		&cfg_section_uplinks, &cfg_section_tap_ports,
+		&cfg_section_uplinks, &cfg_section_tap_ports, &cfg_section_xdp_acls,
 	};
 	const struct ferry_config *cfg = obj;
 	unsigned int s, i;

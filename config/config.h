@@ -159,6 +159,62 @@ struct config_tap_port {
 	char *tenant; /* tenant name */
 };
 
+/* An address prefix; family 0 = absent ("any"). */
+struct config_prefix {
+	uint8_t family;
+	uint8_t plen;
+	uint8_t a[16];
+};
+
+/* A port range lo..hi, inclusive. */
+struct config_port_range {
+	unsigned int lo, hi;
+};
+
+enum config_acl_action { CONFIG_ACL_ALLOW = 0, CONFIG_ACL_DROP, CONFIG_ACL_COUNT };
+enum config_acl_proto {
+	CONFIG_PROTO_ANY = 0,
+	CONFIG_PROTO_TCP,
+	CONFIG_PROTO_UDP,
+	CONFIG_PROTO_ICMP,
+	CONFIG_PROTO_ICMPV6
+};
+
+/* "xdp_acls[].rules[]": tried in order; the first allow or drop decides. */
+struct config_acl_rule {
+	enum config_acl_action action;
+	enum config_acl_proto proto;
+	struct config_prefix src, dst; /* absent: any */
+	struct config_port_range sport, dport; /* default 0-65535 */
+};
+
+enum config_acl_default { CONFIG_ACL_DEFAULT_ALLOW = 0, CONFIG_ACL_DEFAULT_DROP };
+
+/* "xdp_acls[]": an XDP access list on a host interface. */
+struct config_xdp_acl {
+	char *interface;
+	enum config_xdp_mode mode;
+	bool persist; /* stays attached across ferry restarts, maps pinned */
+	enum config_acl_default default_action;
+	struct config_acl_rule *rules;
+	unsigned int n_rules;
+};
+
+/* "uplink_filter": what the uplinks' XDP program drops before the switch sees it. */
+struct config_uplink_filter {
+	bool enforce_vteps; /* only seeded VTEPs and vtep_allow */
+	struct config_prefix *vtep_allow;
+	unsigned int n_vtep_allow;
+	bool enforce_vnis; /* only VNIs of tenants on the overlay */
+	unsigned int rate_limit_pps; /* per source; 0 = none */
+	unsigned int rate_limit_burst;
+};
+
+/* "ebpf": where persistent XDP programs pin their maps. */
+struct config_ebpf {
+	char *pin_dir;
+};
+
 /* "control": the run-time control socket. */
 struct config_control {
 	char *socket; /* Unix socket path; NULL = no control socket */
@@ -177,6 +233,10 @@ struct ferry_config {
 	unsigned int n_uplinks;
 	struct config_tap_port *tap_ports;
 	unsigned int n_tap_ports;
+	struct config_uplink_filter uplink_filter;
+	struct config_xdp_acl *xdp_acls;
+	unsigned int n_xdp_acls;
+	struct config_ebpf ebpf;
 	struct config_control control;
 };
 
@@ -264,6 +324,9 @@ bool config_mac_is_unicast(const uint8_t mac[6]); /* not multicast/broadcast, no
 /* IP addresses: 0 or -EINVAL; "-" for an absent one. */
 int config_parse_addr(const char *s, struct config_addr *a);
 void config_format_addr(const struct config_addr *a, char *buf, size_t len);
+/* Prefixes "10.0.0.0/8" (an address alone is a host): 0, -EINVAL, or -ERANGE for host bits. */
+int config_parse_prefix(const char *s, struct config_prefix *p);
+void config_format_prefix(const struct config_prefix *p, char *buf, size_t len);
 /* "256M" when exact in K/M/G, else decimal bytes; always NUL-terminated. */
 void config_format_size(uint64_t bytes, char *buf, size_t len);
 void config_format_mac(const uint8_t mac[6], char buf[18]);

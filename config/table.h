@@ -133,6 +133,9 @@ extern const struct cfg_type cfg_type_backend;
 extern const struct cfg_type cfg_type_hint;
 extern const struct cfg_type cfg_type_ip;
 extern const struct cfg_type cfg_type_ip_array;
+extern const struct cfg_type cfg_type_prefix;
+extern const struct cfg_type cfg_type_prefix_array;
+extern const struct cfg_type cfg_type_port_range;
 
 /* tables.c: Ferry's objects. */
 extern const struct cfg_object cfg_obj_root;
@@ -141,6 +144,8 @@ extern const struct cfg_object cfg_obj_vm;
 extern const struct cfg_object cfg_obj_vhost_port;
 extern const struct cfg_object cfg_obj_uplink;
 extern const struct cfg_object cfg_obj_tap_port;
+extern const struct cfg_object cfg_obj_xdp_acl;
+extern const struct cfg_object cfg_obj_acl_rule;
 
 /*
  * A top-level array of named items ("tenants", "vms", "vhost_user_ports"): where it lives in
@@ -162,12 +167,14 @@ extern const struct cfg_section cfg_section_vms;
 extern const struct cfg_section cfg_section_vhost_ports;
 extern const struct cfg_section cfg_section_uplinks;
 extern const struct cfg_section cfg_section_tap_ports;
+extern const struct cfg_section cfg_section_xdp_acls;
 unsigned int cfg_section_count(const struct cfg_section *s, const struct ferry_config *cfg);
 void *cfg_section_item(const struct cfg_section *s, const struct ferry_config *cfg, unsigned int i);
 int cfg_check_root(struct cfg_ctx *ctx, void *obj);
 int cfg_check_switch(struct cfg_ctx *ctx, void *obj);
 int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj);
 int cfg_check_uplink_local(struct cfg_ctx *ctx, void *obj);
+int cfg_check_acl_rule(struct cfg_ctx *ctx, void *obj);
 /* types.c: why @a is no single host's address ("a multicast" ...), or NULL. */
 const char *cfg_addr_not_unicast(const struct config_addr *a);
 

@@ -451,6 +451,147 @@ const struct cfg_object cfg_obj_tap_port = {
 	OBJECT(struct config_tap_port, tap_port_keys, NULL),
 };
 
+static const char *const acl_action_choices[] = { "allow", "drop", "count", NULL };
+static const char *const acl_proto_choices[] = { "any", "tcp", "udp", "icmp", "icmpv6", NULL };
+static const char *const acl_default_choices[] = { "allow", "drop", NULL };
+
+#define AR(m) MEMBER(struct config_acl_rule, m)
+static const struct cfg_key acl_rule_keys[] = {
+	{ .name = "action",
+	  .type = &cfg_type_enum,
+	  AR(action),
+	  .choices = acl_action_choices,
+	  .required = true,
+	  .doc = "\"allow\" or \"drop\" decide; \"count\" counts and goes on to the next rule." },
+	{ .name = "proto",
+	  .type = &cfg_type_enum,
+	  AR(proto),
+	  .choices = acl_proto_choices,
+	  .def = "\"any\"",
+	  .doc = "IP protocol to match." },
+	{ .name = "src", .type = &cfg_type_prefix, AR(src), .doc = "Source prefix (default: any)." },
+	{ .name = "dst",
+	  .type = &cfg_type_prefix,
+	  AR(dst),
+	  .doc = "Destination prefix (default: any)." },
+	{ .name = "sport",
+	  .type = &cfg_type_port_range,
+	  AR(sport),
+	  .def = "\"0-65535\"",
+	  .doc = "Source port or range; with proto tcp or udp only." },
+	{ .name = "dport",
+	  .type = &cfg_type_port_range,
+	  AR(dport),
+	  .def = "\"0-65535\"",
+	  .doc = "Destination port or range; with proto tcp or udp only." },
+};
+#undef AR
+
+const struct cfg_object cfg_obj_acl_rule = {
+	.name = "acl_rule",
+	.doc = "One rule of an XDP access list",
+	OBJECT(struct config_acl_rule, acl_rule_keys, cfg_check_acl_rule),
+};
+
+#define XA(m) MEMBER(struct config_xdp_acl, m)
+static const struct cfg_key xdp_acl_keys[] = {
+	{ .name = "interface",
+	  .type = &cfg_type_string,
+	  XA(interface),
+	  .required = true,
+	  .min = 1,
+	  .max = 15,
+	  .doc = "Host interface the access list filters as packets arrive (a tap, a veth, a NIC)." },
+	{ .name = "mode",
+	  .type = &cfg_type_enum,
+	  XA(mode),
+	  .choices = xdp_mode_choices,
+	  .def = "\"auto\"",
+	  .doc = "Where the XDP program runs; \"auto\" tries the driver's hook first." },
+	{ .name = "persist",
+	  .type = &cfg_type_bool,
+	  XA(persist),
+	  .def = "false",
+	  .doc = "Stay attached when ferry exits, maps pinned under ebpf.pin_dir, and be "
+		 "replaced in place at the next start: the rules filter while ferry restarts." },
+	{ .name = "default",
+	  .type = &cfg_type_enum,
+	  XA(default_action),
+	  .choices = acl_default_choices,
+	  .def = "\"allow\"",
+	  .doc = "What happens to an IP packet no rule decides." },
+	{ .name = "rules",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct config_xdp_acl, rules, n_rules),
+	  .obj = &cfg_obj_acl_rule,
+	  .max_items = 64,
+	  .def = "[]",
+	  .doc = "Rules, tried in order (at most 64)." },
+};
+#undef XA
+
+const struct cfg_object cfg_obj_xdp_acl = {
+	.name = "xdp_acl",
+	.doc = "An XDP access list on a host interface",
+	OBJECT(struct config_xdp_acl, xdp_acl_keys, NULL),
+};
+
+#define UF(m) MEMBER(struct config_uplink_filter, m)
+static const struct cfg_key uplink_filter_keys[] = {
+	{ .name = "enforce_vteps",
+	  .type = &cfg_type_bool,
+	  UF(enforce_vteps),
+	  .def = "false",
+	  .doc = "Drop tunnel packets from sources that are neither a tenant's remote_vteps nor "
+		 "in vtep_allow, in XDP before the switch sees them." },
+	{ .name = "vtep_allow",
+	  .type = &cfg_type_prefix_array,
+	  ARRAY(struct config_uplink_filter, vtep_allow, n_vtep_allow),
+	  .max_items = 1000,
+	  .doc = "Prefixes whose VTEPs may send (learned VTEPs must be in one)." },
+	{ .name = "enforce_vnis",
+	  .type = &cfg_type_bool,
+	  UF(enforce_vnis),
+	  .def = "false",
+	  .doc = "Drop VXLAN packets whose VNI no tenant of this host carries, in XDP." },
+	{ .name = "rate_limit_pps",
+	  .type = &cfg_type_uint,
+	  UF(rate_limit_pps),
+	  .min = 0,
+	  .max = 100000000,
+	  .def = "0",
+	  .doc = "Tunnel packets a second each source address may send; 0 = no limit." },
+	{ .name = "rate_limit_burst",
+	  .type = &cfg_type_uint,
+	  UF(rate_limit_burst),
+	  .min = 1,
+	  .max = 1000000,
+	  .def = "64",
+	  .doc = "Packets a source may send at once above its rate." },
+};
+#undef UF
+
+static const struct cfg_object uplink_filter_obj = {
+	.name = "uplink_filter",
+	.doc = "What the uplinks' XDP program drops before the switch",
+	OBJECT(struct config_uplink_filter, uplink_filter_keys, NULL),
+};
+
+static const struct cfg_key ebpf_keys[] = {
+	{ .name = "pin_dir",
+	  .type = &cfg_type_path,
+	  MEMBER(struct config_ebpf, pin_dir),
+	  .max = 200,
+	  .def = "\"/sys/fs/bpf/ferry\"",
+	  .doc = "Where persistent XDP programs pin their maps; must be on a bpf filesystem." },
+};
+
+static const struct cfg_object ebpf_obj = {
+	.name = "ebpf",
+	.doc = "eBPF settings",
+	OBJECT(struct config_ebpf, ebpf_keys, NULL),
+};
+
 static const struct cfg_key control_keys[] = {
 	{ .name = "socket",
 	  .type = &cfg_type_path,
@@ -517,6 +658,25 @@ static const struct cfg_key root_keys[] = {
 	  .max_items = 64,
 	  .def = "[]",
 	  .doc = "TAP interfaces plugged into tenants (the host's network stack)." },
+	{ .name = "uplink_filter",
+	  .type = &cfg_type_object,
+	  CFG(uplink_filter),
+	  .obj = &uplink_filter_obj,
+	  .def = "{}",
+	  .doc = "What AF_XDP uplinks drop in XDP before the switch sees it." },
+	{ .name = "xdp_acls",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct ferry_config, xdp_acls, n_xdp_acls),
+	  .obj = &cfg_obj_xdp_acl,
+	  .max_items = 64,
+	  .def = "[]",
+	  .doc = "XDP access lists on host interfaces." },
+	{ .name = "ebpf",
+	  .type = &cfg_type_object,
+	  CFG(ebpf),
+	  .obj = &ebpf_obj,
+	  .def = "{}",
+	  .doc = "eBPF settings." },
 	{ .name = "control",
 	  .type = &cfg_type_object,
 	  CFG(control),

@@ -664,6 +664,173 @@ const struct cfg_type cfg_type_ip = {
 	.describe = ip_describe,
 };
 
+/* prefix: an address with an optional /length ("10.0.0.0/8", "2001:db8::/32", "10.0.0.1") */
+
+int config_parse_prefix(const char *s, struct config_prefix *p)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	struct config_addr a;
+	unsigned long plen;
+	char *end;
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+
+	memset(p, 0, sizeof(*p));
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (config_parse_addr(buf, &a))
+		return -EINVAL;
+	plen = a.family == AF_INET ? 32 : 128;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || plen > (a.family == AF_INET ? 32u : 128u))
+			return -EINVAL;
+	}
+	/* Host bits set below the length are a typo, not a wish: refuse them. */
+	for (unsigned int bit = (unsigned int)plen; bit < 128; bit++)
+		if (a.a[bit / 8] & (0x80 >> (bit % 8)))
+			return -ERANGE;
+	p->family = a.family;
+	p->plen = (uint8_t)plen;
+	memcpy(p->a, a.a, sizeof(p->a));
+	return 0;
+}
+
+void config_format_prefix(const struct config_prefix *p, char *buf, size_t len)
+{
+	struct config_addr a = { .family = p->family };
+	char addr[64];
+
+	memcpy(a.a, p->a, sizeof(a.a));
+	config_format_addr(&a, addr, sizeof(addr));
+	snprintf(buf, len, "%s/%u", addr, p->plen);
+}
+
+static int prefix_value(struct cfg_ctx *ctx, json_t *j, struct config_prefix *p)
+{
+	const char *s;
+	char q[64];
+	int ret = get_str(ctx, j, &s);
+
+	if (ret)
+		return ret;
+	ret = config_parse_prefix(s, p);
+	if (ret == -ERANGE)
+		return cfg_fail(ctx, "'%s' has host bits set below its prefix length",
+				cfg_quote(s, q, sizeof(q)));
+	if (ret)
+		return cfg_fail(ctx,
+				"invalid prefix '%s' (use 10.0.0.0/8, 2001:db8::/32 or an address)",
+				cfg_quote(s, q, sizeof(q)));
+	return 0;
+}
+
+static int prefix_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	return prefix_value(ctx, j, CFG_MEMBER(obj, k));
+}
+
+static json_t *prefix_json(const struct config_prefix *p)
+{
+	char buf[80];
+
+	config_format_prefix(p, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static int prefix_dump(const struct cfg_key *k, const void *obj, json_t **out)
+{
+	const struct config_prefix *p = CFG_CMEMBER(obj, k);
+
+	*out = NULL;
+	return p->family ? set_out(out, prefix_json(p)) : 0;
+}
+
+static json_t *prefix_schema(const struct cfg_key *k)
+{
+	(void)k;
+	return json_pack("{s:s, s:s}", "type", "string", "pattern", "^[0-9A-Fa-f:.]+(/[0-9]+)?$");
+}
+
+static void prefix_describe(const struct cfg_key *k, char *buf, size_t len)
+{
+	(void)k;
+	snprintf(buf, len, "IPv4 or IPv6 prefix \"10.0.0.0/8\" (an address alone: one host)");
+}
+
+const struct cfg_type cfg_type_prefix = {
+	.parse = prefix_parse,
+	.release = release_nothing,
+	.dump = prefix_dump,
+	.schema = prefix_schema,
+	.describe = prefix_describe,
+};
+
+/* port range: "80", "1024-65535" or an integer; the member is a struct config_port_range */
+
+static int port_range_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	struct config_port_range *r = CFG_MEMBER(obj, k);
+	unsigned long lo, hi;
+	const char *s;
+	char q[64], *end;
+
+	if (json_is_integer(j) && json_integer_value(j) >= 0 && json_integer_value(j) <= 65535) {
+		r->lo = r->hi = (unsigned int)json_integer_value(j);
+		return 0;
+	}
+	if (!json_is_string(j))
+		return cfg_fail(ctx, "must be a port or a range \"LO-HI\", got %s",
+				cfg_json_type_name(j));
+	s = json_string_value(j);
+	errno = 0;
+	lo = strtoul(s, &end, 10);
+	hi = lo;
+	if (end != s && *end == '-')
+		hi = strtoul(end + 1, &end, 10);
+	if (errno || end == s || *end || lo > hi || hi > 65535)
+		return cfg_fail(ctx, "invalid port range '%s' (use 80 or 1024-65535)",
+				cfg_quote(s, q, sizeof(q)));
+	r->lo = (unsigned int)lo;
+	r->hi = (unsigned int)hi;
+	return 0;
+}
+
+static int port_range_dump(const struct cfg_key *k, const void *obj, json_t **out)
+{
+	const struct config_port_range *r = CFG_CMEMBER(obj, k);
+	char buf[16];
+
+	if (r->lo == r->hi)
+		return set_out(out, json_integer(r->lo));
+	snprintf(buf, sizeof(buf), "%u-%u", r->lo, r->hi);
+	return set_out(out, json_string(buf));
+}
+
+static json_t *port_range_schema(const struct cfg_key *k)
+{
+	(void)k;
+	return json_pack("{s:[{s:s, s:i, s:i}, {s:s, s:s}]}", "anyOf", "type", "integer", "minimum",
+			 0, "maximum", 65535, "type", "string", "pattern", "^[0-9]+(-[0-9]+)?$");
+}
+
+static void port_range_describe(const struct cfg_key *k, char *buf, size_t len)
+{
+	(void)k;
+	snprintf(buf, len, "port 0..65535 or range \"LO-HI\"");
+}
+
+const struct cfg_type cfg_type_port_range = {
+	.parse = port_range_parse,
+	.release = release_nothing,
+	.dump = port_range_dump,
+	.schema = port_range_schema,
+	.describe = port_range_describe,
+};
+
 /* array of distinct unsigned ints (CPU lists) */
 
 static int check_array(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j)
@@ -847,6 +1014,65 @@ const struct cfg_type cfg_type_ip_array = {
 	.dump = ip_array_dump,
 	.schema = ip_array_schema,
 	.describe = ip_array_describe,
+};
+
+/* array of prefixes (allow-lists) */
+
+static int prefix_item(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *array,
+		       size_t i)
+{
+	struct config_prefix *arr = array;
+	size_t mark = cfg_push_index(ctx, i);
+	int ret = prefix_value(ctx, json_array_get(j, i), &arr[i]);
+
+	(void)k;
+	cfg_pop(ctx, mark);
+	return ret;
+}
+
+static int prefix_array_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	return scalar_array_parse(ctx, k, j, obj, sizeof(struct config_prefix), prefix_item);
+}
+
+static int prefix_array_dump(const struct cfg_key *k, const void *obj, json_t **out)
+{
+	const struct config_prefix *arr = load_ptr(obj, k);
+	unsigned int i, n = load_count(obj, k);
+	json_t *a;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	if (!(a = json_array()))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (json_array_append_new(a, prefix_json(&arr[i]))) {
+			json_decref(a);
+			return -ENOMEM;
+		}
+	}
+	*out = a;
+	return 0;
+}
+
+static json_t *prefix_array_schema(const struct cfg_key *k)
+{
+	return json_pack("{s:s, s:o, s:i}", "type", "array", "items", prefix_schema(k), "maxItems",
+			 k->max_items);
+}
+
+static void prefix_array_describe(const struct cfg_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "array of IP prefixes, at most %u", k->max_items);
+}
+
+const struct cfg_type cfg_type_prefix_array = {
+	.parse = prefix_array_parse,
+	.release = array_release,
+	.dump = prefix_array_dump,
+	.schema = prefix_array_schema,
+	.describe = prefix_array_describe,
 };
 
 /* object: a nested struct described by its own table */

@@ -76,7 +76,7 @@ static void test_top_level(void)
 		{ "[]", "(top level): must be an object, got an array" },
 		{ "{'swtich': {}}",
 		  "swtich: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, vtep, uplinks, tap_ports, control)" },
+		  "vhost_user_ports, vtep, uplinks, tap_ports, uplink_filter, xdp_acls, ebpf, control)" },
 		{ "{'$schema': 5}", "$schema: must be a string, got an integer" },
 		{ "{'vms': {}}", "vms: must be an array, got an object" },
 		{ "{'vms': [1]}", "vms[0]: must be an object, got an integer" },
@@ -86,7 +86,7 @@ static void test_top_level(void)
 		/* Hostile keys are escaped and cut before they reach a message. */
 		{ "{'\\u0001\\u001b[31m': 1}",
 		  "\\x01\\x1b[31m: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, vtep, uplinks, tap_ports, control)" },
+		  "vhost_user_ports, vtep, uplinks, tap_ports, uplink_filter, xdp_acls, ebpf, control)" },
 	};
 
 	RUN(cases);
@@ -363,6 +363,43 @@ static void test_overlay(void)
 	RUN(cases);
 }
 
+#define ACL(rule) "{'xdp_acls': [{'interface': 'tap0', 'rules': [" rule "]}]}"
+
+static void test_filters(void)
+{
+	static const struct err_case cases[] = {
+		{ ACL("{'action': 'block'}"),
+		  "xdp_acls[0].rules[0].action: must be one of \"allow\", \"drop\", \"count\", got "
+		  "'block'" },
+		{ ACL("{'action': 'drop', 'src': '10.0.0.1/8'}"),
+		  "xdp_acls[0].rules[0].src: '10.0.0.1/8' has host bits set below its prefix length" },
+		{ ACL("{'action': 'drop', 'src': '10.0.0.0/33'}"),
+		  "xdp_acls[0].rules[0].src: invalid prefix '10.0.0.0/33' (use 10.0.0.0/8, "
+		  "2001:db8::/32 or an address)" },
+		{ ACL("{'action': 'drop', 'src': '10.0.0.0/8', 'dst': '2001:db8::/32'}"),
+		  "xdp_acls[0].rules[0].dst: is IPv6 but src is IPv4" },
+		{ ACL("{'action': 'drop', 'dport': 80}"),
+		  "xdp_acls[0].rules[0].dport: needs proto tcp or udp" },
+		{ ACL("{'action': 'drop', 'proto': 'udp', 'dport': '90-80'}"),
+		  "xdp_acls[0].rules[0].dport: invalid port range '90-80' (use 80 or 1024-65535)" },
+		{ ACL("{'action': 'drop', 'proto': 'icmp', 'src': '2001:db8::/32'}"),
+		  "xdp_acls[0].rules[0].proto: icmp does not go with IPv6 prefixes" },
+		{ "{'xdp_acls': [{'interface': 'tap0'}, {'interface': 'tap0'}]}",
+		  "xdp_acls[1].interface: interface 'tap0' already has xdp_acls[0]" },
+		{ "{" VTEP4 ", 'uplinks': [{'name': 'u', 'kind': 'afxdp', 'interface': 'eth0'}], "
+		  "'xdp_acls': [{'interface': 'eth0'}]}",
+		  "xdp_acls[0].interface: interface 'eth0' carries uplink 'u', whose XDP program "
+		  "filters it (see uplink_filter)" },
+		{ "{'uplink_filter': {'vtep_allow': ['10.0.0.0/8', 'x']}}",
+		  "uplink_filter.vtep_allow[1]: invalid prefix 'x' (use 10.0.0.0/8, 2001:db8::/32 or "
+		  "an address)" },
+		{ "{'uplink_filter': {'rate_limit_burst': 0}}",
+		  "uplink_filter.rate_limit_burst: must be 1..1000000, got 0" },
+	};
+
+	RUN(cases);
+}
+
 static void test_syntax(void)
 {
 	static const struct err_case cases[] = {
@@ -398,10 +435,17 @@ static void test_files(void)
 }
 
 CU_TestInfo tc_error_tests[] = {
-	{ "switch", test_switch },	   { "top level", test_top_level },
-	{ "tenants", test_tenants },	   { "vms", test_vms },
-	{ "vm limits", test_vm_limits },   { "nics", test_nics },
-	{ "duplicates", test_duplicates }, { "vhost-user ports", test_vhost_ports },
-	{ "overlay", test_overlay },	   { "JSON syntax", test_syntax },
-	{ "files", test_files },	   CU_TEST_INFO_NULL,
+	{ "switch", test_switch },
+	{ "top level", test_top_level },
+	{ "tenants", test_tenants },
+	{ "vms", test_vms },
+	{ "vm limits", test_vm_limits },
+	{ "nics", test_nics },
+	{ "duplicates", test_duplicates },
+	{ "vhost-user ports", test_vhost_ports },
+	{ "overlay", test_overlay },
+	{ "filters", test_filters },
+	{ "JSON syntax", test_syntax },
+	{ "files", test_files },
+	CU_TEST_INFO_NULL,
 };
