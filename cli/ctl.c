@@ -389,15 +389,65 @@ static json_t *cmd_vtep_remove(struct job *j, json_t *req, struct config_error *
 	return ctl_ok();
 }
 
+/* {"cmd": "filter-list"}: the access lists with their rules and counters, the uplinks' filters. */
+static json_t *cmd_filter_list(struct job *j, json_t *req, struct config_error *err)
+{
+	json_t *r = ctl_ok();
+
+	(void)req;
+	(void)err;
+	json_object_update_new(r, job_filters_json(j));
+	return r;
+}
+
+/* {"cmd": "filter-add", "interface": IF, "rule": {...}, "index": N (optional)} */
+static json_t *cmd_filter_add(struct job *j, json_t *req, struct config_error *err)
+{
+	json_t *idx = json_object_get(req, "index");
+
+	if (idx && !json_is_integer(idx)) {
+		snprintf(err->msg, sizeof(err->msg), "index: must be an integer");
+		return NULL;
+	}
+	if (job_filter_add(j, json_string_value(json_object_get(req, "interface")),
+			   json_object_get(req, "rule"), idx ? (int)json_integer_value(idx) : -1,
+			   err))
+		return NULL;
+	return ctl_ok();
+}
+
+/* {"cmd": "filter-del", "interface": IF, "index": N} */
+static json_t *cmd_filter_del(struct job *j, json_t *req, struct config_error *err)
+{
+	json_t *idx = json_object_get(req, "index");
+
+	if (!json_is_integer(idx)) {
+		snprintf(err->msg, sizeof(err->msg), "index: an integer is required");
+		return NULL;
+	}
+	if (job_filter_del(j, json_string_value(json_object_get(req, "interface")),
+			   (int)json_integer_value(idx), err))
+		return NULL;
+	return ctl_ok();
+}
+
 static const struct {
 	const char *name;
 	ctl_cmd_fn fn;
 } ctl_cmds[] = {
-	{ "status", cmd_status },	  { "stats", cmd_stats },
-	{ "tenant-add", cmd_tenant_add }, { "tenant-remove", cmd_tenant_remove },
-	{ "port-add", cmd_port_add },	  { "port-remove", cmd_port_remove },
-	{ "vteps", cmd_vteps },		  { "fdb", cmd_fdb },
-	{ "vtep-add", cmd_vtep_add },	  { "vtep-remove", cmd_vtep_remove },
+	{ "status", cmd_status },
+	{ "stats", cmd_stats },
+	{ "tenant-add", cmd_tenant_add },
+	{ "tenant-remove", cmd_tenant_remove },
+	{ "port-add", cmd_port_add },
+	{ "port-remove", cmd_port_remove },
+	{ "vteps", cmd_vteps },
+	{ "fdb", cmd_fdb },
+	{ "vtep-add", cmd_vtep_add },
+	{ "vtep-remove", cmd_vtep_remove },
+	{ "filter-list", cmd_filter_list },
+	{ "filter-add", cmd_filter_add },
+	{ "filter-del", cmd_filter_del },
 };
 
 static json_t *ctl_handle(struct job *j, const char *line)

@@ -11,6 +11,7 @@
  *   ferryctl [-s SOCKET] vteps [--refresh]
  *   ferryctl [-s SOCKET] fdb TENANT
  *   ferryctl [-s SOCKET] vtep-add TENANT ADDRESS | vtep-remove TENANT ADDRESS
+ *   ferryctl [-s SOCKET] filter list | filter add IFACE RULE [INDEX] | filter del IFACE INDEX
  *
  * Exit status: 0 when ferry answered ok, 1 when it refused (the reason is
  * printed), 2 for a usage error or when ferry cannot be reached.
@@ -45,8 +46,49 @@ static const char usage[] =
 	"  fdb TENANT           a tenant's MAC table, local ports and remote VTEPs (JSON)\n"
 	"  vtep-add TENANT IP   seed a remote VTEP for a tenant on the overlay\n"
 	"  vtep-remove TENANT IP  remove one\n"
+	"  filter list          XDP access lists (rules, counters) and uplink filters (JSON)\n"
+	"  filter add IFACE RULE [INDEX]\n"
+	"                       add an access-list rule, e.g. '{\"action\": \"drop\",\n"
+	"                       \"proto\": \"udp\", \"src\": \"10.1.0.0/24\", \"dport\": \"5000-5010\"}'\n"
+	"  filter del IFACE INDEX  delete rule INDEX (from filter list)\n"
 	"\n"
 	"Items are checked exactly like the same keys in a config file (docs/config.md).\n";
+
+/* "filter list|add|del ...": the request, or NULL after printing why. */
+static json_t *filter_request(int argc, char **argv)
+{
+	json_error_t jerr;
+	json_t *rule, *req;
+	char *end;
+	long idx;
+
+	if (argc >= 1 && !strcmp(argv[0], "list"))
+		return json_pack("{s:s}", "cmd", "filter-list");
+	if (argc >= 3 && !strcmp(argv[0], "del")) {
+		idx = strtol(argv[2], &end, 10);
+		if (*end || end == argv[2]) {
+			fprintf(stderr, "ferryctl: filter del: '%s' is not an index\n", argv[2]);
+			return NULL;
+		}
+		return json_pack("{s:s, s:s, s:i}", "cmd", "filter-del", "interface", argv[1],
+				 "index", (int)idx);
+	}
+	if (argc >= 3 && !strcmp(argv[0], "add")) {
+		rule = json_loads(argv[2], JSON_REJECT_DUPLICATES, &jerr);
+		if (!rule) {
+			fprintf(stderr, "ferryctl: filter add: invalid JSON at column %d: %s\n",
+				jerr.column, jerr.text);
+			return NULL;
+		}
+		req = json_pack("{s:s, s:s, s:o}", "cmd", "filter-add", "interface", argv[1],
+				"rule", rule);
+		if (argc >= 4)
+			json_object_set_new(req, "index", json_integer(strtol(argv[3], NULL, 10)));
+		return req;
+	}
+	fprintf(stderr, "ferryctl: filter list | add IFACE RULE [INDEX] | del IFACE INDEX\n");
+	return NULL;
+}
 
 /* The request for @cmd with its arguments, or NULL after printing why. */
 static json_t *build_request(const char *cmd, const char *arg, const char *arg2)
@@ -149,8 +191,11 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	req = build_request(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
-			    optind + 2 < argc ? argv[optind + 2] : NULL);
+	if (!strcmp(argv[optind], "filter"))
+		req = filter_request(argc - optind - 1, argv + optind + 1);
+	else
+		req = build_request(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
+				    optind + 2 < argc ? argv[optind + 2] : NULL);
 	fd = req ? connect_to(sock) : -1;
 	resp = fd >= 0 ? exchange(fd, req) : NULL;
 	json_decref(req);

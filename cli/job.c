@@ -42,7 +42,8 @@ static void job_console_line(void *opaque, const char *line, size_t len)
  */
 static bool job_is_daemon(const struct ferry_config *cfg)
 {
-	return cfg->control.socket || cfg->n_vhost_ports > 0 || cfg->n_vms == 0;
+	return cfg->control.socket || cfg->n_vhost_ports > 0 || cfg->n_vms == 0 ||
+	       cfg->n_xdp_acls > 0;
 }
 
 /* A switch runs whenever something could be plugged into it, now or later. */
@@ -178,6 +179,7 @@ static int job_add_vm(struct job *j, unsigned int i)
 static void job_teardown(struct job *j)
 {
 	ctl_stop(j);
+	job_filters_stop(j);
 	job_vhost_ports_fini(j);
 	for (unsigned int i = 0; j->vms && i < j->cfg->n_vms; i++) {
 		struct job_vm *jv = &j->vms[i];
@@ -402,6 +404,8 @@ int job_run(struct ferry_config *cfg, bool summary)
 	if (!j.vms || !j.r)
 		goto out;
 	ret = job_start_switch(&j);
+	if (!ret)
+		ret = job_filters_start(&j);
 	for (unsigned int i = 0; !ret && i < cfg->n_vms; i++)
 		ret = job_add_vm(&j, i);
 	for (unsigned int i = 0; !ret && i < cfg->n_vhost_ports; i++)

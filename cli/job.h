@@ -33,6 +33,7 @@ struct job_vm {
 };
 
 struct ctl_server;
+struct job_acl;
 
 struct job {
 	struct ferry_config *cfg; /* what runs now: the file plus run-time changes */
@@ -40,6 +41,7 @@ struct job {
 	struct runner *r;
 	struct job_vm *vms; /* one per cfg->vms[] at start */
 	struct ctl_server *ctl; /* NULL without a control socket */
+	struct job_acl *acls; /* one per cfg->xdp_acls[] (job_filter.c) */
 };
 
 /*
@@ -61,6 +63,18 @@ void job_eal_pci(const struct ferry_config *cfg, struct vsw_eal_opts *o);
 void job_print_overlay(struct job *j);
 /* The config's tap_ports, after the tenants. */
 int job_tap_ports_start(struct job *j);
+
+/*
+ * Host-side XDP filtering (job_filter.c): the uplink filter and the access
+ * lists; a rule added at @index (-1: at the end) or deleted by index, checked
+ * as in a file; and what `ferryctl filter list` shows.
+ */
+int job_filters_start(struct job *j);
+void job_filters_stop(struct job *j);
+int job_filter_add(struct job *j, const char *ifname, json_t *rule, int index,
+		   struct config_error *err);
+int job_filter_del(struct job *j, const char *ifname, int index, struct config_error *err);
+json_t *job_filters_json(struct job *j);
 
 /* ctl.c: serve the control socket at @path from the runner's main loop. */
 int ctl_start(struct job *j, const char *path);

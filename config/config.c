@@ -301,6 +301,27 @@ static int parse_item(const struct cfg_section *s, const struct ferry_config *cf
 	return 0;
 }
 
+int config_parse_acl_rule(json_t *j, const char *where, struct config_acl_rule *out,
+			  struct config_error *err)
+{
+	struct cfg_ctx ctx;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	cfg_ctx_init(&ctx, err_or_dummy(err), NULL, where);
+	ret = cfg_parse_object(&ctx, &cfg_obj_acl_rule, j, out);
+	if (ret)
+		cfg_release_object(&cfg_obj_acl_rule, out);
+	return ret;
+}
+
+json_t *config_acl_rule_json(const struct config_acl_rule *r)
+{
+	json_t *j;
+
+	return cfg_dump_object(&cfg_obj_acl_rule, r, &j) ? NULL : j;
+}
+
 int config_parse_tenant(const struct ferry_config *cfg, json_t *j, const char *where,
 			struct config_tenant **out, struct config_error *err)
 {

@@ -305,6 +305,14 @@ int config_tenant_vtep_add(struct ferry_config *cfg, const char *tenant, const c
 int config_tenant_vtep_remove(struct ferry_config *cfg, const char *tenant, const char *addr,
 			      struct config_addr *out, struct config_error *err);
 
+/*
+ * One access-list rule, from the control API ("rule" relative to @where), checked as in
+ * a file; and back to JSON (NULL on OOM).
+ */
+int config_parse_acl_rule(json_t *j, const char *where, struct config_acl_rule *out,
+			  struct config_error *err);
+json_t *config_acl_rule_json(const struct config_acl_rule *r);
+
 /* Lookups by name; NULL when absent. */
 const struct config_tenant *config_find_tenant(const struct ferry_config *cfg, const char *name);
 const struct config_vm *config_find_vm(const struct ferry_config *cfg, const char *name);

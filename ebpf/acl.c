@@ -227,6 +227,19 @@ void ebpf_acl_hits(const struct ebpf_acl *a, unsigned int id, uint64_t *packets,
 	*bytes = h[1];
 }
 
+void ebpf_acl_reset_hits(struct ebpf_acl *a, unsigned int id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct acl_hits *zero;
+	uint32_t key = id;
+
+	if (ncpu <= 0 || !(zero = calloc((size_t)ncpu, sizeof(*zero))))
+		return;
+	bpf_map__update_elem(a->skel->maps.hits, &key, sizeof(key), zero,
+			     (size_t)ncpu * sizeof(*zero), BPF_ANY);
+	free(zero);
+}
+
 void ebpf_acl_stats(const struct ebpf_acl *a, struct ebpf_acl_stats *st)
 {
 	uint64_t v;

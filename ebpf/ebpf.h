@@ -122,6 +122,8 @@ int ebpf_acl_get_rules(const struct ebpf_acl *a, struct acl_rule *rules, unsigne
 /* Counters of the rule with counter slot @id, and of outcomes; summed over CPUs. */
 void ebpf_acl_hits(const struct ebpf_acl *a, unsigned int id, uint64_t *packets, uint64_t *bytes);
 void ebpf_acl_stats(const struct ebpf_acl *a, struct ebpf_acl_stats *st);
+/* Zero counter slot @id (a new rule takes it over). */
+void ebpf_acl_reset_hits(struct ebpf_acl *a, unsigned int id);
 const char *ebpf_acl_mode(const struct ebpf_acl *a);
 bool ebpf_acl_shared(const struct ebpf_acl *a);
 /* The pinned maps of an earlier run were found (its rules filtered until now). */

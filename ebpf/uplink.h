@@ -12,7 +12,7 @@
 #define UPLINK_MAX_PORTS 4 /* tunnel UDP ports steered (VXLAN, later WireGuard) */
 #define UPLINK_MAX_ADDRS 4 /* local tunnel addresses; none configured = any */
 #define UPLINK_MAX_QUEUES 64 /* XSKMAP entries: one per rx queue */
-#define UPLINK_MAX_PREFIXES 1024 /* VTEP allow-list entries */
+#define UPLINK_MAX_PREFIXES 2048 /* VTEP allow-list entries: configured and seeded */
 #define UPLINK_MAX_VNIS 4096 /* VNI allow-list entries */
 #define UPLINK_MAX_SOURCES 65536 /* sources tracked by the rate limiter (LRU) */
 

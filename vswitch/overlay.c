@@ -246,6 +246,93 @@ static void ovl_vtep_leave(struct vsw *sw, struct vsw_overlay *ovl, struct vsw_t
 		ovl_vtep_del(sw, ovl, idx);
 }
 
+/* ---- the uplink filter ---- */
+
+/*
+ * Push the filter to every uplink that filters in XDP: the configured
+ * prefixes plus each seeded VTEP as a host prefix, and the VNIs of the
+ * tenants on the overlay.  Learned VTEPs are not added: where VTEPs are
+ * enforced, a learned one must come from an allowed prefix to be seen at all.
+ */
+static void ovl_sync_filter(struct vsw *sw, struct vsw_overlay *ovl) REQUIRES(sw->ctl_lock)
+{
+	unsigned int np = 0, nv = 0, i;
+	struct vsw_port_filter pf;
+	struct vsw_prefix *pre;
+	uint32_t vnis[VSW_MAX_TENANTS];
+	struct vsw_vtep *v;
+	struct vsw_port *p;
+
+	pre = malloc((ovl->filter.n_allow + VSW_MAX_VTEPS) * sizeof(*pre));
+	if (!pre) {
+		LOG_ERR("overlay", "uplink filter: out of memory, not updated");
+		return;
+	}
+	for (i = 0; i < ovl->filter.n_allow; i++)
+		pre[np++] = ovl->filter_allow[i];
+	for (i = 0; i < VSW_MAX_VTEPS; i++) {
+		v = ovl_slot(ovl, i);
+		if (v && v->seeded)
+			pre[np++] =
+				(struct vsw_prefix){ .addr = v->addr,
+						     .plen = v->addr.family == AF_INET ? 32 : 128 };
+	}
+	for (i = 0; i < VSW_MAX_TENANTS; i++)
+		if (sw->tenants[i] && sw->tenants[i]->vxlan)
+			vnis[nv++] = sw->tenants[i]->vni;
+	pf = (struct vsw_port_filter){ .enforce_vteps = ovl->filter.enforce_vteps,
+				       .enforce_vnis = ovl->filter.enforce_vnis,
+				       .rate_pps = ovl->filter.rate_pps,
+				       .burst = ovl->filter.burst,
+				       .prefixes = pre,
+				       .n_prefixes = np,
+				       .vnis = vnis,
+				       .n_vnis = nv };
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		p = atomic_load_explicit(&sw->ports[i], memory_order_relaxed);
+		if (p && p->ops->set_filter && p->ops->set_filter(p, &pf))
+			LOG_ERR("overlay", "uplink %s: cannot update its XDP filter", p->name);
+	}
+	free(pre);
+}
+
+int vsw_uplink_filter_set(struct vsw *sw, const struct vsw_uplink_filter *f)
+{
+	struct vsw_overlay *ovl = ovl_of(sw);
+	struct vsw_prefix *allow = NULL;
+
+	if (!ovl)
+		return -ENODEV;
+	if (f->n_allow > VSW_MAX_FILTER_PREFIXES)
+		return -ENOSPC;
+	if (f->n_allow) {
+		allow = malloc(f->n_allow * sizeof(*allow));
+		if (!allow)
+			return -ENOMEM;
+		memcpy(allow, f->allow, f->n_allow * sizeof(*allow));
+	}
+	mutex_lock(&sw->ctl_lock);
+	free(ovl->filter_allow);
+	ovl->filter = *f;
+	ovl->filter.allow = ovl->filter_allow = allow;
+	ovl_sync_filter(sw, ovl);
+	mutex_unlock(&sw->ctl_lock);
+	return 0;
+}
+
+int vsw_uplink_filter_stats(struct vsw *sw, uint16_t id, struct vsw_filter_stats *st)
+{
+	struct vsw_port *p;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&sw->ctl_lock);
+	p = id < VSW_MAX_PORTS ? atomic_load_explicit(&sw->ports[id], memory_order_relaxed) : NULL;
+	if (p && p->ops->filter_stats)
+		p->ops->filter_stats(p, st);
+	mutex_unlock(&sw->ctl_lock);
+	return p ? 0 : -ENOENT;
+}
+
 /* ---- control API ---- */
 
 static int ovl_check_opts(const struct vsw_overlay_opts *o)
@@ -315,6 +402,7 @@ static void ovl_free(struct vsw_overlay *ovl)
 		free(v);
 	}
 	free(atomic_load(&ovl->vnis));
+	free(ovl->filter_allow);
 	rte_ring_free(ovl->req);
 	rte_hash_free(ovl->h);
 	close(ovl->req_fd);
@@ -388,6 +476,7 @@ int vsw_tenant_vxlan(struct vsw *sw, uint32_t vni, bool learn)
 		atomic_store_explicit(&t->learn, learn, memory_order_relaxed);
 		t->vxlan = true;
 		ret = ovl_publish_vnis(sw, ovl);
+		ovl_sync_filter(sw, ovl);
 	}
 	mutex_unlock(&sw->ctl_lock);
 	return ret;
@@ -433,6 +522,7 @@ int vsw_tenant_vtep_add(struct vsw *sw, uint32_t vni, const struct vsw_addr *rem
 	v->seeded |= 1ull << t->idx;
 	atomic_fetch_or_explicit(&v->member, 1ull << t->idx, memory_order_relaxed);
 	ret = ovl_publish_set(sw, ovl, t);
+	ovl_sync_filter(sw, ovl);
 out_unlock:
 	mutex_unlock(&sw->ctl_lock);
 	if (ret == 0)
@@ -455,8 +545,10 @@ int vsw_tenant_vtep_remove(struct vsw *sw, uint32_t vni, const struct vsw_addr *
 	v = idx >= 0 ? ovl_slot(ovl, (unsigned int)idx) : NULL;
 	if (ret == 0 && (!v || !(v->seeded & (1ull << t->idx))))
 		ret = -ENOENT;
-	if (ret == 0)
+	if (ret == 0) {
 		ovl_vtep_leave(sw, ovl, t, (uint16_t)idx);
+		ovl_sync_filter(sw, ovl);
+	}
 	mutex_unlock(&sw->ctl_lock);
 	return ret;
 }
@@ -477,6 +569,7 @@ void vsw_ovl_tenant_removed(struct vsw *sw, struct vsw_tenant *t)
 		if (v && (atomic_load_explicit(&v->member, memory_order_relaxed) & bit))
 			ovl_vtep_leave(sw, ovl, t, (uint16_t)i);
 	}
+	ovl_sync_filter(sw, ovl);
 }
 
 /* ---- local NIC MACs ---- */
@@ -512,6 +605,9 @@ void vsw_ovl_port_changed(struct vsw *sw, struct vsw_port *p, bool added)
 		ovl_owned_mac(sw, p->mac, added);
 	if (p->ops->uplink && ovl)
 		vsw_underlay_kick(ovl);
+	/* A new uplink filters like the others from its first packet on. */
+	if (p->ops->set_filter && ovl && added)
+		ovl_sync_filter(sw, ovl);
 }
 
 /* ---- the overlay thread's side ---- */

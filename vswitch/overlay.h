@@ -112,6 +112,30 @@ struct vsw_mac_entry {
 	uint32_t idle_s; /* since the last frame from the MAC */
 };
 
+/*
+ * What AF_XDP uplinks drop in XDP, before the switch sees a packet: sources
+ * that are not VTEPs of ours (the tenants' seeded VTEPs and @allow), VNIs no
+ * tenant here carries, and sources over their rate.
+ */
+#define VSW_MAX_FILTER_PREFIXES 1000 /* besides the seeded VTEPs */
+
+struct vsw_uplink_filter {
+	bool enforce_vteps;
+	const struct vsw_prefix *allow; /* besides the seeded VTEPs; copied */
+	unsigned int n_allow;
+	bool enforce_vnis;
+	uint32_t rate_pps; /* per source address; 0 = no limit */
+	uint32_t burst;
+};
+
+/* What one uplink's XDP program did (vsw_uplink_filter_stats). */
+struct vsw_filter_stats {
+	bool xdp; /* the uplink filters in XDP at all */
+	uint64_t steered; /* tunnel packets handed to the switch */
+	uint64_t passed; /* the host's own packets, left to the kernel */
+	uint64_t drop_vtep, drop_vni, drop_rate; /* dropped, by reason */
+};
+
 void vsw_overlay_opts_init(struct vsw_overlay_opts *o);
 
 /*
@@ -143,6 +167,11 @@ int vsw_fdb_dump(struct vsw *sw, uint32_t vni, struct vsw_mac_entry *out, unsign
  * until that pass has published its next hops; for tests and `ferryctl`.
  */
 int vsw_overlay_refresh(struct vsw *sw);
+
+/* Set the uplink filter (all uplinks, now and later); -ENODEV without an overlay. */
+int vsw_uplink_filter_set(struct vsw *sw, const struct vsw_uplink_filter *f);
+/* Port @id's filter counters; -ENOENT if no such port. */
+int vsw_uplink_filter_stats(struct vsw *sw, uint16_t id, struct vsw_filter_stats *st);
 
 /* Stable names: "truncated", "no_nexthop", ... and "ok", "no_route", ... */
 const char *vsw_tun_drop_name(enum vsw_tun_drop d);

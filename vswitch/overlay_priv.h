@@ -84,6 +84,9 @@ struct vsw_overlay {
 	_Atomic bool req_pending; /* req_fd written and not yet handled */
 	_Atomic uint64_t vteps_learned, vteps_aged;
 	struct vsw_underlay *ul; /* underlay.c: the thread and its netlink state */
+	/* The uplink filter (ctl_lock); allow is owned. */
+	struct vsw_uplink_filter filter;
+	struct vsw_prefix *filter_allow;
 };
 
 /* overlay.c, for underlay.c (thread side). */

@@ -29,6 +29,18 @@
 struct rte_mbuf;
 struct rte_mempool;
 struct vsw_tenant;
+struct vsw_filter_stats;
+
+/* What an uplink with an XDP program drops before the switch (overlay.h). */
+struct vsw_port_filter {
+	bool enforce_vteps; /* sources must be in @prefixes */
+	bool enforce_vnis; /* VXLAN VNIs must be in @vnis */
+	uint32_t rate_pps, burst; /* per source; rate 0 = no limit */
+	const struct vsw_prefix *prefixes;
+	unsigned int n_prefixes;
+	const uint32_t *vnis;
+	unsigned int n_vnis;
+};
 
 #define VSW_PORT_MAX_QUEUES 16 /* rx and tx queues per port */
 #define VSW_PMD_NONE 0xffffu /* rx queue assigned to no PMD */
@@ -80,6 +92,12 @@ struct vsw_port_ops {
 	uint64_t (*notify_tsc)(struct vsw_port *port, uint16_t q);
 	/* Optional: one line on how the port runs ("afxdp on veth0: native XDP, copy mode"). */
 	void (*describe)(const struct vsw_port *port, char *buf, size_t len);
+	/*
+	 * Optional, uplinks that filter in XDP: make the filter exactly @f
+	 * (control thread), and read its counters.
+	 */
+	int (*set_filter)(struct vsw_port *port, const struct vsw_port_filter *f);
+	void (*filter_stats)(const struct vsw_port *port, struct vsw_filter_stats *st);
 };
 
 /* The part of every port the switch owns; kinds embed it. */

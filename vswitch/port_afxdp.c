@@ -36,6 +36,7 @@
 #include "util/compiler.h"
 #include "util/log.h"
 #include "vswitch/port.h"
+#include "vswitch/overlay.h"
 #include "vswitch/port_afxdp.h"
 
 #define XQ_FRAME 2048u /* UMEM frame: one Ethernet frame of up to 2048 bytes */
@@ -442,6 +443,44 @@ static void afxdp_disable_notify(struct vsw_port *port, uint16_t q)
 	(void)q;
 }
 
+static int afxdp_set_filter(struct vsw_port *port, const struct vsw_port_filter *f)
+{
+	struct port_afxdp *a = afxdp_cast(port);
+	struct ebpf_uplink_filter ef = { .enforce_vteps = f->enforce_vteps,
+					 .enforce_vnis = f->enforce_vnis,
+					 .rate_pps = f->rate_pps,
+					 .burst = f->burst };
+	struct ebpf_prefix *pre = calloc(f->n_prefixes ? f->n_prefixes : 1, sizeof(*pre));
+	int err;
+
+	if (!pre)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < f->n_prefixes; i++) {
+		pre[i].family = f->prefixes[i].addr.family;
+		pre[i].plen = f->prefixes[i].plen;
+		memcpy(pre[i].a, f->prefixes[i].addr.a, 16);
+	}
+	/* The lists first, then the switch that enforces them: nothing allowed drops. */
+	err = ebpf_uplink_sync_allow(a->prog, pre, f->n_prefixes, f->vnis, f->n_vnis);
+	if (!err)
+		err = ebpf_uplink_set_filter(a->prog, &ef);
+	free(pre);
+	return err;
+}
+
+static void afxdp_filter_stats(const struct vsw_port *port, struct vsw_filter_stats *st)
+{
+	struct ebpf_uplink_stats es;
+
+	ebpf_uplink_stats(afxdp_cast(port)->prog, &es);
+	*st = (struct vsw_filter_stats){ .xdp = true,
+					 .steered = es.steered,
+					 .passed = es.passed,
+					 .drop_vtep = es.drop_vtep,
+					 .drop_vni = es.drop_vni,
+					 .drop_rate = es.drop_rate };
+}
+
 static void afxdp_describe(const struct vsw_port *port, char *buf, size_t len)
 {
 	const struct port_afxdp *a = afxdp_cast(port);
@@ -468,4 +507,6 @@ const struct vsw_port_ops vsw_port_afxdp_ops = {
 	.enable_notify = afxdp_enable_notify,
 	.disable_notify = afxdp_disable_notify,
 	.describe = afxdp_describe,
+	.set_filter = afxdp_set_filter,
+	.filter_stats = afxdp_filter_stats,
 };

@@ -133,6 +133,12 @@ struct vsw_port_cfg {
 	const void *args; /* struct vsw_dummy_args, struct vsw_vnet_args, ... */
 };
 
+/* An address prefix (addr's bits past @plen are zero). */
+struct vsw_prefix {
+	struct vsw_addr addr;
+	uint8_t plen;
+};
+
 /* Text to address (either family): 0 or -EINVAL. */
 int vsw_addr_parse(const char *s, struct vsw_addr *out);
 /* The address as text in @buf (VSW_ADDR_STRLEN bytes), "-" for none; returns @buf. */
