@@ -120,6 +120,33 @@ static int att_same_prog(int ifindex, enum ebpf_xdp_mode mode, const char *name)
 	return fd;
 }
 
+/*
+ * Another program already holds the interface: name it, and say why the two
+ * cannot share it (libxdp's dispatcher would let them, where it loads).
+ */
+static void att_explain_busy(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info), id;
+	int fd;
+
+	if (bpf_xdp_query(ifindex, 0, &q) < 0)
+		return;
+	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		LOG_ERR("ebpf",
+			"ifindex %d already runs XDP program '%s' (id %u) as its only program; "
+			"two can share an interface only through libxdp's dispatcher, which "
+			"cannot load on this kernel (freplace refused) or was not used by the "
+			"other program's loader: detach it first",
+			ifindex, info.name, id);
+	close(fd);
+}
+
 static int att_libbpf(struct ebpf_att *a, struct bpf_object *obj, const char *prog_name,
 		      enum ebpf_xdp_mode mode)
 {
@@ -198,6 +225,7 @@ int ebpf_att_attach(struct ebpf_att *a, struct bpf_object **obj, const char *pro
 		mode == EBPF_XDP_NATIVE ? "native" :
 					  "generic",
 		strerror(-err));
+	att_explain_busy(ifindex);
 	return err;
 }
 

@@ -11,7 +11,7 @@ from ferrytest import testpmd
 from ferrytest.ovs import OvsDpdk
 from ferrytest.proc import Proc
 
-from . import report, rfc2544, vxlan
+from . import report, rfc2544, vxlan, xdp
 
 # --------------------------------------------------------------------------
 # vhost: the loop topology of OVS's vhost tests (one testpmd "guest", two
@@ -183,5 +183,14 @@ SCENARIOS = {
         "measure": vxlan.measure,
         "post": None,
         "smoke": {"sizes": [64], "seconds": 2},
+    },
+    "xdp": {
+        "describe": "UDP from testpmd (af_packet) over a veth, dropped as it arrives: by "
+                    "Ferry's XDP access list, by xdp-tools' xdp-filter, or taken by the "
+                    "kernel's stack with no program",
+        "contenders": ["ferry", "xdp-filter", "none"],
+        "measure": xdp.measure,
+        "post": None,
+        "smoke": {"sizes": [64], "seconds": 2, "warmup": 1},
     },
 }

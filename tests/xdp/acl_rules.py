@@ -18,8 +18,10 @@ got and from the rules' own counters:
   while ferry is down; a new ferry replaces it in place ("no gap") and 5005
   never got a datagram across the restart;
 - an access list that does not persist is gone when ferry stops;
-- errors are clear, not crashes: an interface that does not exist, and a
-  kernel feature missing (native XDP on the loopback device)."""
+- errors are clear, not crashes: an interface that does not exist, one that
+  xdp-filter already holds alone (libxdp's dispatcher, which would let them
+  share it, cannot load on this kernel), and a kernel feature missing
+  (native XDP on the loopback device)."""
 import json
 import os
 import re
@@ -33,7 +35,7 @@ from ferrytest.netns import Netns, veth
 from ferrytest.proc import run, wait_socket, wait_until
 
 RATE = 200  # datagrams a second to each port
-for prog, pkg in (("ip", "iproute2"), ("ethtool", "ethtool")):
+for prog, pkg in (("ip", "iproute2"), ("ethtool", "ethtool"), ("xdp-filter", "xdp-tools")):
     t.require_program(prog, pkg)
 tmp = t.workdir()
 
@@ -196,6 +198,12 @@ try:
     rc, out, err = run(dst.argv([f.ferry_bin(), "run", cfg3]), timeout=60, quiet=True)
     t.check(rc != 0 and "xdp_acls[0].interface: no interface 'nope0' here" in out + err,
             "a missing interface: exit %d and one clear line" % rc)
+    # Another loader's program already on the interface: named, not fought over.
+    dst.sh("sh", "-c", "mount -t bpf bpf /sys/fs/bpf && xdp-filter load -m native in0")
+    rc, out, err = run(dst.argv([f.ferry_bin(), "run", cfg2]), timeout=60, quiet=True)
+    t.check(rc != 0 and "already runs XDP program 'xdpfilt_" in out + err,
+            "an interface xdp-filter holds alone: exit %d, the other program named" % rc)
+    dst.sh("ip", "link", "set", "in0", "xdp", "off")
     cfg4, _ = config("lo", False, [], iface="lo", mode="native")
     rc, out, err = run(dst.argv([f.ferry_bin(), "run", cfg4]), timeout=60, quiet=True)
     t.check(rc != 0 and "cannot attach ferry_acl" in out + err and "native" in out + err,
