@@ -41,13 +41,43 @@ static int att_vlog(const char *who, const char *fmt, va_list ap)
 	return 0;
 }
 
+/*
+ * libbpf's warnings of the current attach (the verifier's log among them),
+ * kept so a failure can show them: on success they are noise.  Loaders run
+ * on the control thread only.
+ */
+#define ATT_KEEP 48
+static char att_kept[ATT_KEEP][160];
+static unsigned int att_n_kept;
+
 static int att_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 	FERRY_PRINTF(2, 0);
 
 static int att_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
+	va_list copy;
+	char *line;
+	size_t n;
+
+	if (level == LIBBPF_WARN) {
+		line = att_kept[att_n_kept++ % ATT_KEEP];
+		va_copy(copy, ap);
+		vsnprintf(line, sizeof(att_kept[0]), fmt, copy);
+		va_end(copy);
+		n = strlen(line);
+		if (n && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+	}
 	return att_vlog("libbpf", fmt, ap);
+}
+
+/* After a failed attach: what libbpf warned about (the verifier's reasons). */
+static void att_replay(void)
+{
+	unsigned int first = att_n_kept > ATT_KEEP ? att_n_kept - ATT_KEEP : 0;
+
+	for (unsigned int i = first; i < att_n_kept; i++)
+		LOG_ERR("ebpf", "libbpf: %s", att_kept[i % ATT_KEEP]);
 }
 
 static int att_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
@@ -199,11 +229,14 @@ int ebpf_att_attach(struct ebpf_att *a, struct bpf_object **obj, const char *pro
 
 	memset(a, 0, sizeof(*a));
 	a->ifindex = ifindex;
+	att_n_kept = 0;
 	if (ifindex == 0) {
 		/* Loaded only, for BPF_PROG_TEST_RUN: no interface is touched. */
 		err = bpf_object__load(*obj);
-		if (err)
+		if (err) {
 			LOG_ERR("ebpf", "cannot load %s: %s", prog_name, strerror(-err));
+			att_replay();
+		}
 		return err;
 	}
 	for (unsigned int i = first; i <= last; i++) {
@@ -225,6 +258,9 @@ int ebpf_att_attach(struct ebpf_att *a, struct bpf_object **obj, const char *pro
 		mode == EBPF_XDP_NATIVE ? "native" :
 					  "generic",
 		strerror(-err));
+	/* A load the verifier refused says why in libbpf's warnings. */
+	if (err != -EBUSY && err != -EEXIST && err != -EOPNOTSUPP)
+		att_replay();
 	att_explain_busy(ifindex);
 	return err;
 }

@@ -351,6 +351,20 @@ static void test_acl_swap_and_default(void)
 	ebpf_acl_close(a);
 }
 
+static void test_acl_bad_interface(void)
+{
+	struct ebpf_acl_opts o = { .ifname = "gone", .ifindex = 999999 };
+	struct ebpf_acl *a = NULL;
+
+	/* Not a crash, not a half-attached program: an error, and nothing to free. */
+	CU_ASSERT(ebpf_acl_attach(&o, &a) < 0);
+	CU_ASSERT_PTR_NULL(a);
+	o.persist = true;
+	o.pin_dir = "/proc/ferry-not-bpffs";
+	CU_ASSERT(ebpf_acl_attach(&o, &a) < 0);
+	CU_ASSERT_PTR_NULL(a);
+}
+
 static CU_TestInfo uplink_tests[] = {
 	{ "uplink: what is ours, what is the host's", test_uplink_steering },
 	{ "uplink: VTEP and VNI allow-lists, changed in place", test_uplink_allow_lists },
@@ -361,6 +375,7 @@ static CU_TestInfo uplink_tests[] = {
 static CU_TestInfo acl_tests[] = {
 	{ "acl: prefixes, ports, protocols, VLANs, options, fragments, IPv6", test_acl_rules },
 	{ "acl: first match, the default, an atomic swap", test_acl_swap_and_default },
+	{ "acl: a missing interface, a pin directory off bpffs", test_acl_bad_interface },
 	CU_TEST_INFO_NULL,
 };
 
