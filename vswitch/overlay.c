@@ -31,6 +31,7 @@
 #include "vswitch/fdb.h"
 #include "vswitch/overlay_priv.h"
 #include "vswitch/port.h"
+#include "vswitch/wg_priv.h"
 
 #define OVL_REQ_RING 1024 /* pending learn/resolve requests */
 
@@ -42,14 +43,20 @@ static const char *const drop_names[VSW_TUN_DROP_MAX] = {
 	[VSW_TUN_BAD_SRC] = "bad_src",		 [VSW_TUN_INNER_RUNT] = "inner_runt",
 	[VSW_TUN_NONLINEAR] = "nonlinear",	 [VSW_TUN_NO_OVERLAY] = "no_overlay",
 	[VSW_TUN_UNKNOWN_VNI] = "unknown_vni",	 [VSW_TUN_UNKNOWN_VTEP] = "unknown_vtep",
-	[VSW_TUN_SPOOFED_SRC] = "spoofed_src",	 [VSW_TUN_NO_NEXTHOP] = "no_nexthop",
+	[VSW_TUN_SPOOFED_SRC] = "spoofed_src",	 [VSW_TUN_UNENCRYPTED] = "unencrypted",
+	[VSW_TUN_WG_BAD_MSG] = "wg_bad_msg",	 [VSW_TUN_WG_UNKNOWN_INDEX] = "wg_unknown_index",
+	[VSW_TUN_WG_EXPIRED] = "wg_expired",	 [VSW_TUN_WG_BAD_AUTH] = "wg_bad_auth",
+	[VSW_TUN_WG_REPLAY] = "wg_replay",	 [VSW_TUN_WG_ALLOWED_IPS] = "wg_allowed_ips",
+	[VSW_TUN_WG_NOT_VXLAN] = "wg_not_vxlan", [VSW_TUN_NO_NEXTHOP] = "no_nexthop",
 	[VSW_TUN_TOO_BIG] = "too_big",		 [VSW_TUN_NO_MBUF] = "no_mbuf",
+	[VSW_TUN_WG_NO_KEYS] = "wg_no_keys",
 };
 
 static const char *const nh_names[VSW_NH_STATE_MAX] = {
-	[VSW_NH_PENDING] = "pending",	    [VSW_NH_OK] = "ok",
-	[VSW_NH_NO_ROUTE] = "no_route",	    [VSW_NH_NO_UPLINK] = "no_uplink",
-	[VSW_NH_NO_NEIGH] = "no_neighbour", [VSW_NH_LINK_DOWN] = "link_down",
+	[VSW_NH_PENDING] = "pending",	      [VSW_NH_OK] = "ok",
+	[VSW_NH_NO_ROUTE] = "no_route",	      [VSW_NH_NO_UPLINK] = "no_uplink",
+	[VSW_NH_NO_NEIGH] = "no_neighbour",   [VSW_NH_LINK_DOWN] = "link_down",
+	[VSW_NH_NO_ENDPOINT] = "no_endpoint",
 };
 
 const char *vsw_tun_drop_name(enum vsw_tun_drop d)
@@ -184,7 +191,9 @@ static int ovl_vtep_add(struct vsw *sw, struct vsw_overlay *ovl, const struct vs
 		goto err_free;
 	v->addr = *a;
 	v->idx = (uint16_t)idx;
+	atomic_init(&v->wg_peer, vsw_wg_route(sw, a));
 	nh->state = VSW_NH_PENDING;
+	nh->wg_peer = VSW_WG_NONE;
 	atomic_init(&v->nh, nh);
 	atomic_init(&v->last_seen, vsw_clock_s(sw, rte_rdtsc()));
 	/* The slot was free for a grace period at least: no PMD counts into it. */
@@ -482,16 +491,41 @@ int vsw_tenant_vxlan(struct vsw *sw, uint32_t vni, bool learn)
 	return ret;
 }
 
-/* The tenant and family checks both vtep calls share; 0 or -errno. */
+/*
+ * The tenant and family checks both vtep calls share; 0 or -errno.  A VTEP
+ * has the local VTEP's family, or the tunnel address's when WireGuard
+ * carries it.
+ */
 static int ovl_vtep_args(struct vsw *sw, struct vsw_overlay *ovl, uint32_t vni,
 			 const struct vsw_addr *a, struct vsw_tenant **t) REQUIRES(sw->ctl_lock)
 {
+	struct vsw_wg *wg = wg_of(sw);
+
 	*t = ovl_tenant(sw, vni);
 	if (!*t)
 		return -ENOENT;
-	if (!(*t)->vxlan || a->family != ovl->opts.local.family)
+	if (!(*t)->vxlan ||
+	    (a->family != ovl->opts.local.family && (!wg || a->family != wg->opts.address.family)))
 		return -EINVAL;
 	return 0;
+}
+
+void ovl_reroute(struct vsw *sw)
+{
+	struct vsw_overlay *ovl = ovl_of(sw);
+	struct vsw_vtep *v;
+	uint16_t peer;
+
+	for (unsigned int i = 0; ovl && i < VSW_MAX_VTEPS; i++) {
+		v = ovl_slot(ovl, i);
+		if (!v)
+			continue;
+		peer = vsw_wg_route(sw, &v->addr);
+		if (peer != atomic_load_explicit(&v->wg_peer, memory_order_relaxed))
+			atomic_store_explicit(&v->wg_peer, peer, memory_order_relaxed);
+	}
+	/* No PMD uses the old peer of any VTEP after this. */
+	vsw_datapath_sync(sw);
 }
 
 int vsw_tenant_vtep_add(struct vsw *sw, uint32_t vni, const struct vsw_addr *remote)
@@ -507,8 +541,15 @@ int vsw_tenant_vtep_add(struct vsw *sw, uint32_t vni, const struct vsw_addr *rem
 	ret = ovl_vtep_args(sw, ovl, vni, remote, &t);
 	if (ret)
 		goto out_unlock;
-	if (memcmp(remote, &ovl->opts.local, sizeof(*remote)) == 0) {
+	if (memcmp(remote, &ovl->opts.local, sizeof(*remote)) == 0 ||
+	    (wg_of(sw) && memcmp(remote, &wg_of(sw)->opts.address, sizeof(*remote)) == 0)) {
 		ret = -EINVAL;
+		goto out_unlock;
+	}
+	/* A tenant carried only sealed takes VTEPs that the tunnel reaches. */
+	if (atomic_load_explicit(&t->encrypted, memory_order_relaxed) &&
+	    vsw_wg_route(sw, remote) == VSW_WG_NONE) {
+		ret = -EPERM;
 		goto out_unlock;
 	}
 	idx = ovl_vtep_find(ovl, remote);
@@ -744,6 +785,23 @@ void ovl_set_nexthop(struct vsw_overlay *ovl, uint16_t idx, const struct vsw_add
 
 /* ---- what the control API shows ---- */
 
+/* An encrypted VTEP shows the peer whose tunnel carries it. */
+static void ovl_vtep_fill_wg(struct vsw *sw, const struct vsw_vtep *v, struct vsw_vtep_stats *st)
+	REQUIRES(sw->ctl_lock)
+{
+	uint16_t p = atomic_load_explicit(&v->wg_peer, memory_order_relaxed);
+	struct vsw_wg *wg = wg_of(sw);
+	struct vsw_wg_peer *peer;
+
+	if (p == VSW_WG_NONE || !wg)
+		return;
+	/* Peers leave under ctl_lock: this one stays while we read it. */
+	peer = atomic_load_explicit(&wg->peers[p], memory_order_relaxed);
+	st->encrypted = true;
+	if (peer)
+		memcpy(st->wg_peer_key, peer->id.pub, sizeof(st->wg_peer_key));
+}
+
 static void ovl_vtep_fill(struct vsw *sw, const struct vsw_vtep *v, struct vsw_vtep_stats *st,
 			  uint32_t now) REQUIRES(sw->ctl_lock)
 {
@@ -761,6 +819,7 @@ static void ovl_vtep_fill(struct vsw *sw, const struct vsw_vtep *v, struct vsw_v
 		if ((members & (1ull << i)) && sw->tenants[i])
 			st->vnis[st->n_vnis++] = sw->tenants[i]->vni;
 	st->state = nh->state;
+	ovl_vtep_fill_wg(sw, v, st);
 	st->via = nh->via;
 	st->src = nh->src;
 	st->mtu = nh->mtu;

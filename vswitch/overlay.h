@@ -56,10 +56,20 @@ enum vsw_tun_drop {
 	VSW_TUN_UNKNOWN_VNI, /* no tenant of this switch carries the VNI over VXLAN */
 	VSW_TUN_UNKNOWN_VTEP, /* sender not a VTEP of the tenant, and the tenant does not learn */
 	VSW_TUN_SPOOFED_SRC, /* inner source MAC belongs to a local NIC (of any tenant) */
+	VSW_TUN_UNENCRYPTED, /* plain VXLAN for an encrypted tenant or VTEP (either way) */
+	/* Receive: WireGuard data messages (wg.h). */
+	VSW_TUN_WG_BAD_MSG, /* not a data message of WireGuard's format */
+	VSW_TUN_WG_UNKNOWN_INDEX, /* for keys we do not have (any more) */
+	VSW_TUN_WG_EXPIRED, /* under keys older than REJECT_AFTER_TIME */
+	VSW_TUN_WG_BAD_AUTH, /* the tag does not authenticate: forged or corrupted */
+	VSW_TUN_WG_REPLAY, /* a counter seen before, or too old for the window */
+	VSW_TUN_WG_ALLOWED_IPS, /* the inner source is not the peer's to send from */
+	VSW_TUN_WG_NOT_VXLAN, /* what it held is not VXLAN to our tunnel address */
 	/* Transmit. */
 	VSW_TUN_NO_NEXTHOP, /* the VTEP has no route, uplink or neighbour (yet) */
 	VSW_TUN_TOO_BIG, /* frame + overhead over the uplink MTU (DF: never fragmented) */
 	VSW_TUN_NO_MBUF, /* no buffer for the copy a shared frame needs */
+	VSW_TUN_WG_NO_KEYS, /* no keys yet and the peer's queue for the handshake is full */
 	VSW_TUN_DROP_MAX
 };
 
@@ -71,6 +81,7 @@ enum vsw_nh_state {
 	VSW_NH_NO_UPLINK, /* the route leaves through an interface without a Ferry uplink */
 	VSW_NH_NO_NEIGH, /* the next hop's MAC is not resolved (resolution triggered) */
 	VSW_NH_LINK_DOWN, /* the egress interface is down */
+	VSW_NH_NO_ENDPOINT, /* encrypted: its WireGuard peer has no endpoint yet */
 	VSW_NH_STATE_MAX
 };
 
@@ -86,6 +97,8 @@ struct vsw_vtep_stats {
 	struct vsw_addr src; /* source address the route prefers (we send from the local VTEP) */
 	uint8_t via_mac[6];
 	uint32_t mtu; /* uplink MTU the route uses */
+	bool encrypted; /* reached through the WireGuard tunnel */
+	uint8_t wg_peer_key[32]; /* encrypted: the peer's public key */
 	uint64_t rx_packets, rx_bytes; /* decapsulated from it */
 	uint64_t tx_packets, tx_bytes; /* encapsulated to it */
 	uint64_t tx_dropped; /* no next hop or too big */

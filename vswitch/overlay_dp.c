@@ -34,6 +34,7 @@
 
 #include "vswitch/overlay_priv.h"
 #include "vswitch/port.h"
+#include "vswitch/wg_priv.h"
 
 #define DP_REJECT 0xfffeu /* dp_source(): the sender may not send to this tenant */
 
@@ -102,16 +103,21 @@ static void dp_ask_learn(struct vsw_pmd *pmd, struct vsw_overlay *ovl, const str
 }
 
 /*
- * The FDB source value for frames from VTEP @a into tenant @t: VSW_FDB_VTEP |
+ * The FDB source value for frames from VTEP @a into tenant @t, which came
+ * sealed by WireGuard peer @via (VSW_WG_NONE: plain VXLAN): VSW_FDB_VTEP |
  * slot for a known VTEP, VSW_PORT_NONE for one being learned (deliver, do not
- * learn MACs yet), DP_REJECT for a stranger to a tenant that does not learn.
+ * learn MACs yet), DP_REJECT with *why for a stranger to a tenant that does
+ * not learn, or for a VTEP that must come through the tunnel (its peer's)
+ * and did not.
  */
 static uint16_t dp_source(struct vsw_pmd *pmd, struct vsw_overlay *ovl, const struct vsw_tenant *t,
-			  const struct vsw_addr *a, uint32_t now_s)
+			  const struct vsw_addr *a, uint16_t via, uint32_t now_s,
+			  enum vsw_tun_drop *why)
 {
 	bool learn = atomic_load_explicit(&t->learn, memory_order_relaxed);
 	void *data = NULL;
 	struct vsw_vtep *v = NULL;
+	uint16_t peer;
 	uint32_t idx;
 
 	if (rte_hash_lookup_data(ovl->h, a, &data) >= 0) {
@@ -123,12 +129,18 @@ static uint16_t dp_source(struct vsw_pmd *pmd, struct vsw_overlay *ovl, const st
 	}
 	if (v && memcmp(&v->addr, a, sizeof(*a)) != 0)
 		v = NULL; /* a slot reused since the lookup */
+	peer = v ? atomic_load_explicit(&v->wg_peer, memory_order_relaxed) : VSW_WG_NONE;
+	if (v && peer != via) {
+		*why = via == VSW_WG_NONE ? VSW_TUN_UNENCRYPTED : VSW_TUN_WG_ALLOWED_IPS;
+		return DP_REJECT;
+	}
 	if (v) {
 		if (atomic_load_explicit(&v->last_seen, memory_order_relaxed) != now_s)
 			atomic_store_explicit(&v->last_seen, now_s, memory_order_relaxed);
 		if (atomic_load_explicit(&v->member, memory_order_relaxed) & (1ull << t->idx))
 			return (uint16_t)(VSW_FDB_VTEP | v->idx);
 	}
+	*why = VSW_TUN_UNKNOWN_VTEP;
 	if (!learn)
 		return DP_REJECT;
 	dp_ask_learn(pmd, ovl, t, a, now_s);
@@ -161,38 +173,64 @@ static bool dp_decap(struct vsw_pmd *pmd, struct rte_mbuf *m, const struct vxlan
 	return true;
 }
 
+/*
+ * Parse @m as plain VXLAN or, failing that, as a WireGuard message to our
+ * port, opened into the VXLAN it sealed: false when @m was consumed.
+ * *via: the peer it came sealed by, VSW_WG_NONE for plain VXLAN.
+ */
+static bool dp_parse(struct vsw_pmd *pmd, struct vsw_overlay *ovl, struct rte_mbuf *m,
+		     struct vxlan_rx *rx, uint16_t *via)
+{
+	const uint8_t *pkt = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct vsw_wg *wg = wg_of(pmd->sw);
+	enum vxlan_verdict v;
+
+	*via = VSW_WG_NONE;
+	v = vxlan_parse(pkt, rte_pktmbuf_data_len(m), &ovl->local, rx);
+	if (v == VXLAN_NOT_TUNNEL && wg) {
+		v = vxlan_parse(pkt, rte_pktmbuf_data_len(m), &wg->outer, rx);
+		if (v == VXLAN_OK)
+			return vsw_wg_rx(pmd, wg, m, rx, via);
+	}
+	if (v == VXLAN_NOT_TUNNEL) {
+		rte_pktmbuf_free(m);
+		vsw_ctr_add(&pmd->ovl_ctr.not_tunnel, 1);
+		return false;
+	}
+	if (v != VXLAN_OK) {
+		dp_drop(pmd, m, (enum vsw_tun_drop)verdict_drop[v]);
+		return false;
+	}
+	return true;
+}
+
 /* One packet from an uplink: drop it, or add its inner frame to @run. */
 static void dp_rx_one(struct vsw_pmd *pmd, struct vsw_overlay *ovl, const struct vsw_vni_map *map,
 		      struct rte_mbuf *m, struct dp_run *run, uint32_t now_s)
 {
+	enum vsw_tun_drop why = VSW_TUN_UNKNOWN_VTEP;
 	struct vxlan_rx rx;
-	enum vxlan_verdict v;
 	struct vsw_tenant *t;
-	uint16_t src;
+	uint16_t src, via;
 
 	if (m->nb_segs != 1) {
 		dp_drop(pmd, m, VSW_TUN_NONLINEAR);
 		return;
 	}
-	v = vxlan_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ovl->local,
-			&rx);
-	if (v == VXLAN_NOT_TUNNEL) {
-		rte_pktmbuf_free(m);
-		vsw_ctr_add(&pmd->ovl_ctr.not_tunnel, 1);
+	if (!dp_parse(pmd, ovl, m, &rx, &via))
 		return;
-	}
-	if (v != VXLAN_OK) {
-		dp_drop(pmd, m, (enum vsw_tun_drop)verdict_drop[v]);
-		return;
-	}
 	t = dp_tenant(map, rx.vni);
 	if (!t) {
 		dp_drop(pmd, m, VSW_TUN_UNKNOWN_VNI);
 		return;
 	}
-	src = dp_source(pmd, ovl, t, &rx.src, now_s);
+	if (via == VSW_WG_NONE && atomic_load_explicit(&t->encrypted, memory_order_relaxed)) {
+		dp_drop(pmd, m, VSW_TUN_UNENCRYPTED);
+		return;
+	}
+	src = dp_source(pmd, ovl, t, &rx.src, via, now_s, &why);
 	if (src == DP_REJECT) {
-		dp_drop(pmd, m, VSW_TUN_UNKNOWN_VTEP);
+		dp_drop(pmd, m, why);
 		return;
 	}
 	if (!dp_decap(pmd, m, &rx))
@@ -261,12 +299,8 @@ static void dp_finish_csum(uint8_t *frame, uint32_t len, const struct rte_mbuf *
 	memcpy(frame + off, &c, sizeof(c));
 }
 
-/*
- * @m (one reference, handed over) with @t's headers in front; NULL (and @m
- * freed) without a buffer.  *inner points at the inner frame afterwards.
- */
-static struct rte_mbuf *dp_encap(struct vsw_pmd *pmd, const struct vxlan_tmpl *t,
-				 struct rte_mbuf *m, uint8_t **inner)
+struct rte_mbuf *vsw_ovl_make_room(struct vsw_pmd *pmd, struct rte_mbuf *m, uint32_t head,
+				   uint32_t tail, uint8_t **inner)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	struct rte_mbuf *out = m;
@@ -274,19 +308,23 @@ static struct rte_mbuf *dp_encap(struct vsw_pmd *pmd, const struct vxlan_tmpl *t
 	uint8_t *hdr;
 
 	if (rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) && m->nb_segs == 1 &&
-	    rte_pktmbuf_headroom(m) >= t->len) {
+	    rte_pktmbuf_headroom(m) >= head && rte_pktmbuf_tailroom(m) >= tail) {
 		*inner = rte_pktmbuf_mtod(m, uint8_t *);
 		dp_finish_csum(*inner, len, m);
-		rte_pktmbuf_prepend(m, t->len); /* cannot fail: the headroom was checked */
+		/* Neither can fail: the room was checked. */
+		rte_pktmbuf_prepend(m, (uint16_t)head);
+		rte_pktmbuf_append(m, (uint16_t)tail);
 	} else {
 		out = rte_pktmbuf_alloc(pmd->sw->pool);
-		hdr = out ? (uint8_t *)rte_pktmbuf_append(out, (uint16_t)(t->len + len)) : NULL;
+		hdr = out && head + len + tail <= UINT16_MAX ?
+			      (uint8_t *)rte_pktmbuf_append(out, (uint16_t)(head + len + tail)) :
+			      NULL;
 		if (!hdr) {
 			rte_pktmbuf_free(out);
 			rte_pktmbuf_free(m);
 			return NULL;
 		}
-		*inner = hdr + t->len;
+		*inner = hdr + head;
 		src = rte_pktmbuf_read(m, 0, len, *inner);
 		if (src != *inner)
 			memcpy(*inner, src, len);
@@ -325,15 +363,27 @@ static struct vsw_port *dp_uplink(const struct vsw_pmd *pmd, const struct vsw_ne
 	return p && p->ops->uplink && p->ifindex == nh->ifindex ? p : NULL;
 }
 
-void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vtep,
-		    struct rte_mbuf *m)
+struct vsw_port *vsw_ovl_uplink(const struct vsw_pmd *pmd, const struct vsw_nexthop *nh)
+{
+	return dp_uplink(pmd, nh);
+}
+
+void vsw_ovl_no_nexthop(struct vsw_pmd *pmd, struct vsw_vtep *v, struct rte_mbuf *m)
+{
+	dp_no_nexthop(pmd, atomic_load_explicit(&pmd->sw->ovl, memory_order_acquire), v, m);
+}
+
+void vsw_ovl_output_vni(struct vsw_pmd *pmd, uint32_t vni, bool encrypted, uint16_t vtep,
+			struct rte_mbuf *m)
 {
 	struct vsw_overlay *ovl = atomic_load_explicit(&pmd->sw->ovl, memory_order_acquire);
+	struct vsw_wg *wg = wg_of(pmd->sw);
 	const struct vsw_nexthop *nh;
 	struct vsw_vtep *v = NULL;
 	struct vsw_port *up;
 	struct rte_mbuf *out;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint16_t peer;
 	uint8_t *inner;
 
 	if (ovl && vtep < VSW_MAX_VTEPS)
@@ -344,7 +394,18 @@ void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vt
 	}
 	/* Pairs with the release store in overlay.c's ovl_set_nexthop(). */
 	nh = atomic_load_explicit(&v->nh, memory_order_acquire);
-	up = dp_uplink(pmd, nh);
+	peer = atomic_load_explicit(&v->wg_peer, memory_order_relaxed);
+	if (peer != VSW_WG_NONE && wg) {
+		vsw_wg_output(pmd, wg, vni, encrypted, v, nh, m);
+		return;
+	}
+	/* Plain VXLAN; never for a tenant that is only carried sealed. */
+	if (encrypted || peer != VSW_WG_NONE) {
+		vsw_ctr_add(&pmd->vtep_ctr[vtep].tx_dropped, 1);
+		dp_drop(pmd, m, VSW_TUN_UNENCRYPTED);
+		return;
+	}
+	up = nh->wg_peer == VSW_WG_NONE ? dp_uplink(pmd, nh) : NULL;
 	if (!up) {
 		dp_no_nexthop(pmd, ovl, v, m);
 		return;
@@ -356,12 +417,12 @@ void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vt
 		dp_drop(pmd, m, VSW_TUN_TOO_BIG);
 		return;
 	}
-	out = dp_encap(pmd, &nh->tmpl, m, &inner);
+	out = vsw_ovl_make_room(pmd, m, nh->tmpl.len, 0, &inner);
 	if (!out) {
 		vsw_ctr_add(&pmd->ovl_ctr.drops[VSW_TUN_NO_MBUF], 1);
 		return;
 	}
-	vxlan_write(&nh->tmpl, rte_pktmbuf_mtod(out, uint8_t *), t->vni, vxlan_src_port(inner, len),
+	vxlan_write(&nh->tmpl, rte_pktmbuf_mtod(out, uint8_t *), vni, vxlan_src_port(inner, len),
 		    len);
 	if (nh->tmpl.udp_csum)
 		vxlan_udp_csum(&nh->tmpl, rte_pktmbuf_mtod(out, uint8_t *),
@@ -371,4 +432,11 @@ void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vt
 	vsw_ctr_add(&pmd->vtep_ctr[vtep].tx_packets, 1);
 	vsw_ctr_add(&pmd->vtep_ctr[vtep].tx_bytes, len + nh->tmpl.len);
 	vsw_fwd_buffer(pmd, up, out);
+}
+
+void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vtep,
+		    struct rte_mbuf *m)
+{
+	vsw_ovl_output_vni(pmd, t->vni, atomic_load_explicit(&t->encrypted, memory_order_relaxed),
+			   vtep, m);
 }

@@ -35,7 +35,10 @@ struct vsw_nexthop {
 	struct vsw_addr via; /* gateway, or the VTEP itself when on-link */
 	struct vsw_addr src; /* the route's preferred source (shown only) */
 	uint8_t via_mac[6];
-	struct vxlan_tmpl tmpl; /* outer headers (state OK) */
+	struct vxlan_tmpl tmpl; /* outer headers (state OK); plain UDP to the peer when wg */
+	/* Encrypted VTEPs: the WireGuard peer, and the VXLAN headers sealed inside. */
+	uint16_t wg_peer; /* VSW_WG_NONE: plain VXLAN */
+	struct vxlan_tmpl inner; /* its Ethernet part is overwritten by WireGuard's header */
 };
 
 /* One remote VTEP.  The slot and its address never change while published. */
@@ -46,6 +49,7 @@ struct vsw_vtep {
 	_Atomic uint64_t member; /* tenants it floods for: seeded or learned */
 	_Atomic uint32_t last_seen; /* switch clock of its last packet; PMDs write */
 	_Atomic bool want_resolve; /* a PMD had no next hop for it */
+	_Atomic uint16_t wg_peer; /* whose allowed IPs hold it (wg.h), VSW_WG_NONE: plain */
 	struct vsw_nexthop *_Atomic nh; /* never NULL once published */
 	uint32_t next_probe_s; /* underlay: when to ask the kernel to resolve again */
 };
@@ -100,6 +104,9 @@ void ovl_age(struct vsw_overlay *ovl);
  */
 void ovl_set_nexthop(struct vsw_overlay *ovl, uint16_t idx, const struct vsw_addr *addr,
 		     struct vsw_nexthop *nh) REQUIRES(ovl->sw->ctl_lock);
+
+/* Recompute which WireGuard peer each VTEP goes through (peers changed); under ctl_lock. */
+void ovl_reroute(struct vsw *sw) REQUIRES(sw->ctl_lock);
 
 /* underlay.c, for overlay.c. */
 int vsw_underlay_start(struct vsw_overlay *ovl);

@@ -32,6 +32,7 @@
 #include "util/log.h"
 #include "vswitch/port.h"
 #include "vswitch/private.h"
+#include "vswitch/wg_priv.h"
 
 #define PMD_EP_EVENTS 32
 #define PMD_EP_CTL UINT32_MAX /* event index of the control eventfd */
@@ -132,6 +133,7 @@ static uint32_t pmd_clock_s(struct vsw_pmd *pmd, uint64_t now)
 static unsigned int pmd_iterate(struct vsw_pmd *pmd)
 {
 	const struct vsw_poll_list *pl = atomic_load_explicit(&pmd->poll, memory_order_acquire);
+	struct vsw_wg *wg = wg_of(pmd->sw);
 	struct rte_mbuf *pkts[VSW_BURST_MAX];
 	uint16_t burst = (uint16_t)pmd->sw->opts.burst, n;
 	uint64_t now = rte_rdtsc();
@@ -155,6 +157,9 @@ static unsigned int pmd_iterate(struct vsw_pmd *pmd)
 		}
 		total += n;
 	}
+	/* Packets a WireGuard peer held until its handshake completed (wg_dp.c). */
+	if (wg && atomic_load_explicit(&wg->flush_pending, memory_order_relaxed))
+		vsw_wg_flush(pmd, wg);
 	vsw_fwd_flush(pmd);
 	vsw_ctr_add(&pmd->ctr.iterations, 1);
 	if (total) {

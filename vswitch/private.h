@@ -25,6 +25,7 @@
 #include "util/lock.h"
 #include "vswitch/overlay.h"
 #include "vswitch/vswitch.h"
+#include "vswitch/wg.h"
 
 struct rte_hash;
 struct rte_mbuf;
@@ -32,6 +33,8 @@ struct rte_mempool;
 struct rte_rcu_qsbr;
 struct vsw_fdb;
 struct vsw_overlay;
+struct vsw_wg;
+struct wg_aead;
 
 /* The ports of one tenant: flooding targets.  Immutable once published. */
 struct vsw_port_set {
@@ -54,6 +57,7 @@ struct vsw_tenant {
 	/* Overlay (overlay.c): set under ctl_lock before the tenant enters the VNI map. */
 	bool vxlan; /* carried over VXLAN */
 	_Atomic bool learn; /* accept and learn VTEPs not seeded for it */
+	_Atomic bool encrypted; /* only through the WireGuard tunnel (wg.h) */
 	struct vsw_vtep_set *_Atomic vteps; /* RCU-published; never NULL */
 };
 
@@ -106,6 +110,11 @@ struct vsw_vtep_ctr {
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_dropped;
 };
 
+/* Per WireGuard peer, per PMD: data messages (bytes as `wg show` counts them). */
+struct vsw_wg_peer_ctr {
+	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, keepalive_rx;
+};
+
 struct vsw_pmd_ctr {
 	_Atomic uint64_t iterations, busy_iterations, rx_packets, tx_packets;
 	_Atomic uint64_t sleeps, sleep_aborts, wakeups_measured;
@@ -151,10 +160,15 @@ struct vsw_pmd {
 	struct vsw_pmd_ctr ctr;
 	struct vsw_ovl_ctr ovl_ctr;
 	struct vsw_vtep_ctr vtep_ctr[VSW_MAX_VTEPS];
+	struct vsw_wg_peer_ctr wg_ctr[VSW_WG_MAX_PEERS];
 	/* PMD-private: the last VTEP address this PMD asked the overlay thread to learn. */
 	struct vsw_addr last_learn_req;
 	uint8_t last_learn_tenant;
 	uint32_t last_learn_s; /* when it asked */
+	/* PMD-private: WireGuard's context for sealing and opening, and the last roaming request. */
+	struct wg_aead *aead;
+	uint16_t last_roam_peer;
+	uint32_t last_roam_s;
 };
 
 struct vsw {
@@ -179,6 +193,7 @@ struct vsw {
 	 */
 	struct rte_hash *owned_macs;
 	struct vsw_overlay *_Atomic ovl; /* set once by vsw_overlay_enable() */
+	struct vsw_wg *_Atomic wg; /* set once by vsw_wg_enable() */
 	pthread_t hk_thread; /* housekeeping: MAC aging */
 	bool hk_started;
 	int hk_fd; /* eventfd that stops the housekeeping thread */
@@ -237,6 +252,23 @@ void vsw_ovl_rx(struct vsw_pmd *pmd, struct vsw_port *uplink, struct rte_mbuf **
 /* Encapsulate @m (one reference, handed over) for VTEP @vtep of tenant @t. */
 void vsw_ovl_output(struct vsw_pmd *pmd, const struct vsw_tenant *t, uint16_t vtep,
 		    struct rte_mbuf *m);
+/* The same by VNI (packets a WireGuard peer staged): @encrypted, the tenant's flag. */
+void vsw_ovl_output_vni(struct vsw_pmd *pmd, uint32_t vni, bool encrypted, uint16_t vtep,
+			struct rte_mbuf *m);
+/*
+ * @m (one reference, handed over) with @head bytes of room before the frame
+ * and @tail after it: in place when the switch holds the only copy in one
+ * segment with the room, else copied.  NULL (and @m freed) without a buffer.
+ * *inner points at the frame, whose partial checksum is completed.
+ */
+struct rte_mbuf *vsw_ovl_make_room(struct vsw_pmd *pmd, struct rte_mbuf *m, uint32_t head,
+				   uint32_t tail, uint8_t **inner);
+struct vsw_nexthop;
+struct vsw_vtep;
+/* The uplink of next hop @nh if it is usable (dp_uplink). */
+struct vsw_port *vsw_ovl_uplink(const struct vsw_pmd *pmd, const struct vsw_nexthop *nh);
+/* Count, ask the overlay thread to resolve VTEP @v, and drop @m. */
+void vsw_ovl_no_nexthop(struct vsw_pmd *pmd, struct vsw_vtep *v, struct rte_mbuf *m);
 
 /* overlay.c: what the rest of the switch tells the overlay (under ctl_lock). */
 void vsw_ovl_tenant_removed(struct vsw *sw, struct vsw_tenant *t) REQUIRES(sw->ctl_lock);

@@ -42,6 +42,7 @@
 #include "util/log.h"
 #include "vswitch/overlay_priv.h"
 #include "vswitch/port.h"
+#include "vswitch/wg_priv.h"
 
 #define UL_TICK_MS 1000 /* housekeeping and a full pass */
 #define UL_REFRESH_WAIT_S 5
@@ -63,6 +64,9 @@ struct ul_vtep {
 	uint16_t idx;
 	struct vsw_addr addr;
 	struct vsw_nexthop old; /* what is published now */
+	uint16_t wg_peer; /* VSW_WG_NONE: plain VXLAN */
+	bool has_ep; /* encrypted: the peer's endpoint, where the route goes */
+	struct vsw_wg_endpoint ep;
 };
 
 /* What the kernel's FIB says about one destination. */
@@ -181,7 +185,12 @@ static int ul_nl_open(struct vsw_underlay *ul)
 {
 	int err;
 
-	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &ul->mngr);
+	/*
+	 * Not NL_AUTO_PROVIDE: libnl keeps one "provided" cache per type for the
+	 * whole process and never drops its reference to the one a second
+	 * switch replaces, so that one would outlive its switch.
+	 */
+	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, 0, &ul->mngr);
 	if (!err)
 		err = nl_cache_mngr_add(ul->mngr, "route/link", ul_change_cb, ul, &ul->links);
 	if (!err)
@@ -307,20 +316,28 @@ static int ul_neigh(struct vsw_underlay *ul, int ifindex, const struct vsw_addr 
 	return ret;
 }
 
-/* Everything but the template: route, uplink, link, neighbour. */
+/*
+ * Everything but the template: route, uplink, link, neighbour, towards the
+ * VTEP itself or, for an encrypted one, towards its WireGuard peer.
+ */
 static void ul_path(struct vsw_underlay *ul, const struct ul_vtep *vt, struct vsw_nexthop *nh,
 		    uint32_t now_s)
 {
+	const struct vsw_addr *dst = vt->wg_peer != VSW_WG_NONE ? &vt->ep.addr : &vt->addr;
 	const struct ul_uplink *up;
 	struct ul_route rt;
 	uint32_t link_mtu = 0;
 
-	if (ul_route_get(ul, &vt->addr, &rt) < 0 || rt.type != RTN_UNICAST || rt.ifindex <= 0) {
+	if (vt->wg_peer != VSW_WG_NONE && !vt->has_ep) {
+		nh->state = VSW_NH_NO_ENDPOINT;
+		return;
+	}
+	if (ul_route_get(ul, dst, &rt) < 0 || rt.type != RTN_UNICAST || rt.ifindex <= 0) {
 		nh->state = VSW_NH_NO_ROUTE;
 		return;
 	}
 	nh->ifindex = rt.ifindex;
-	nh->via = rt.gw.family ? rt.gw : vt->addr;
+	nh->via = rt.gw.family ? rt.gw : *dst;
 	nh->src = rt.prefsrc;
 	up = ul_uplink_of(ul, rt.ifindex);
 	if (!up) {
@@ -351,6 +368,28 @@ static void ul_path(struct vsw_underlay *ul, const struct ul_vtep *vt, struct vs
 	}
 }
 
+/*
+ * An encrypted VTEP's templates: plain UDP from our WireGuard port to the
+ * peer's endpoint outside, VXLAN from our tunnel address to the VTEP inside
+ * (no UDP checksum over IPv4: the seal protects it).
+ */
+static int ul_wg_tmpl(struct vsw_underlay *ul, const struct ul_vtep *vt, struct vsw_nexthop *nh,
+		      struct vxlan_tmpl_params *p)
+{
+	struct vsw_wg *wg = wg_of(ul->ovl->sw);
+	struct vxlan_tmpl_params in = { .src = wg->opts.address,
+					.dst = vt->addr,
+					.port = ul->ovl->opts.udp_port,
+					.ttl = p->ttl };
+
+	nh->wg_peer = vt->wg_peer;
+	p->dst = vt->ep.addr;
+	p->port = vt->ep.port;
+	p->sport = wg->outer.port;
+	p->plain = true;
+	return vxlan_tmpl_init(&nh->inner, &in);
+}
+
 static struct vsw_nexthop *ul_resolve(struct vsw_underlay *ul, const struct ul_vtep *vt,
 				      uint32_t now_s)
 {
@@ -366,13 +405,15 @@ static struct vsw_nexthop *ul_resolve(struct vsw_underlay *ul, const struct ul_v
 
 	if (!nh)
 		return NULL;
+	nh->wg_peer = VSW_WG_NONE;
 	ul_path(ul, vt, nh, now_s);
 	if (nh->state != VSW_NH_OK)
 		return nh;
 	up = ul_uplink_of(ul, nh->ifindex);
 	memcpy(p.dst_mac, nh->via_mac, 6);
 	memcpy(p.src_mac, up->mac, 6);
-	if (vxlan_tmpl_init(&nh->tmpl, &p) < 0)
+	if ((vt->wg_peer != VSW_WG_NONE && ul_wg_tmpl(ul, vt, nh, &p) < 0) ||
+	    vxlan_tmpl_init(&nh->tmpl, &p) < 0)
 		nh->state = VSW_NH_NO_ROUTE;
 	return nh;
 }
@@ -404,6 +445,11 @@ static void ul_snapshot(struct vsw_underlay *ul)
 		atomic_store_explicit(&v->want_resolve, false, memory_order_relaxed);
 		ul->vteps[ul->n_vteps].idx = (uint16_t)i;
 		ul->vteps[ul->n_vteps].addr = v->addr;
+		ul->vteps[ul->n_vteps].wg_peer =
+			atomic_load_explicit(&v->wg_peer, memory_order_relaxed);
+		ul->vteps[ul->n_vteps].has_ep = ul->vteps[ul->n_vteps].wg_peer != VSW_WG_NONE &&
+						vsw_wg_endpoint(sw, ul->vteps[ul->n_vteps].wg_peer,
+								&ul->vteps[ul->n_vteps].ep);
 		ul->vteps[ul->n_vteps++].old = *atomic_load_explicit(&v->nh, memory_order_relaxed);
 	}
 	mutex_unlock(&sw->ctl_lock);

@@ -26,6 +26,7 @@
 #include "vswitch/fdb.h"
 #include "vswitch/port.h"
 #include "vswitch/private.h"
+#include "vswitch/wg_priv.h"
 
 #define VSW_HK_MIN_MS 100 /* housekeeping period bounds */
 #define VSW_HK_MAX_MS 1000
@@ -683,7 +684,8 @@ void vsw_destroy(struct vsw *sw)
 	if (!sw)
 		return;
 	vsw_hk_stop(sw);
-	/* The overlay thread takes ctl_lock and waits for grace periods: stop it first. */
+	/* The tunnel and overlay threads take locks and wait for grace periods: stop them first. */
+	vsw_wg_stop(sw);
 	vsw_ovl_stop(sw);
 	for (i = 0; i < sw->n_pmds; i++)
 		if (sw->pmds[i])
@@ -697,6 +699,7 @@ void vsw_destroy(struct vsw *sw)
 		if (sw->tenants[i])
 			vsw_tenant_destroy(sw->tenants[i]);
 	mutex_unlock(&sw->ctl_lock);
+	vsw_wg_destroy(sw);
 	vsw_ovl_destroy(sw);
 	for (i = 0; i < sw->n_pmds; i++)
 		if (sw->pmds[i])

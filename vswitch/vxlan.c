@@ -94,6 +94,13 @@ static enum vxlan_verdict parse_udp(const uint8_t *pkt, uint32_t off, uint32_t u
 	ulen = rd16(u + 4);
 	if (ulen != udp_len)
 		return VXLAN_BAD_UDP;
+	rx->sport = rd16(u);
+	if (local->plain) {
+		rx->vni = 0;
+		rx->inner_off = off + UDP_HLEN;
+		rx->inner_len = ulen - UDP_HLEN;
+		return VXLAN_OK;
+	}
 	if (ulen < UDP_HLEN + VXLAN_HLEN)
 		return VXLAN_TRUNCATED;
 	/* RFC 7348 5: I must be set; Linux drops reserved bits it does not know, so do we. */
@@ -264,15 +271,21 @@ int vxlan_tmpl_init(struct vxlan_tmpl *t, const struct vxlan_tmpl_params *p)
 		tmpl_ipv6(t, p);
 	wr16(t->hdr + t->len - VXLAN_HLEN - UDP_HLEN + 2, p->port);
 	vx = t->hdr + t->len - VXLAN_HLEN;
+	if (p->plain) {
+		/* Just as long as far as UDP: what would have been VXLAN is not copied. */
+		t->plain = true;
+		t->len -= VXLAN_HLEN;
+		wr16(vx - UDP_HLEN, p->sport);
+		return 0;
+	}
 	vx[0] = VXLAN_FLAG_I;
 	return 0;
 }
 
-void vxlan_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t vni, uint16_t sport,
-		 uint32_t inner_len)
+/* Copy @t and fill the IP lengths (and IPv4 checksum) for @ulen bytes of UDP. */
+static void tmpl_write_ip(const struct vxlan_tmpl *t, uint8_t *out, uint32_t ulen)
 {
-	uint32_t ulen = UDP_HLEN + VXLAN_HLEN + inner_len;
-	uint8_t *ip = out + VXLAN_ETH_HLEN, *u = out + t->len - VXLAN_HLEN - UDP_HLEN;
+	uint8_t *ip = out + VXLAN_ETH_HLEN;
 	uint32_t tot;
 	uint16_t c;
 
@@ -289,6 +302,15 @@ void vxlan_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t vni, uint16_
 	} else {
 		wr16(ip + 4, (uint16_t)ulen);
 	}
+}
+
+void vxlan_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t vni, uint16_t sport,
+		 uint32_t inner_len)
+{
+	uint32_t ulen = UDP_HLEN + VXLAN_HLEN + inner_len;
+	uint8_t *u = out + t->len - VXLAN_HLEN - UDP_HLEN;
+
+	tmpl_write_ip(t, out, ulen);
 	wr16(u, sport);
 	wr16(u + 4, (uint16_t)ulen);
 	u[8 + 4] = (uint8_t)(vni >> 16);
@@ -296,9 +318,16 @@ void vxlan_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t vni, uint16_
 	u[8 + 6] = (uint8_t)vni;
 }
 
+void udp_tmpl_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t len)
+{
+	tmpl_write_ip(t, out, UDP_HLEN + len);
+	wr16(out + t->len - UDP_HLEN + 4, (uint16_t)(UDP_HLEN + len));
+}
+
 void vxlan_udp_csum(const struct vxlan_tmpl *t, uint8_t *pkt, uint32_t payload_sum)
 {
-	uint8_t *ip = pkt + VXLAN_ETH_HLEN, *u = pkt + t->len - VXLAN_HLEN - UDP_HLEN;
+	uint32_t after = t->plain ? 0 : VXLAN_HLEN; /* header bytes after UDP's */
+	uint8_t *ip = pkt + VXLAN_ETH_HLEN, *u = pkt + t->len - after - UDP_HLEN;
 	uint32_t alen = t->family == AF_INET ? 4 : 16;
 	uint8_t *src = t->family == AF_INET ? ip + 12 : ip + 8;
 	uint16_t ulen = rd16(u + 4), c;
@@ -307,8 +336,8 @@ void vxlan_udp_csum(const struct vxlan_tmpl *t, uint8_t *pkt, uint32_t payload_s
 	u[6] = u[7] = 0;
 	sum = rte_raw_cksum(src, 2 * alen); /* source and destination are adjacent */
 	sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
-	/* UDP and VXLAN headers are 16 bytes: the inner sum joins at an even offset. */
-	sum += rte_raw_cksum(u, UDP_HLEN + VXLAN_HLEN) + csum_fold(payload_sum);
+	/* UDP (and VXLAN) headers are 8 (16) bytes: the payload sum joins at an even offset. */
+	sum += rte_raw_cksum(u, UDP_HLEN + after) + csum_fold(payload_sum);
 	c = (uint16_t)~csum_fold(sum);
 	/* RFC 768: a computed zero is sent as all ones. */
 	c = c ? c : 0xffff;

@@ -52,15 +52,20 @@ enum vxlan_verdict {
 /* What a packet that passed says. */
 struct vxlan_rx {
 	struct vsw_addr src; /* the sending VTEP */
+	uint16_t sport; /* its UDP source port, host order */
 	uint32_t vni;
-	uint32_t inner_off; /* the inner Ethernet frame starts here ... */
+	uint32_t inner_off; /* the inner Ethernet frame (plain: the UDP payload) starts here ... */
 	uint32_t inner_len; /* ... and is this long (link padding removed) */
 };
 
-/* The local end: packets must be addressed to it. */
+/*
+ * The local end: packets must be addressed to it.  @plain: any UDP payload
+ * passes, with no VXLAN checks (WireGuard's port: the payload is sealed).
+ */
 struct vxlan_local {
 	struct vsw_addr addr;
 	uint16_t port; /* host order */
+	bool plain;
 };
 
 /*
@@ -75,12 +80,16 @@ const char *vxlan_verdict_name(enum vxlan_verdict v);
 
 /*
  * Outer headers for one remote VTEP, built once per next hop by the control
- * thread, copied and patched per packet by the PMD (vxlan_write()).
+ * thread, copied and patched per packet by the PMD (vxlan_write()).  A
+ * "plain" template stops after UDP, with a fixed source port: the outer
+ * headers of WireGuard, whose payload is a sealed VXLAN packet
+ * (udp_tmpl_write()).
  */
 struct vxlan_tmpl {
-	uint8_t hdr[VXLAN_OVERHEAD_MAX]; /* Ethernet, IP, UDP, VXLAN */
-	uint8_t len; /* VXLAN_OVERHEAD_V4 or _V6 */
+	uint8_t hdr[VXLAN_OVERHEAD_MAX]; /* Ethernet, IP, UDP, VXLAN (not when plain) */
+	uint8_t len; /* VXLAN_OVERHEAD_V4 or _V6, VXLAN_HLEN less when plain */
 	uint8_t family; /* AF_INET or AF_INET6 */
+	bool plain; /* no VXLAN header */
 	bool udp_csum; /* fill the UDP checksum (always over IPv6) */
 	uint32_t ip_sum; /* IPv4: one's-complement sum of the header with length 0 */
 };
@@ -89,6 +98,8 @@ struct vxlan_tmpl_params {
 	uint8_t dst_mac[6], src_mac[6]; /* next hop, uplink */
 	struct vsw_addr src, dst; /* local and remote VTEP (same family) */
 	uint16_t port; /* destination UDP port, host order */
+	uint16_t sport; /* plain: the source port, host order */
+	bool plain; /* UDP without a VXLAN header */
 	uint8_t ttl;
 	bool df; /* IPv4 don't-fragment */
 	bool udp_csum; /* IPv4 only: IPv6 always has one */
@@ -106,10 +117,13 @@ int vxlan_tmpl_init(struct vxlan_tmpl *t, const struct vxlan_tmpl_params *p);
 void vxlan_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t vni, uint16_t sport,
 		 uint32_t inner_len);
 
+/* Write plain template @t's headers to @out for a UDP payload of @len bytes. */
+void udp_tmpl_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t len);
+
 /*
- * Fill the UDP checksum of a packet vxlan_write() started: @pkt holds the
- * outer headers, @payload_sum is the one's-complement sum (rte_raw_cksum
- * style, folded or not) of the inner frame that follows them.
+ * Fill the UDP checksum of a packet vxlan_write() or udp_tmpl_write()
+ * started: @pkt holds the outer headers, @payload_sum is the one's-complement
+ * sum (rte_raw_cksum style, folded or not) of the bytes that follow them.
  */
 void vxlan_udp_csum(const struct vxlan_tmpl *t, uint8_t *pkt, uint32_t payload_sum);
 

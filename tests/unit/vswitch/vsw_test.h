@@ -41,5 +41,6 @@ extern CU_TestInfo vt_pmd_tests[];
 extern CU_TestInfo vt_vnet_tests[];
 extern CU_TestInfo vt_vxlan_tests[];
 extern CU_TestInfo vt_overlay_tests[];
+extern CU_TestInfo vt_wg_tests[];
 
 #endif
