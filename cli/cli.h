@@ -41,6 +41,7 @@ int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_wg(int argc, char **argv);
 
 /* runner.c: run a set of VMs to completion. */
 struct runner;

@@ -141,7 +141,7 @@ static json_t *ctl_vtep_json(const struct vsw_vtep_stats *v)
 	for (unsigned int i = 0; i < v->n_vnis; i++)
 		json_array_append_new(vnis, json_integer(v->vnis[i]));
 	return json_pack("{s:o, s:s, s:o, s:i, s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:I, s:I, "
-			 "s:I}",
+			 "s:I, s:b}",
 			 "address", ctl_addr_json(&v->addr), "origin",
 			 v->learned ? "learned" : "config", "vnis", vnis, "idle_s", (int)v->idle_s,
 			 "state", vsw_nh_state_name(v->state), "uplink", v->uplink, "via",
@@ -149,7 +149,8 @@ static json_t *ctl_vtep_json(const struct vsw_vtep_stats *v)
 			 ctl_addr_json(&v->src), "mtu", (int)v->mtu, "tx_packets",
 			 (json_int_t)v->tx_packets, "tx_bytes", (json_int_t)v->tx_bytes,
 			 "rx_packets", (json_int_t)v->rx_packets, "rx_bytes",
-			 (json_int_t)v->rx_bytes, "tx_dropped", (json_int_t)v->tx_dropped);
+			 (json_int_t)v->rx_bytes, "tx_dropped", (json_int_t)v->tx_dropped,
+			 "encrypted", v->encrypted);
 }
 
 /* The VTEP table (like `bridge fdb show dev vxlan0` for the remote side). */
@@ -431,6 +432,31 @@ static json_t *cmd_filter_del(struct job *j, json_t *req, struct config_error *e
 	return ctl_ok();
 }
 
+/* The tunnel, as `wg show` tells it: {"cmd": "wg"}. */
+static json_t *cmd_wg_show(struct job *j, json_t *req, struct config_error *err)
+{
+	json_t *r = ctl_ok();
+
+	(void)req;
+	(void)err;
+	json_object_set_new(r, "wireguard", job_wg_json(j));
+	return r;
+}
+
+/* {"cmd": "wg-peer-add", "peer": {"public_key": ..., "endpoint": ..., ...}} */
+static json_t *cmd_wg_peer_add(struct job *j, json_t *req, struct config_error *err)
+{
+	return job_wg_peer_add(j, json_object_get(req, "peer"), err) ? NULL : ctl_ok();
+}
+
+/* {"cmd": "wg-peer-remove", "public_key": KEY} */
+static json_t *cmd_wg_peer_remove(struct job *j, json_t *req, struct config_error *err)
+{
+	return job_wg_peer_remove(j, json_string_value(json_object_get(req, "public_key")), err) ?
+		       NULL :
+		       ctl_ok();
+}
+
 static const struct {
 	const char *name;
 	ctl_cmd_fn fn;
@@ -448,6 +474,9 @@ static const struct {
 	{ "filter-list", cmd_filter_list },
 	{ "filter-add", cmd_filter_add },
 	{ "filter-del", cmd_filter_del },
+	{ "wg", cmd_wg_show },
+	{ "wg-peer-add", cmd_wg_peer_add },
+	{ "wg-peer-remove", cmd_wg_peer_remove },
 };
 
 static json_t *ctl_handle(struct job *j, const char *line)

@@ -78,12 +78,21 @@ static const char info_help[] =
 	"Report what this host offers Ferry: KVM and its capabilities, hugepages,\n"
 	"VFIO, XDP and the test guest's location.\n";
 
+static const char wg_help[] =
+	"Usage: ferry wg genkey | pubkey | genpsk\n"
+	"\n"
+	"WireGuard keys as wireguard-tools writes them (base64): genkey prints a new\n"
+	"private key, pubkey reads a private key on standard input and prints its\n"
+	"public key, genpsk prints a new preshared key.  For example:\n"
+	"  umask 077; ferry wg genkey > wg.key; ferry wg pubkey < wg.key\n";
+
 static const struct cli_cmd cli_cmds[] = {
 	{ "boot", "boot one VM from the command line", boot_help, cmd_boot },
 	{ "run", "run the VMs and switch of a config file (or the demo)", run_help, cmd_run },
 	{ "check", "validate a config file", check_help, cmd_check },
 	{ "schema", "print the config file's JSON Schema", schema_help, cmd_schema },
 	{ "info", "show what this host offers Ferry", info_help, cmd_info },
+	{ "wg", "WireGuard keys: genkey, pubkey, genpsk", wg_help, cmd_wg },
 };
 
 const struct cli_cmd *cli_find(const char *name)

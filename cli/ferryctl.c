@@ -12,6 +12,7 @@
  *   ferryctl [-s SOCKET] fdb TENANT
  *   ferryctl [-s SOCKET] vtep-add TENANT ADDRESS | vtep-remove TENANT ADDRESS
  *   ferryctl [-s SOCKET] filter list | filter add IFACE RULE [INDEX] | filter del IFACE INDEX
+ *   ferryctl [-s SOCKET] wg [show] [--json] | wg peer-add JSON | wg peer-remove KEY
  *
  * Exit status: 0 when ferry answered ok, 1 when it refused (the reason is
  * printed), 2 for a usage error or when ferry cannot be reached.
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,9 @@ static const char usage[] =
 	"                       add an access-list rule, e.g. '{\"action\": \"drop\",\n"
 	"                       \"proto\": \"udp\", \"src\": \"10.1.0.0/24\", \"dport\": \"5000-5010\"}'\n"
 	"  filter del IFACE INDEX  delete rule INDEX (from filter list)\n"
+	"  wg [show] [--json]   the WireGuard tunnel and its peers, as `wg show` prints them\n"
+	"  wg peer-add JSON     add a peer: {\"public_key\", \"endpoint\", \"allowed_ips\", ...}\n"
+	"  wg peer-remove KEY   remove the peer with that public key\n"
 	"\n"
 	"Items are checked exactly like the same keys in a config file (docs/config.md).\n";
 
@@ -88,6 +93,132 @@ static json_t *filter_request(int argc, char **argv)
 	}
 	fprintf(stderr, "ferryctl: filter list | add IFACE RULE [INDEX] | del IFACE INDEX\n");
 	return NULL;
+}
+
+/* "wg [show] [--json] | peer-add JSON | peer-remove KEY": the request, or NULL after printing why. */
+static json_t *wg_request(int argc, char **argv, bool *json_out)
+{
+	json_error_t jerr;
+	json_t *peer;
+
+	*json_out = false;
+	if (argc == 0 || !strcmp(argv[0], "show") || !strcmp(argv[0], "--json")) {
+		for (int i = 0; i < argc; i++)
+			*json_out |= !strcmp(argv[i], "--json");
+		return json_pack("{s:s}", "cmd", "wg");
+	}
+	if (argc >= 2 && !strcmp(argv[0], "peer-remove"))
+		return json_pack("{s:s, s:s}", "cmd", "wg-peer-remove", "public_key", argv[1]);
+	if (argc >= 2 && !strcmp(argv[0], "peer-add")) {
+		peer = json_loads(argv[1], JSON_REJECT_DUPLICATES, &jerr);
+		if (!peer) {
+			fprintf(stderr, "ferryctl: wg peer-add: invalid JSON at column %d: %s\n",
+				jerr.column, jerr.text);
+			return NULL;
+		}
+		return json_pack("{s:s, s:o}", "cmd", "wg-peer-add", "peer", peer);
+	}
+	fprintf(stderr, "ferryctl: wg [show] [--json] | peer-add JSON | peer-remove KEY\n");
+	return NULL;
+}
+
+/* Bytes as `wg show` writes them: B, KiB, MiB, GiB, TiB with two decimals. */
+static void print_bytes(json_int_t b)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = -1;
+
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		printf("%lld B", (long long)b);
+	else
+		printf("%.2f %s", v, unit[u]);
+}
+
+/* "1 minute, 5 seconds": seconds as `wg show` spells them. */
+static void print_ago(long long s)
+{
+	static const struct {
+		const char *name;
+		long long len;
+	} u[] = { { "day", 86400 }, { "hour", 3600 }, { "minute", 60 }, { "second", 1 } };
+	bool first = true;
+
+	if (s <= 0) {
+		printf("Now");
+		return;
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		long long n = s / u[i].len;
+
+		if (!n)
+			continue;
+		s %= u[i].len;
+		printf("%s%lld %s%s", first ? "" : ", ", n, u[i].name, n == 1 ? "" : "s");
+		first = false;
+	}
+	printf(" ago");
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static void print_wg_peer(json_t *p, long long now)
+{
+	json_t *ips = json_object_get(p, "allowed_ips"), *ip;
+	long long hs = json_integer_value(json_object_get(p, "latest_handshake"));
+	json_int_t ka = json_integer_value(json_object_get(p, "persistent_keepalive"));
+	size_t i;
+
+	printf("\npeer: %s\n", jstr(p, "public_key"));
+	if (json_object_get(p, "endpoint"))
+		printf("  endpoint: %s\n", jstr(p, "endpoint"));
+	printf("  allowed ips: ");
+	json_array_foreach(ips, i, ip) printf("%s%s", i ? ", " : "", json_string_value(ip));
+	printf("%s\n", json_array_size(ips) ? "" : "(none)");
+	if (hs) {
+		printf("  latest handshake: ");
+		print_ago(now - hs);
+		printf("\n");
+	}
+	printf("  transfer: ");
+	print_bytes(json_integer_value(json_object_get(p, "rx_bytes")));
+	printf(" received, ");
+	print_bytes(json_integer_value(json_object_get(p, "tx_bytes")));
+	printf(" sent\n");
+	if (ka)
+		printf("  persistent keepalive: every %lld seconds\n", (long long)ka);
+}
+
+/* The reply of "wg" the way `wg show` prints an interface. */
+static void print_wg(json_t *resp)
+{
+	json_t *w = json_object_get(resp, "wireguard"), *peers, *p;
+	long long now;
+	size_t i;
+
+	if (!json_is_true(json_object_get(w, "enabled"))) {
+		printf("this ferry runs no WireGuard tunnel\n");
+		return;
+	}
+	now = json_integer_value(json_object_get(w, "now"));
+	printf("interface: ferry\n  public key: %s\n  listening port: %lld\n"
+	       "  tunnel address: %s\n",
+	       jstr(w, "public_key"),
+	       (long long)json_integer_value(json_object_get(w, "listen_port")),
+	       jstr(w, "address"));
+	if (json_is_true(json_object_get(w, "under_load")))
+		printf("  under load: handshakes need a cookie\n");
+	peers = json_object_get(w, "peers");
+	json_array_foreach(peers, i, p) print_wg_peer(p, now);
 }
 
 /* The request for @cmd with its arguments, or NULL after printing why. */
@@ -172,6 +303,7 @@ static json_t *exchange(int fd, json_t *req)
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("FERRY_CONTROL") ? getenv("FERRY_CONTROL") : DEFAULT_SOCKET;
+	bool json_out = true, human;
 	json_t *req, *resp;
 	int c, fd, ok;
 
@@ -193,6 +325,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[optind], "filter"))
 		req = filter_request(argc - optind - 1, argv + optind + 1);
+	else if (!strcmp(argv[optind], "wg"))
+		req = wg_request(argc - optind - 1, argv + optind + 1, &json_out);
 	else
 		req = build_request(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
 				    optind + 2 < argc ? argv[optind + 2] : NULL);
@@ -207,11 +341,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ok = json_is_true(json_object_get(resp, "ok"));
-	if (ok)
+	human = ok && !strcmp(argv[optind], "wg") && !json_out &&
+		json_object_get(resp, "wireguard");
+	if (human)
+		print_wg(resp);
+	else if (ok)
 		json_dumpf(resp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	else
 		fprintf(stderr, "ferry: %s\n", json_string_value(json_object_get(resp, "error")));
-	if (ok)
+	if (ok && !human)
 		putchar('\n');
 	json_decref(resp);
 	return ok ? 0 : 1;

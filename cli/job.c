@@ -385,6 +385,7 @@ static void job_print_switch(struct job *j)
 	printf("(dropped: refused on ingress; undelivered: the guest had no receive buffer)\n");
 	job_print_nics(j);
 	job_print_overlay(j);
+	job_print_wg(j);
 	for (unsigned int p = 0; p < vsw_pmd_count(j->sw); p++) {
 		if (vsw_pmd_stats(j->sw, p, &ps) || !ps.wakeups_measured)
 			continue;

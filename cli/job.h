@@ -61,6 +61,16 @@ int job_overlay_start(struct job *j);
 int job_tenant_overlay(struct job *j, const struct config_tenant *t);
 void job_eal_pci(const struct ferry_config *cfg, struct vsw_eal_opts *o);
 void job_print_overlay(struct job *j);
+/*
+ * The WireGuard tunnel (job_wg.c): started by job_overlay_start() before the
+ * tenants; peers added (a JSON peer, checked as in a file) and removed (by
+ * public key) at run time; `ferryctl wg`'s JSON; the summary's part.
+ */
+int job_wg_start(struct job *j);
+int job_wg_peer_add(struct job *j, json_t *peer, struct config_error *err);
+int job_wg_peer_remove(struct job *j, const char *public_key, struct config_error *err);
+json_t *job_wg_json(struct job *j);
+void job_print_wg(struct job *j);
 /* The config's tap_ports, after the tenants. */
 int job_tap_ports_start(struct job *j);
 

@@ -3,7 +3,8 @@
  * job_overlay.c - the overlay of one `ferry run`: the local VTEP, the
  * tenants carried over VXLAN with their seeded VTEPs, and the uplink ports
  * (vswitch/overlay.h, port_afxdp.h, port_dpdk.h), built from the config's
- * "vtep", "tenants[].vxlan" and "uplinks"; also the tenants' TAP ports
+ * "vtep", "tenants[].vxlan" and "uplinks" (the WireGuard tunnel, job_wg.c,
+ * comes up between the VTEP and the tenants); also the tenants' TAP ports
  * (port_tap.h), the host stack's way into a tenant, and what the run
  * summary shows of the overlay.
  */
@@ -18,6 +19,7 @@
 #include "vswitch/port_afxdp.h"
 #include "vswitch/port_dpdk.h"
 #include "vswitch/port_tap.h"
+#include "vswitch/wg.h"
 
 static void job_addr(const struct config_addr *c, struct vsw_addr *a)
 {
@@ -61,6 +63,8 @@ int job_tenant_overlay(struct job *j, const struct config_tenant *t)
 	if (!t->vxlan)
 		return 0;
 	ret = vsw_tenant_vxlan(j->sw, t->vni, t->learn_vteps);
+	if (!ret && t->encrypted)
+		ret = vsw_tenant_encrypted(j->sw, t->vni, true);
 	for (unsigned int i = 0; !ret && i < t->n_remote_vteps; i++) {
 		job_addr(&t->remote_vteps[i], &a);
 		ret = vsw_tenant_vtep_add(j->sw, t->vni, &a);
@@ -91,6 +95,11 @@ static int job_add_afxdp(struct job *j, const struct config_uplink *u)
 	struct vsw_port_cfg pc = { .name = u->name, .kind = "afxdp", .args = &a };
 	uint16_t id;
 
+	/* WireGuard's data messages too; its handshakes go to the tunnel thread's socket. */
+	if (j->cfg->wireguard.private_key_file) {
+		a.wg_port = (uint16_t)j->cfg->wireguard.listen_port;
+		a.udp_ports[a.n_ports++] = a.wg_port;
+	}
 	job_addr(&j->cfg->vtep.local, &a.addrs[0]);
 	return vsw_port_add(j->sw, &pc, &id);
 }
@@ -129,6 +138,9 @@ int job_overlay_start(struct job *j)
 	ret = vsw_overlay_enable(j->sw, &o);
 	if (ret)
 		LOG_ERR("cli", "vtep: cannot start the overlay: %s", strerror(-ret));
+	/* Before the tenants: an encrypted tenant's VTEPs must be routed into the tunnel. */
+	if (!ret)
+		ret = job_wg_start(j);
 	for (unsigned int i = 0; !ret && i < j->cfg->n_tenants; i++)
 		ret = job_tenant_overlay(j, &j->cfg->tenants[i]);
 	for (unsigned int i = 0; !ret && i < j->cfg->n_uplinks; i++) {

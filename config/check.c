@@ -125,11 +125,61 @@ const struct config_vm *config_find_vm(const struct ferry_config *cfg, const cha
 	return NULL;
 }
 
+static bool prefix_has(const struct config_prefix *p, const struct config_addr *a)
+{
+	unsigned int full = p->plen / 8, rest = p->plen % 8;
+
+	if (p->family != a->family || memcmp(p->a, a->a, full) != 0)
+		return false;
+	return rest == 0 || ((p->a[full] ^ a->a[full]) & (0xff00u >> rest) & 0xff) == 0;
+}
+
+int config_wg_route(const struct config_wireguard *wg, const struct config_addr *a)
+{
+	int best = -1, best_len = -1;
+
+	for (unsigned int i = 0; i < wg->n_peers; i++)
+		for (unsigned int j = 0; j < wg->peers[i].n_allowed_ips; j++)
+			if (wg->peers[i].allowed_ips[j].plen > best_len &&
+			    prefix_has(&wg->peers[i].allowed_ips[j], a)) {
+				best_len = wg->peers[i].allowed_ips[j].plen;
+				best = (int)i;
+			}
+	return best;
+}
+
+/* One remote VTEP @a (its text @buf) of tenant @t: its family, and the tunnel's say. */
+static int check_remote_vtep(struct cfg_ctx *ctx, const struct ferry_config *cfg,
+			     const struct config_tenant *t, const struct config_addr *a,
+			     const char *buf)
+{
+	const struct config_addr *local = &cfg->vtep.local;
+	const struct config_wireguard *wg = &cfg->wireguard;
+	bool tunnel = wg->private_key_file && config_wg_route(wg, a) >= 0;
+
+	if (a->family != local->family && !tunnel)
+		return cfg_fail(ctx,
+				"%s is IPv%c but vtep.local is IPv%c (and no wireguard peer's "
+				"allowed_ips hold it)",
+				buf, a->family == AF_INET ? '4' : '6',
+				local->family == AF_INET ? '4' : '6');
+	if (!memcmp(a, local, sizeof(*local)))
+		return cfg_fail(ctx, "%s is this host's own VTEP (vtep.local)", buf);
+	if (wg->private_key_file && !memcmp(a, &wg->address, sizeof(*a)))
+		return cfg_fail(ctx, "%s is this host's own tunnel address (wireguard.address)",
+				buf);
+	if (t->encrypted && !tunnel)
+		return cfg_fail(ctx,
+				"%s is in no wireguard peer's allowed_ips, but the tenant is "
+				"encrypted",
+				buf);
+	return 0;
+}
+
 /* A tenant's VXLAN keys against the VTEP. */
 static int check_tenant_vxlan(struct cfg_ctx *ctx, const struct ferry_config *cfg,
 			      const struct config_tenant *t)
 {
-	const struct config_addr *local = &cfg->vtep.local;
 	char buf[64];
 	unsigned int i;
 	size_t mark;
@@ -138,21 +188,77 @@ static int check_tenant_vxlan(struct cfg_ctx *ctx, const struct ferry_config *cf
 	if (!t->vxlan)
 		return t->n_remote_vteps ?
 			       cfg_fail_at(ctx, "remote_vteps", "only with \"vxlan\": true") :
-			       0;
-	if (!local->family)
+		       t->encrypted ? cfg_fail_at(ctx, "encrypted", "only with \"vxlan\": true") :
+				      0;
+	if (!cfg->vtep.local.family)
 		return cfg_fail_at(ctx, "vxlan", "needs a local VTEP: set vtep.local");
+	if (t->encrypted && !cfg->wireguard.private_key_file)
+		return cfg_fail_at(ctx, "encrypted",
+				   "needs the tunnel: set wireguard.private_key_file");
 	for (i = 0; !ret && i < t->n_remote_vteps; i++) {
 		mark = cfg_push_key(ctx, "remote_vteps");
 		cfg_push_index(ctx, i);
 		config_format_addr(&t->remote_vteps[i], buf, sizeof(buf));
-		if (t->remote_vteps[i].family != local->family)
-			ret = cfg_fail(ctx, "%s is IPv%c but vtep.local is IPv%c", buf,
-				       t->remote_vteps[i].family == AF_INET ? '4' : '6',
-				       local->family == AF_INET ? '4' : '6');
-		else if (!memcmp(&t->remote_vteps[i], local, sizeof(*local)))
-			ret = cfg_fail(ctx, "%s is this host's own VTEP (vtep.local)", buf);
+		ret = check_remote_vtep(ctx, cfg, t, &t->remote_vteps[i], buf);
 		cfg_pop(ctx, mark);
 	}
+	return ret;
+}
+
+/* One peer against those before it and the VTEP. */
+int cfg_check_wg_peer(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n)
+{
+	const struct config_wireguard *wg = &cfg->wireguard;
+	const struct config_wg_peer *p = &wg->peers[n];
+	char buf[80];
+
+	if (p->endpoint.addr.family && p->endpoint.addr.family != cfg->vtep.local.family)
+		return cfg_fail_at(ctx, "endpoint", "an IPv%c endpoint, but vtep.local is IPv%c",
+				   p->endpoint.addr.family == AF_INET ? '4' : '6',
+				   cfg->vtep.local.family == AF_INET ? '4' : '6');
+	for (unsigned int i = 0; i < n; i++) {
+		if (!memcmp(wg->peers[i].public_key, p->public_key, sizeof(p->public_key)))
+			return cfg_fail_at(ctx, "public_key", "the same key as peers[%u]", i);
+		for (unsigned int j = 0; j < wg->peers[i].n_allowed_ips; j++)
+			for (unsigned int k = 0; k < p->n_allowed_ips; k++)
+				if (!memcmp(&wg->peers[i].allowed_ips[j], &p->allowed_ips[k],
+					    sizeof(p->allowed_ips[k]))) {
+					config_format_prefix(&p->allowed_ips[k], buf, sizeof(buf));
+					return cfg_fail_at(ctx, "allowed_ips",
+							   "%s is peers[%u]'s already", buf, i);
+				}
+	}
+	return 0;
+}
+
+int cfg_check_wireguard(struct cfg_ctx *ctx, const struct ferry_config *cfg)
+{
+	const struct config_wireguard *wg = &cfg->wireguard;
+	size_t mark = cfg_push_key(ctx, "wireguard");
+	int ret = 0;
+
+	if (!wg->private_key_file) {
+		if (wg->n_peers || wg->address.family)
+			ret = cfg_fail_at(ctx, "private_key_file",
+					  "required for a tunnel (`wg genkey > FILE`)");
+	} else if (!cfg->vtep.local.family) {
+		ret = cfg_fail(ctx, "the tunnel runs between VTEPs: set vtep.local");
+	} else if (!wg->address.family) {
+		ret = cfg_fail_at(ctx, "address", "required: our VTEP address inside the tunnel");
+	} else if (!memcmp(&wg->address, &cfg->vtep.local, sizeof(wg->address))) {
+		ret = cfg_fail_at(ctx, "address", "must not be vtep.local: it lives in the tunnel");
+	} else if (wg->listen_port == cfg->vtep.udp_port) {
+		ret = cfg_fail_at(ctx, "listen_port", "%u is vtep.udp_port (VXLAN's)",
+				  wg->listen_port);
+	}
+	for (unsigned int i = 0; !ret && i < wg->n_peers; i++) {
+		size_t m = cfg_push_key(ctx, "peers");
+
+		cfg_push_index(ctx, i);
+		ret = cfg_check_wg_peer(ctx, cfg, i);
+		cfg_pop(ctx, m);
+	}
+	cfg_pop(ctx, mark);
 	return ret;
 }
 
@@ -460,7 +566,7 @@ int cfg_check_root(struct cfg_ctx *ctx, void *obj)
 	const struct ferry_config *cfg = obj;
 	unsigned int s, i;
 	size_t mark;
-	int ret = 0;
+	int ret = cfg_check_wireguard(ctx, cfg);
 
 	for (s = 0; s < ARRAY_SIZE(sections); s++) {
 		for (i = 0; !ret && i < cfg_section_count(sections[s], cfg); i++) {

@@ -322,6 +322,59 @@ json_t *config_acl_rule_json(const struct config_acl_rule *r)
 	return cfg_dump_object(&cfg_obj_acl_rule, r, &j) ? NULL : j;
 }
 
+int config_wg_peer_add(struct ferry_config *cfg, json_t *j, const char *where,
+		       struct config_error *err)
+{
+	struct config_wireguard *wg = &cfg->wireguard;
+	struct config_wg_peer *peers;
+	struct cfg_ctx ctx;
+	int ret;
+
+	cfg_ctx_init(&ctx, err_or_dummy(err), NULL, where);
+	if (!wg->private_key_file)
+		return cfg_fail(&ctx, "this ferry runs no WireGuard tunnel");
+	if (wg->n_peers >= CFG_MAX_WG_PEERS)
+		return cfg_fail(&ctx, "already %u peers, the most a tunnel has", wg->n_peers);
+	peers = realloc(wg->peers, (wg->n_peers + 1) * sizeof(*peers));
+	if (!peers)
+		return cfg_oom(&ctx);
+	wg->peers = peers;
+	memset(&peers[wg->n_peers], 0, sizeof(peers[0]));
+	ret = cfg_parse_object(&ctx, &cfg_obj_wg_peer, j, &peers[wg->n_peers]);
+	/* Checked as the last of the file's peers would be. */
+	if (!ret)
+		ret = cfg_check_wg_peer(&ctx, cfg, wg->n_peers);
+	if (ret) {
+		cfg_release_object(&cfg_obj_wg_peer, &peers[wg->n_peers]);
+		return ret;
+	}
+	wg->n_peers++;
+	return 0;
+}
+
+int config_wg_peer_remove(struct ferry_config *cfg, const uint8_t key[32])
+{
+	struct config_wireguard *wg = &cfg->wireguard;
+
+	for (unsigned int i = 0; i < wg->n_peers; i++) {
+		if (memcmp(wg->peers[i].public_key, key, 32) != 0)
+			continue;
+		cfg_release_object(&cfg_obj_wg_peer, &wg->peers[i]);
+		memmove(&wg->peers[i], &wg->peers[i + 1],
+			(wg->n_peers - i - 1) * sizeof(wg->peers[0]));
+		wg->n_peers--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+json_t *config_wg_peer_json(const struct config_wg_peer *p)
+{
+	json_t *j;
+
+	return cfg_dump_object(&cfg_obj_wg_peer, p, &j) ? NULL : j;
+}
+
 int config_parse_tenant(const struct ferry_config *cfg, json_t *j, const char *where,
 			struct config_tenant **out, struct config_error *err)
 {

@@ -77,6 +77,7 @@ struct config_tenant {
 	struct config_addr *remote_vteps; /* seeded remote VTEPs */
 	unsigned int n_remote_vteps;
 	bool learn_vteps; /* accept and learn VTEPs not seeded */
+	bool encrypted; /* carried only inside the WireGuard tunnel ("wireguard") */
 };
 
 /* "vtep": this host's VXLAN tunnel endpoint. */
@@ -87,6 +88,33 @@ struct config_vtep {
 	bool df; /* IPv4 don't-fragment */
 	bool udp_checksum; /* IPv4 outer UDP checksum */
 	unsigned int vtep_aging_s; /* learned VTEPs' lifetime without traffic; 0 = never */
+};
+
+/* An address and a UDP port ("192.0.2.1:51820", "[2001:db8::1]:51820"). */
+struct config_endpoint {
+	struct config_addr addr; /* family 0: absent */
+	unsigned int port;
+};
+
+/* "wireguard.peers[]": one peer, as wireguard-tools configures it. */
+struct config_wg_peer {
+	uint8_t public_key[32];
+	struct config_endpoint endpoint; /* absent: it reaches us first */
+	struct config_prefix *allowed_ips;
+	unsigned int n_allowed_ips;
+	char *preshared_key_file; /* NULL: none */
+	unsigned int persistent_keepalive; /* seconds, 0 = off */
+};
+
+/* "wireguard": the tunnel between VTEPs (none without private_key_file). */
+struct config_wireguard {
+	char *private_key_file;
+	unsigned int listen_port;
+	struct config_addr address; /* our VTEP address inside the tunnel */
+	struct config_wg_peer *peers;
+	unsigned int n_peers;
+	unsigned int test_timer_divisor; /* tests only: the whitepaper's timers divided by this */
+	uint64_t test_rekey_after_messages; /* tests only: 0 = the whitepaper's */
 };
 
 enum config_uplink_kind {
@@ -229,6 +257,7 @@ struct ferry_config {
 	struct config_vhost_port *vhost_ports; /* JSON "vhost_user_ports" */
 	unsigned int n_vhost_ports;
 	struct config_vtep vtep;
+	struct config_wireguard wireguard;
 	struct config_uplink *uplinks;
 	unsigned int n_uplinks;
 	struct config_tap_port *tap_ports;
@@ -312,6 +341,15 @@ int config_tenant_vtep_remove(struct ferry_config *cfg, const char *tenant, cons
 int config_parse_acl_rule(json_t *j, const char *where, struct config_acl_rule *out,
 			  struct config_error *err);
 json_t *config_acl_rule_json(const struct config_acl_rule *r);
+/*
+ * Run-time WireGuard peers (the control API): parse @j and check it against
+ * @cfg's tunnel as the file's last peer would be, then append it; remove one
+ * by public key (-ENOENT); a peer as JSON.
+ */
+int config_wg_peer_add(struct ferry_config *cfg, json_t *j, const char *where,
+		       struct config_error *err);
+int config_wg_peer_remove(struct ferry_config *cfg, const uint8_t key[32]);
+json_t *config_wg_peer_json(const struct config_wg_peer *p);
 
 /* Lookups by name; NULL when absent. */
 const struct config_tenant *config_find_tenant(const struct ferry_config *cfg, const char *name);
@@ -331,6 +369,11 @@ int config_parse_mac(const char *s, uint8_t mac[6]);
 bool config_mac_is_unicast(const uint8_t mac[6]); /* not multicast/broadcast, not all-zero */
 /* IP addresses: 0 or -EINVAL; "-" for an absent one. */
 int config_parse_addr(const char *s, struct config_addr *a);
+/* "192.0.2.1:51820" or "[2001:db8::1]:51820"; 0 or -EINVAL. */
+int config_parse_endpoint(const char *s, struct config_endpoint *e);
+void config_format_endpoint(const struct config_endpoint *e, char *buf, size_t len);
+/* The index of the WireGuard peer whose allowed_ips hold @a (longest prefix), or -1. */
+int config_wg_route(const struct config_wireguard *wg, const struct config_addr *a);
 void config_format_addr(const struct config_addr *a, char *buf, size_t len);
 /* Prefixes "10.0.0.0/8" (an address alone is a host): 0, -EINVAL, or -ERANGE for host bits. */
 int config_parse_prefix(const char *s, struct config_prefix *p);

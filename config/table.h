@@ -84,6 +84,7 @@ struct cfg_ctx {
 #define CFG_NAME_MAX 32u
 #define CFG_SOCKET_PATH_MAX 107u /* sizeof(sun_path) - 1 */
 #define CFG_PATH_MAX 4095u /* PATH_MAX - 1 */
+#define CFG_MAX_WG_PEERS 64u /* wireguard.peers; the switch holds 64 */
 #define CFG_MAX_REMOTE_VTEPS 1024u /* tenants[].remote_vteps; the switch holds 1024 VTEPs */
 
 void cfg_ctx_init(struct cfg_ctx *ctx, struct config_error *err, const char *base_dir,
@@ -136,6 +137,8 @@ extern const struct cfg_type cfg_type_ip_array;
 extern const struct cfg_type cfg_type_prefix;
 extern const struct cfg_type cfg_type_prefix_array;
 extern const struct cfg_type cfg_type_port_range;
+extern const struct cfg_type cfg_type_endpoint;
+extern const struct cfg_type cfg_type_wg_key;
 
 /* tables.c: Ferry's objects. */
 extern const struct cfg_object cfg_obj_root;
@@ -146,6 +149,7 @@ extern const struct cfg_object cfg_obj_uplink;
 extern const struct cfg_object cfg_obj_tap_port;
 extern const struct cfg_object cfg_obj_xdp_acl;
 extern const struct cfg_object cfg_obj_acl_rule;
+extern const struct cfg_object cfg_obj_wg_peer;
 
 /*
  * A top-level array of named items ("tenants", "vms", "vhost_user_ports"): where it lives in
@@ -175,6 +179,10 @@ int cfg_check_switch(struct cfg_ctx *ctx, void *obj);
 int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj);
 int cfg_check_uplink_local(struct cfg_ctx *ctx, void *obj);
 int cfg_check_acl_rule(struct cfg_ctx *ctx, void *obj);
+int cfg_check_wireguard(struct cfg_ctx *ctx, const struct ferry_config *cfg);
+/* Peer @n of cfg->wireguard against the peers before it and the VTEP. */
+int cfg_check_wg_peer(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n);
+
 /* types.c: why @a is no single host's address ("a multicast" ...), or NULL. */
 const char *cfg_addr_not_unicast(const struct config_addr *a);
 

@@ -202,6 +202,13 @@ static const struct cfg_key tenant_keys[] = {
 	  .def = "true",
 	  .doc = "Accept VXLAN from VTEPs not listed, learning them (aged after "
 		 "vtep.vtep_aging_s); false drops their packets." },
+	{ .name = "encrypted",
+	  .type = &cfg_type_bool,
+	  TN(encrypted),
+	  .def = "false",
+	  .doc = "Carry the tenant only inside the WireGuard tunnel: its remote_vteps must be in "
+		 "a peer's allowed_ips, and VXLAN for it that did not come through the tunnel is "
+		 "dropped (needs \"wireguard\")." },
 };
 #undef TN
 
@@ -357,6 +364,96 @@ static const struct cfg_object vtep_obj = {
 	.name = "vtep",
 	.doc = "This host's VXLAN tunnel endpoint",
 	OBJECT(struct config_vtep, vtep_keys, NULL),
+};
+
+#define WP(m) MEMBER(struct config_wg_peer, m)
+static const struct cfg_key wg_peer_keys[] = {
+	{ .name = "public_key",
+	  .type = &cfg_type_wg_key,
+	  WP(public_key),
+	  .required = true,
+	  .doc = "The peer's public key, as `wg pubkey` prints it." },
+	{ .name = "endpoint",
+	  .type = &cfg_type_endpoint,
+	  WP(endpoint),
+	  .doc = "Where the peer is first sent to (it then roams: authenticated packets move it); "
+		 "without one, the peer must reach us first.  Same family as vtep.local." },
+	{ .name = "allowed_ips",
+	  .type = &cfg_type_prefix_array,
+	  ARRAY(struct config_wg_peer, allowed_ips, n_allowed_ips),
+	  .max_items = 64,
+	  .def = "[]",
+	  .doc = "Tunnel addresses the peer may send from, and the VTEPs routed to it: remote "
+		 "VTEPs in them travel encrypted to this peer." },
+	{ .name = "preshared_key_file",
+	  .type = &cfg_type_path,
+	  WP(preshared_key_file),
+	  .max = CFG_PATH_MAX,
+	  .doc = "A file with a preshared key (`wg genpsk`), mixed into the handshake; private "
+		 "to its owner." },
+	{ .name = "persistent_keepalive",
+	  .type = &cfg_type_uint,
+	  WP(persistent_keepalive),
+	  .min = 0,
+	  .max = 65535,
+	  .def = "0",
+	  .doc = "Send a keepalive after this many seconds of silence (through NAT); 0 = off." },
+};
+#undef WP
+
+const struct cfg_object cfg_obj_wg_peer = {
+	.name = "wireguard_peer",
+	.doc = "One WireGuard peer",
+	OBJECT(struct config_wg_peer, wg_peer_keys, NULL),
+};
+
+#define WG(m) MEMBER(struct config_wireguard, m)
+static const struct cfg_key wireguard_keys[] = {
+	{ .name = "private_key_file",
+	  .type = &cfg_type_path,
+	  WG(private_key_file),
+	  .max = CFG_PATH_MAX,
+	  .doc = "This host's private key (`wg genkey`), in a file private to its owner." },
+	{ .name = "listen_port",
+	  .type = &cfg_type_uint,
+	  WG(listen_port),
+	  .min = 1,
+	  .max = 65535,
+	  .def = "51820",
+	  .doc = "UDP port on vtep.local the tunnel uses." },
+	{ .name = "address",
+	  .type = &cfg_type_ip,
+	  WG(address),
+	  .doc = "This host's VTEP address inside the tunnel: the VXLAN source of encrypted "
+		 "packets, and what the peers' allowed_ips name for us." },
+	{ .name = "peers",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct config_wireguard, peers, n_peers),
+	  .obj = &cfg_obj_wg_peer,
+	  .max_items = CFG_MAX_WG_PEERS,
+	  .def = "[]",
+	  .doc = "The other ends; public keys and allowed_ips prefixes are unique." },
+	{ .name = "test_timer_divisor",
+	  .type = &cfg_type_uint,
+	  WG(test_timer_divisor),
+	  .min = 1,
+	  .max = 1000,
+	  .def = "1",
+	  .doc = "Tests only: the whitepaper's timers (rekey after 120 s, ...) divided by this." },
+	{ .name = "test_rekey_after_messages",
+	  .type = &cfg_type_uint,
+	  WG(test_rekey_after_messages),
+	  .min = 0,
+	  .max = 1ull << 60,
+	  .def = "0",
+	  .doc = "Tests only: renew keys after this many messages; 0 = the whitepaper's 2^60." },
+};
+#undef WG
+
+static const struct cfg_object wireguard_obj = {
+	.name = "wireguard",
+	.doc = "The WireGuard tunnel between VTEPs",
+	OBJECT(struct config_wireguard, wireguard_keys, NULL),
 };
 
 static const char *const uplink_kind_choices[] = { "afxdp", "dpdk", NULL };
@@ -644,6 +741,12 @@ static const struct cfg_key root_keys[] = {
 	  .obj = &vtep_obj,
 	  .def = "{}",
 	  .doc = "The VXLAN tunnel endpoint (none without \"local\")." },
+	{ .name = "wireguard",
+	  .type = &cfg_type_object,
+	  CFG(wireguard),
+	  .obj = &wireguard_obj,
+	  .def = "{}",
+	  .doc = "The WireGuard tunnel between VTEPs (none without \"private_key_file\")." },
 	{ .name = "uplinks",
 	  .type = &cfg_type_object_array,
 	  ARRAY(struct ferry_config, uplinks, n_uplinks),

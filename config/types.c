@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config/table.h"
+#include "wireguard/crypto.h"
 
 /* Helpers shared by the types. */
 
@@ -1279,4 +1280,148 @@ const struct cfg_type cfg_type_hint = {
 	.dump = hint_dump,
 	.schema = hint_schema,
 	.describe = hint_describe,
+};
+
+/* endpoint: "192.0.2.1:51820" or "[2001:db8::1]:51820"; the member is a struct config_endpoint */
+
+int config_parse_endpoint(const char *s, struct config_endpoint *e)
+{
+	const char *colon, *host = s;
+	char buf[64], *end;
+	unsigned long port;
+	size_t n;
+
+	memset(e, 0, sizeof(*e));
+	if (*s == '[') {
+		host = s + 1;
+		colon = strstr(host, "]:");
+		n = colon ? (size_t)(colon - host) : 0;
+		colon = colon ? colon + 1 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		n = colon ? (size_t)(colon - s) : 0;
+		/* An IPv6 address needs its brackets: "2001:db8::1:51820" is ambiguous. */
+		if (colon && memchr(s, ':', n))
+			return -EINVAL;
+	}
+	if (!colon || n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port == 0 || port > 65535 ||
+	    config_parse_addr(buf, &e->addr) || (*s == '[') != (e->addr.family == AF_INET6))
+		return -EINVAL;
+	e->port = (unsigned int)port;
+	return 0;
+}
+
+void config_format_endpoint(const struct config_endpoint *e, char *buf, size_t len)
+{
+	char a[64];
+
+	config_format_addr(&e->addr, a, sizeof(a));
+	snprintf(buf, len, e->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, e->port);
+}
+
+static int endpoint_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	struct config_endpoint *e = CFG_MEMBER(obj, k);
+	const char *s, *why;
+	char q[80];
+	int ret = get_str(ctx, j, &s);
+
+	if (ret)
+		return ret;
+	if (config_parse_endpoint(s, e))
+		return cfg_fail(
+			ctx,
+			"invalid endpoint '%s' (use 192.0.2.1:51820 or [2001:db8::1]:51820; "
+			"an IP address, not a name)",
+			cfg_quote(s, q, sizeof(q)));
+	why = cfg_addr_not_unicast(&e->addr);
+	if (why)
+		return cfg_fail(ctx, "%s is %s address; an endpoint is one host", s, why);
+	return 0;
+}
+
+static int endpoint_dump(const struct cfg_key *k, const void *obj, json_t **out)
+{
+	const struct config_endpoint *e = CFG_CMEMBER(obj, k);
+	char buf[80];
+
+	*out = NULL;
+	if (!e->addr.family)
+		return 0;
+	config_format_endpoint(e, buf, sizeof(buf));
+	return set_out(out, json_string(buf));
+}
+
+static json_t *endpoint_schema(const struct cfg_key *k)
+{
+	(void)k;
+	return json_pack("{s:s, s:s}", "type", "string", "pattern",
+			 "^([0-9.]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]+$");
+}
+
+static void endpoint_describe(const struct cfg_key *k, char *buf, size_t len)
+{
+	(void)k;
+	snprintf(buf, len, "\"ADDRESS:PORT\" (IPv6 in brackets)");
+}
+
+const struct cfg_type cfg_type_endpoint = {
+	.parse = endpoint_parse,
+	.release = release_nothing,
+	.dump = endpoint_dump,
+	.schema = endpoint_schema,
+	.describe = endpoint_describe,
+};
+
+/* wg_key: a Curve25519 key in wireguard-tools' base64; the member is uint8_t[32] */
+
+static int wg_key_parse(struct cfg_ctx *ctx, const struct cfg_key *k, json_t *j, void *obj)
+{
+	const char *s;
+	char q[64];
+	int ret = get_str(ctx, j, &s);
+
+	if (ret)
+		return ret;
+	if (wg_key_from_base64(CFG_MEMBER(obj, k), s))
+		return cfg_fail(ctx,
+				"'%s' is not a key: 44 characters of base64, as `wg pubkey` or "
+				"`ferry wg pubkey` prints it",
+				cfg_quote(s, q, sizeof(q)));
+	return 0;
+}
+
+static int wg_key_dump(const struct cfg_key *k, const void *obj, json_t **out)
+{
+	char buf[WG_KEY_B64_LEN + 1];
+
+	wg_key_to_base64(buf, CFG_CMEMBER(obj, k));
+	return set_out(out, json_string(buf));
+}
+
+static json_t *wg_key_schema(const struct cfg_key *k)
+{
+	(void)k;
+	return json_pack("{s:s, s:s}", "type", "string", "pattern",
+			 "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$");
+}
+
+static void wg_key_describe(const struct cfg_key *k, char *buf, size_t len)
+{
+	(void)k;
+	snprintf(buf, len, "WireGuard public key (base64, 44 characters)");
+}
+
+const struct cfg_type cfg_type_wg_key = {
+	.parse = wg_key_parse,
+	.release = release_nothing,
+	.dump = wg_key_dump,
+	.schema = wg_key_schema,
+	.describe = wg_key_describe,
 };

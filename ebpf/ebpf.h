@@ -27,6 +27,7 @@ struct ebpf_uplink_opts {
 	uint16_t ports[4]; /* tunnel UDP ports, host order */
 	unsigned int n_ports;
 	uint16_t vxlan_port; /* the one of them that carries VXLAN (its VNIs can be checked) */
+	uint16_t wg_port; /* the one that carries WireGuard (data steered, handshakes passed); 0 = none */
 	/* Local tunnel addresses (family AF_INET/AF_INET6, bytes); none = any. */
 	struct {
 		uint8_t family;

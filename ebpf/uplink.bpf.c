@@ -5,7 +5,9 @@
  * addresses) are Ferry's: they are filtered here, before they cost the
  * switch a cycle, and the rest go to the AF_XDP socket of their rx queue.
  * Everything else, ARP, the host's own traffic, VLAN-tagged frames and later
- * IP fragments, is XDP_PASS: the host keeps its network.
+ * IP fragments, is XDP_PASS: the host keeps its network.  On the WireGuard
+ * port only data messages are Ferry's PMDs'; handshakes pass to the kernel
+ * socket of Ferry's tunnel thread.
  *
  * The filter (map "ucfg" says which parts are on, the loader changes the
  * maps at run time): the source must be in the VTEP allow-list (an LPM trie
@@ -26,6 +28,7 @@
 const volatile __u16 cfg_ports[UPLINK_MAX_PORTS] = {}; /* host order */
 const volatile __u32 cfg_n_ports = 0;
 const volatile __u16 cfg_vxlan_port = 0; /* which of them carries VXLAN (VNI check) */
+const volatile __u16 cfg_wg_port = 0; /* which carries WireGuard; 0 = none */
 const volatile struct uplink_addr cfg_addrs[UPLINK_MAX_ADDRS] = {};
 const volatile __u32 cfg_n_addrs = 0;
 
@@ -164,6 +167,20 @@ static __always_inline int within_rate(const struct pkt *p, const struct uplink_
 	return 1;
 }
 
+/*
+ * A WireGuard data message (type 4, reserved bytes zero) is Ferry's; the
+ * handshake messages and cookie replies go to the kernel, where Ferry's
+ * tunnel thread reads them from its socket.
+ */
+static __always_inline int wg_data(const struct pkt *p, void *end)
+{
+	__u8 *w = (__u8 *)p->l4 + sizeof(struct udphdr);
+
+	if ((void *)(w + 4) > end)
+		return 0;
+	return w[0] == 4 && w[1] == 0 && w[2] == 0 && w[3] == 0;
+}
+
 /* A tunnel packet for us: XDP_DROP with its reason, or -1 to steer it. */
 static __always_inline int filter(const struct pkt *p, void *end)
 {
@@ -174,6 +191,15 @@ static __always_inline int filter(const struct pkt *p, void *end)
 
 	if (!c || !c->flags)
 		return -1;
+	/*
+	 * WireGuard peers roam and are authenticated by their keys: the VTEP
+	 * allow-list is not theirs.  The rate limit is.
+	 */
+	if (cfg_wg_port && p->dport == cfg_wg_port) {
+		if ((c->flags & UPLINK_RATE_LIMIT) && !within_rate(p, c))
+			return count(UPLINK_STAT_DROP_RATE, XDP_DROP);
+		return -1;
+	}
 	if ((c->flags & UPLINK_ENFORCE_VTEPS) && !vtep_allowed(p))
 		return count(UPLINK_STAT_DROP_VTEP, XDP_DROP);
 	if ((c->flags & UPLINK_ENFORCE_VNIS) && p->dport == cfg_vxlan_port) {
@@ -196,7 +222,8 @@ int ferry_uplink(struct xdp_md *ctx)
 	int verdict;
 
 	if (parse_pkt(ctx, &p) < 0 || p.vlans || p.proto != IPPROTO_UDP || !p.has_ports ||
-	    !port_ok(p.dport) || !addr_ok(&p))
+	    !port_ok(p.dport) || !addr_ok(&p) ||
+	    (cfg_wg_port && p.dport == cfg_wg_port && !wg_data(&p, end)))
 		return count(UPLINK_STAT_PASSED, XDP_PASS);
 	verdict = filter(&p, end);
 	if (verdict >= 0)

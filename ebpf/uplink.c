@@ -41,6 +41,7 @@ static void uplink_configure(struct uplink_bpf *skel, const struct ebpf_uplink_o
 		skel->rodata->cfg_ports[i] = o->ports[i];
 	skel->rodata->cfg_n_ports = i;
 	skel->rodata->cfg_vxlan_port = o->vxlan_port;
+	skel->rodata->cfg_wg_port = o->wg_port;
 	for (i = 0; i < o->n_addrs && i < UPLINK_MAX_ADDRS; i++) {
 		skel->rodata->cfg_addrs[i].family = o->addrs[i].family;
 		memcpy(skel->rodata->cfg_addrs[i].a, o->addrs[i].a, 16);

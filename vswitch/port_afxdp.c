@@ -230,6 +230,7 @@ static int afxdp_attach_prog(struct port_afxdp *a, const struct vsw_afxdp_args *
 										EBPF_XDP_AUTO,
 				      .n_ports = args->n_ports,
 				      .vxlan_port = args->udp_ports[0],
+				      .wg_port = args->wg_port,
 				      .n_addrs = args->n_addrs };
 	unsigned int i;
 

@@ -36,6 +36,7 @@ struct vsw_afxdp_args {
 	/* Tunnel ports to steer; at least one; the first is VXLAN's (its VNIs can be filtered). */
 	uint16_t udp_ports[VSW_AFXDP_MAX_PORTS];
 	unsigned int n_ports;
+	uint16_t wg_port; /* the one of them that is WireGuard's (data only is steered); 0 = none */
 	struct vsw_addr addrs[VSW_AFXDP_MAX_ADDRS]; /* local tunnel addresses; none = any */
 	unsigned int n_addrs;
 };

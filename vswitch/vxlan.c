@@ -324,6 +324,11 @@ void udp_tmpl_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t len)
 	wr16(out + t->len - UDP_HLEN + 4, (uint16_t)(UDP_HLEN + len));
 }
 
+void udp_tmpl_set_dport(const struct vxlan_tmpl *t, uint8_t *out, uint16_t port)
+{
+	wr16(out + t->len - UDP_HLEN + 2, port);
+}
+
 void vxlan_udp_csum(const struct vxlan_tmpl *t, uint8_t *pkt, uint32_t payload_sum)
 {
 	uint32_t after = t->plain ? 0 : VXLAN_HLEN; /* header bytes after UDP's */

@@ -120,6 +120,9 @@ void vxlan_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t vni, uint16_
 /* Write plain template @t's headers to @out for a UDP payload of @len bytes. */
 void udp_tmpl_write(const struct vxlan_tmpl *t, uint8_t *out, uint32_t len);
 
+/* Send what udp_tmpl_write() wrote to @port (host order) instead (before the checksum). */
+void udp_tmpl_set_dport(const struct vxlan_tmpl *t, uint8_t *out, uint16_t port);
+
 /*
  * Fill the UDP checksum of a packet vxlan_write() or udp_tmpl_write()
  * started: @pkt holds the outer headers, @payload_sum is the one's-complement

@@ -347,6 +347,8 @@ void wg_set_endpoint(struct vsw_wg *wg, struct vsw_wg_peer *peer, const struct v
 	if (!n)
 		return;
 	*n = *ep;
+	if (!old || memcmp(&old->addr, &ep->addr, sizeof(ep->addr)) != 0)
+		atomic_store_explicit(&peer->live_port, 0, memory_order_relaxed);
 	/* Pairs with the acquire load in wg_dp.c's wg_roam(). */
 	atomic_store_explicit(&peer->ep, n, memory_order_release);
 	if (old)

@@ -87,8 +87,12 @@ static void wg_roam(struct vsw_pmd *pmd, struct vsw_wg *wg, struct vsw_wg_peer *
 	/* Pairs with the release exchange in wg.c's wg_set_endpoint(). */
 	const struct vsw_wg_endpoint *ep = atomic_load_explicit(&peer->ep, memory_order_acquire);
 	struct wg_roam r = { .peer = peer->idx, .ep = { .addr = rx->src, .port = rx->sport } };
+	bool same_addr = ep && memcmp(&ep->addr, &rx->src, sizeof(rx->src)) == 0;
+	uint32_t live = WG_LIVE_PORT | rx->sport;
 
-	if (ep && ep->port == rx->sport && memcmp(&ep->addr, &rx->src, sizeof(rx->src)) == 0)
+	if (same_addr && atomic_load_explicit(&peer->live_port, memory_order_relaxed) != live)
+		atomic_store_explicit(&peer->live_port, live, memory_order_relaxed);
+	if (same_addr && ep->port == rx->sport)
 		return;
 	/* At most once a second per PMD and peer: the thread takes the newest anyway. */
 	if (pmd->last_roam_peer == peer->idx && pmd->last_roam_s == pmd->now_s)
@@ -268,7 +272,7 @@ static void wg_stage(struct vsw_pmd *pmd, struct vsw_wg *wg, struct vsw_wg_peer 
 /* The headers and sealing of one packet into @out, which has the room (see vsw_wg_output()). */
 static long wg_seal(struct vsw_pmd *pmd, const struct vsw_nexthop *nh, const struct vsw_wg_kp *k,
 		    uint64_t counter, uint32_t vni, uint8_t *out, const uint8_t *frame,
-		    uint32_t len)
+		    uint32_t len, uint32_t live_port)
 {
 	uint32_t inner_h = nh->inner.len - VXLAN_ETH_HLEN;
 	uint8_t *msg = out + nh->tmpl.len, *vx = msg + WG_DATA_HLEN - VXLAN_ETH_HLEN;
@@ -281,6 +285,8 @@ static long wg_seal(struct vsw_pmd *pmd, const struct vsw_nexthop *nh, const str
 	if (mlen < 0)
 		return mlen;
 	udp_tmpl_write(&nh->tmpl, out, (uint32_t)mlen);
+	if (live_port) /* the peer's port moved: the template follows when the thread has it */
+		udp_tmpl_set_dport(&nh->tmpl, out, (uint16_t)live_port);
 	if (nh->tmpl.udp_csum)
 		vxlan_udp_csum(&nh->tmpl, out, rte_raw_cksum(msg, (size_t)mlen));
 	return mlen;
@@ -329,7 +335,8 @@ void vsw_wg_output(struct vsw_pmd *pmd, struct vsw_wg *wg, uint32_t vni, bool en
 		vsw_ctr_add(&pmd->ovl_ctr.drops[VSW_TUN_NO_MBUF], 1);
 		return;
 	}
-	mlen = wg_seal(pmd, nh, k, counter, vni, rte_pktmbuf_mtod(out, uint8_t *), frame, len);
+	mlen = wg_seal(pmd, nh, k, counter, vni, rte_pktmbuf_mtod(out, uint8_t *), frame, len,
+		       atomic_load_explicit(&peer->live_port, memory_order_relaxed));
 	if (mlen < 0) {
 		wg_drop(pmd, out, VSW_TUN_NO_MBUF);
 		return;

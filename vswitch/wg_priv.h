@@ -81,6 +81,13 @@ struct vsw_wg_peer {
 	_Atomic bool want_hs; /* keys old or missing */
 	_Atomic bool confirm; /* data arrived under the unconfirmed keys */
 	_Atomic bool flush; /* keys are here: PMDs send what is staged */
+	/*
+	 * The source port of the newest authenticated packet from the endpoint's
+	 * address, WG_LIVE_PORT | port (0: none since the address changed).  Data
+	 * goes there at once, as the kernel's does, not to a NAT mapping that is
+	 * gone while the thread and the underlay rebuild the template.
+	 */
+	_Atomic uint32_t live_port;
 	/* The thread's, under wg->lock. */
 	struct wg_handshake hs;
 	struct vsw_wg_kp *prev, *next; /* the keys before cur; the unconfirmed ones */
@@ -95,6 +102,8 @@ struct vsw_wg_peer {
 	uint64_t thread_tx_bytes, thread_rx_bytes; /* handshakes and keepalives the thread moved */
 	uint16_t persistent_keepalive_s;
 };
+
+#define WG_LIVE_PORT (1u << 16)
 
 /* A roaming request: an authenticated packet from @peer came from @ep. */
 struct wg_roam {

@@ -7,7 +7,7 @@ import atexit
 import os
 import subprocess
 
-from .check import fail, log
+from .check import check, fail, log
 from .proc import Proc, run
 
 LIVE = []
@@ -96,3 +96,38 @@ def log_cmd(ns, argv):
     rc, out, err = run(ns.argv(argv), quiet=True)
     log("%s: %s" % (" ".join(argv), (out + err).strip()))
     return out
+
+
+_UDP_ECHO = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+bad = 0
+for n in %r:
+    data = bytes((i * 7 + n) & 0xff for i in range(n))
+    for attempt in range(3):
+        s.sendto(data, (%r, 7))
+        try:
+            got, peer = s.recvfrom(65536)
+        except socket.timeout:
+            continue
+        if got != data or peer != (%r, 7):
+            bad += 1
+        break
+    else:
+        bad += 1
+print("udp_bad=%%d" %% bad)
+"""
+
+
+def ping_and_echo(ns, ip, pings, sizes):
+    """From @ns, @pings pings to a test guest at @ip, then one UDP datagram of
+    each of @sizes to its echo port, each checked byte for byte (three tries
+    each, for a lost one)."""
+    out = ns.sh("ping", "-c", str(pings), "-i", "0.1", "-W", "2", ip, timeout=120)
+    log(out.strip().splitlines()[-2])
+    check(" %d received" % pings in out,
+          "%s's %d pings to the guest were all answered" % (ns.name.rsplit("-", 1)[0], pings))
+    out = ns.sh("python3", "-c", _UDP_ECHO % (list(sizes), ip, ip), timeout=120)
+    check("udp_bad=0" in out, "%d UDP datagrams of %d..%d bytes came back from the guest "
+          "unchanged (%s)" % (len(sizes), min(sizes), max(sizes), out.strip()))

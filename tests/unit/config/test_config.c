@@ -191,6 +191,52 @@ static void test_all_keys(void)
 	config_free(cfg);
 }
 
+static void test_wireguard_keys(void)
+{
+	char *text = tc_sq(
+		"{'vtep': {'local': '2001:db8::1'}, 'wireguard': {'private_key_file': '/etc/k', "
+		"'listen_port': 51000, 'address': '10.99.0.1', 'test_timer_divisor': 40, "
+		"'test_rekey_after_messages': 1000, 'peers': [{'public_key': "
+		"'dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=', 'endpoint': '[2001:db8::2]:51820', "
+		"'allowed_ips': ['10.99.0.2', '10.98.0.0/16'], 'preshared_key_file': 'psk', "
+		"'persistent_keepalive': 25}, {'public_key': "
+		"'hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo='}]}, 'tenants': [{'name': 'red', "
+		"'vni': 100, 'vxlan': true, 'encrypted': true, 'remote_vteps': ['10.98.1.1']}]}");
+	struct ferry_config *cfg = config_load_string(text, NULL, "/base", NULL);
+	const struct config_wg_peer *p;
+	char buf[80];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(cfg->wireguard.private_key_file, "/etc/k");
+	CU_ASSERT_EQUAL(cfg->wireguard.listen_port, 51000);
+	CU_ASSERT_EQUAL(cfg->wireguard.test_timer_divisor, 40);
+	CU_ASSERT_EQUAL(cfg->wireguard.test_rekey_after_messages, 1000);
+	CU_ASSERT_EQUAL_FATAL(cfg->wireguard.n_peers, 2);
+	p = &cfg->wireguard.peers[0];
+	/* RFC 7748's Alice: the key text decodes to her key's bytes. */
+	CU_ASSERT_TRUE(p->public_key[0] == 0x77 && p->public_key[31] == 0x2a);
+	config_format_endpoint(&p->endpoint, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "[2001:db8::2]:51820");
+	CU_ASSERT_EQUAL_FATAL(p->n_allowed_ips, 2);
+	CU_ASSERT_EQUAL(p->allowed_ips[0].plen, 32);
+	CU_ASSERT_STRING_EQUAL(p->preshared_key_file, "/base/psk");
+	CU_ASSERT_EQUAL(p->persistent_keepalive, 25);
+	CU_ASSERT_EQUAL(cfg->wireguard.peers[1].endpoint.addr.family, 0);
+	CU_ASSERT_EQUAL(cfg->wireguard.peers[1].n_allowed_ips, 0);
+	CU_ASSERT_TRUE(cfg->tenants[0].encrypted);
+	CU_ASSERT_EQUAL(config_wg_route(&cfg->wireguard, &cfg->tenants[0].remote_vteps[0]), 0);
+	CU_ASSERT_TRUE(tc_round_trips(cfg));
+	config_free(cfg);
+	free(text);
+	/* No tunnel by default, and the whitepaper's timers. */
+	cfg = tc_load("{}", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_PTR_NULL(cfg->wireguard.private_key_file);
+	CU_ASSERT_EQUAL(cfg->wireguard.listen_port, 51820);
+	CU_ASSERT_EQUAL(cfg->wireguard.test_timer_divisor, 1);
+	config_free(cfg);
+}
+
 static void test_sizes(void)
 {
 	static const struct {
@@ -343,6 +389,7 @@ CU_TestInfo tc_valid_tests[] = {
 	{ "defaults", test_defaults },
 	{ "item defaults", test_item_defaults },
 	{ "every key", test_all_keys },
+	{ "wireguard keys", test_wireguard_keys },
 	{ "sizes", test_sizes },
 	{ "same MAC in two tenants", test_same_mac_two_tenants },
 	{ "relative paths (string)", test_relative_paths_string },

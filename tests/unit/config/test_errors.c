@@ -76,7 +76,7 @@ static void test_top_level(void)
 		{ "[]", "(top level): must be an object, got an array" },
 		{ "{'swtich': {}}",
 		  "swtich: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, vtep, uplinks, tap_ports, uplink_filter, xdp_acls, ebpf, control)" },
+		  "vhost_user_ports, vtep, wireguard, uplinks, tap_ports, uplink_filter, xdp_acls, ebpf, control)" },
 		{ "{'$schema': 5}", "$schema: must be a string, got an integer" },
 		{ "{'vms': {}}", "vms: must be an array, got an object" },
 		{ "{'vms': [1]}", "vms[0]: must be an object, got an integer" },
@@ -86,7 +86,7 @@ static void test_top_level(void)
 		/* Hostile keys are escaped and cut before they reach a message. */
 		{ "{'\\u0001\\u001b[31m': 1}",
 		  "\\x01\\x1b[31m: unknown key (expected one of: $schema, switch, tenants, vms, "
-		  "vhost_user_ports, vtep, uplinks, tap_ports, uplink_filter, xdp_acls, ebpf, control)" },
+		  "vhost_user_ports, vtep, wireguard, uplinks, tap_ports, uplink_filter, xdp_acls, ebpf, control)" },
 	};
 
 	RUN(cases);
@@ -114,7 +114,7 @@ static void test_tenants(void)
 		  "tenants[1].vni: VNI 100 is already used by tenant 'red'" },
 		{ "{'tenants': [{'name': 'red', 'vni': 1, 'color': 'red'}]}",
 		  "tenants[0].color: unknown key (expected one of: name, vni, vxlan, remote_vteps, "
-		  "learn_vteps)" },
+		  "learn_vteps, encrypted)" },
 	};
 
 	RUN(cases);
@@ -322,7 +322,8 @@ static void test_overlay(void)
 		{ "{'tenants': [{'name': 'red', 'vni': 1, 'remote_vteps': ['192.0.2.2']}]}",
 		  "tenants[0].remote_vteps: only with \"vxlan\": true" },
 		{ "{" VTEP4 ", 'tenants': [" VX(", 'remote_vteps': ['2001:db8::2']") "]}",
-		  "tenants[0].remote_vteps[0]: 2001:db8::2 is IPv6 but vtep.local is IPv4" },
+		  "tenants[0].remote_vteps[0]: 2001:db8::2 is IPv6 but vtep.local is IPv4 (and no "
+		  "wireguard peer's allowed_ips hold it)" },
 		{ "{" VTEP4 ", 'tenants': [" VX(", 'remote_vteps': ['192.0.2.1']") "]}",
 		  "tenants[0].remote_vteps[0]: 192.0.2.1 is this host's own VTEP (vtep.local)" },
 		{ "{" VTEP4
@@ -358,6 +359,74 @@ static void test_overlay(void)
 		  "'interface': 'tap0', 'tenant': 'red'}, {'name': 'u', 'interface': 'tap0', "
 		  "'tenant': 'red'}]}",
 		  "tap_ports[1].interface: interface 'tap0' is already port 't'" },
+	};
+
+	RUN(cases);
+}
+
+#define KEY "'Hv8ws2kVIqDQCnwEVX8PshpwuStHcN1Q2qq+sFOAlXw='"
+#define WG(extra) "'wireguard': {'private_key_file': '/k', 'address': '10.99.0.1'" extra "}"
+#define PEER(extra) "{'public_key': " KEY extra "}"
+
+static void test_wireguard(void)
+{
+	static const struct err_case cases[] = {
+		{ "{'wireguard': {'address': '10.99.0.1'}}",
+		  "wireguard.private_key_file: required for a tunnel (`wg genkey > FILE`)" },
+		{ "{" WG("") "}", "wireguard: the tunnel runs between VTEPs: set vtep.local" },
+		{ "{" VTEP4 ", 'wireguard': {'private_key_file': '/k'}}",
+		  "wireguard.address: required: our VTEP address inside the tunnel" },
+		{ "{" VTEP4 ", " WG(", 'listen_port': 4789") "}",
+		  "wireguard.listen_port: 4789 is vtep.udp_port (VXLAN's)" },
+		{ "{" VTEP4 ", 'wireguard': {'private_key_file': '/k', 'address': '192.0.2.1'}}",
+		  "wireguard.address: must not be vtep.local: it lives in the tunnel" },
+		{ "{" VTEP4 ", " WG(", 'peers': [{'public_key': 'abc'}]") "}",
+		  "wireguard.peers[0].public_key: 'abc' is not a key: 44 characters of base64, as "
+		  "`wg pubkey` or `ferry wg pubkey` prints it" },
+		{ "{" VTEP4 ", " WG(", 'peers': [{}]") "}",
+		  "wireguard.peers[0].public_key: missing required key" },
+		{ "{" VTEP4 ", " WG(", 'peers': [" PEER(", 'endpoint': '192.0.2.2'") "]") "}",
+		  "wireguard.peers[0].endpoint: invalid endpoint '192.0.2.2' (use 192.0.2.1:51820 or "
+		  "[2001:db8::1]:51820; an IP address, not a name)" },
+		{ "{" VTEP4
+		  ", " WG(", 'peers': [" PEER(", 'endpoint': '2001:db8::2:51820'") "]") "}",
+		  "wireguard.peers[0].endpoint: invalid endpoint '2001:db8::2:51820' (use "
+		  "192.0.2.1:51820 or [2001:db8::1]:51820; an IP address, not a name)" },
+		{ "{" VTEP4
+		  ", " WG(", 'peers': [" PEER(", 'endpoint': '[2001:db8::2]:51820'") "]") "}",
+		  "wireguard.peers[0].endpoint: an IPv6 endpoint, but vtep.local is IPv4" },
+		{ "{" VTEP4
+		  ", " WG(", 'peers': [" PEER(", 'allowed_ips': ['10.99.0.2/24']") "]") "}",
+		  "wireguard.peers[0].allowed_ips[0]: '10.99.0.2/24' has host bits set below its "
+		  "prefix length" },
+		{ "{" VTEP4 ", " WG(", 'peers': [" PEER("") ", " PEER("") "]") "}",
+		  "wireguard.peers[1].public_key: the same key as peers[0]" },
+		{ "{" VTEP4 ", " WG(", 'peers': [" PEER(
+			  ", 'allowed_ips': ['10.99.0.2']") ", "
+							    "{'public_key': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', "
+							    "'allowed_ips': ['10.99.0.2/32']}]") "}",
+		  "wireguard.peers[1].allowed_ips: 10.99.0.2/32 is peers[0]'s already" },
+		{ "{" VTEP4 ", " WG(", 'test_timer_divisor': 0") "}",
+		  "wireguard.test_timer_divisor: must be 1..1000, got 0" },
+		{ "{" VTEP4 ", 'tenants': [" VX(", 'encrypted': true") "]}",
+		  "tenants[0].encrypted: needs the tunnel: set wireguard.private_key_file" },
+		{ "{" VTEP4 ", 'tenants': [{'name': 'red', 'vni': 1, 'encrypted': true}]}",
+		  "tenants[0].encrypted: only with \"vxlan\": true" },
+		{ "{" VTEP4 ", " WG(", 'peers': [" PEER(
+			  ", 'allowed_ips': ['10.99.0.0/24']") "]") ", "
+								    "'tenants': [" VX(
+									    ", 'encrypted': true, 'remote_vteps': ['10.99.0.2', '192.0.2.2']") "]}",
+		  "tenants[0].remote_vteps[1]: 192.0.2.2 is in no wireguard peer's allowed_ips, but "
+		  "the tenant is encrypted" },
+		{ "{" VTEP4 ", " WG("") ", 'tenants': [" VX(", 'remote_vteps': ['10.99.0.1']") "]}",
+		  "tenants[0].remote_vteps[0]: 10.99.0.1 is this host's own tunnel address "
+		  "(wireguard.address)" },
+		{ "{'vtep': {'local': '2001:db8::1'}, " WG(", 'peers': [" PEER(
+			  ", 'allowed_ips': ['10.99.0.0/24']") "]") ", "
+								    "'tenants': [" VX(
+									    ", 'remote_vteps': ['10.99.0.2', '10.98.0.2']") "]}",
+		  "tenants[0].remote_vteps[1]: 10.98.0.2 is IPv4 but vtep.local is IPv6 (and no "
+		  "wireguard peer's allowed_ips hold it)" },
 	};
 
 	RUN(cases);
@@ -437,6 +506,7 @@ static void test_files(void)
 CU_TestInfo tc_error_tests[] = {
 	{ "switch", test_switch },
 	{ "top level", test_top_level },
+	{ "wireguard", test_wireguard },
 	{ "tenants", test_tenants },
 	{ "vms", test_vms },
 	{ "vm limits", test_vm_limits },

@@ -82,9 +82,23 @@ static void check_def(const char *name, json_t *def)
 static void test_schema_shape(void)
 {
 	static const char *const defs[] = {
-		"switch",	   "tenant",   "vm",   "console", "nic",      "vhost_user_backend",
-		"vhost_user_port", "control",  "vtep", "uplink",  "tap_port", "uplink_filter",
-		"xdp_acl",	   "acl_rule", "ebpf",
+		"switch",
+		"tenant",
+		"vm",
+		"console",
+		"nic",
+		"vhost_user_backend",
+		"vhost_user_port",
+		"control",
+		"vtep",
+		"uplink",
+		"tap_port",
+		"uplink_filter",
+		"xdp_acl",
+		"acl_rule",
+		"ebpf",
+		"wireguard",
+		"wireguard_peer",
 	};
 	char *gen = generate(config_print_schema);
 	json_t *s = gen ? json_loads(gen, 0, NULL) : NULL, *d, *req;

@@ -179,6 +179,68 @@ static void test_uplink_steering(void)
 	ebpf_uplink_detach(u);
 }
 
+/* UDP to the WireGuard port 51820 whose payload starts with the type word @w0 @w1. */
+static void pkwg(struct pk *k, const char *src, uint8_t w0, uint8_t w1)
+{
+	pk4(k, 0, src, "10.0.0.1", 17, 51820, 51820, 0, 0, 0);
+	k->b[14 + 20 + 8] = w0;
+	k->b[14 + 20 + 9] = w1;
+	k->b[14 + 20 + 12] = 0;
+}
+
+static void test_uplink_wireguard(void)
+{
+	struct ebpf_uplink_opts o = { .ports = { 4789, 51820 },
+				      .n_ports = 2,
+				      .vxlan_port = 4789,
+				      .wg_port = 51820,
+				      .n_addrs = 1 };
+	struct ebpf_uplink_filter f = { .enforce_vteps = true, .enforce_vnis = true };
+	struct ebpf_prefix allow[1] = { pfx("10.0.0.0", 24) };
+	uint32_t vni = 100;
+	struct ebpf_uplink *u = NULL;
+	struct ebpf_uplink_stats st;
+	struct pk k;
+	int fd;
+
+	o.addrs[0].family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.1", o.addrs[0].a);
+	CU_ASSERT_EQUAL_FATAL(ebpf_uplink_attach(&o, &u), 0);
+	fd = ebpf_uplink_prog_fd(u);
+	CU_ASSERT_EQUAL(ebpf_uplink_set_filter(u, &f), 0);
+	CU_ASSERT_EQUAL(ebpf_uplink_sync_allow(u, allow, 1, &vni, 1), 0);
+	/* Data messages are the switch's, from anywhere (peers roam): would steer. */
+	pkwg(&k, "192.0.2.7", 4, 0);
+	CU_ASSERT_EQUAL(run(fd, &k), XDP_PASS);
+	ebpf_uplink_stats(u, &st);
+	CU_ASSERT_EQUAL(st.no_socket, 1);
+	CU_ASSERT_EQUAL(st.drop_vtep, 0);
+	/* Initiations, responses, cookie replies and anything else go to the kernel socket. */
+	for (uint8_t t = 1; t <= 3; t++) {
+		pkwg(&k, "192.0.2.7", t, 0);
+		CU_ASSERT_EQUAL(run(fd, &k), XDP_PASS);
+	}
+	pkwg(&k, "192.0.2.7", 4, 1); /* reserved bits: not a data message */
+	CU_ASSERT_EQUAL(run(fd, &k), XDP_PASS);
+	ebpf_uplink_stats(u, &st);
+	CU_ASSERT_EQUAL(st.passed, 4);
+	CU_ASSERT_EQUAL(st.no_socket, 1);
+	/* VXLAN on the same uplink still obeys the allow-list. */
+	pk4(&k, 0, "192.0.2.7", "10.0.0.1", 17, 50000, 4789, 100, 0, 0);
+	CU_ASSERT_EQUAL(run(fd, &k), XDP_DROP);
+	/* The rate limit applies to data messages too. */
+	f.rate_pps = 1;
+	f.burst = 2;
+	CU_ASSERT_EQUAL(ebpf_uplink_set_filter(u, &f), 0);
+	pkwg(&k, "192.0.2.8", 4, 0);
+	CU_ASSERT_EQUAL(run(fd, &k), XDP_PASS);
+	CU_ASSERT_EQUAL(run(fd, &k), XDP_PASS);
+	CU_ASSERT_EQUAL(run(fd, &k), XDP_DROP);
+	ebpf_uplink_stats(u, &st);
+	CU_ASSERT_EQUAL(st.drop_rate, 1);
+	ebpf_uplink_detach(u);
+}
+
 static void test_uplink_allow_lists(void)
 {
 	struct ebpf_uplink_filter f = { .enforce_vteps = true, .enforce_vnis = true };
@@ -366,6 +428,7 @@ static void test_acl_bad_interface(void)
 }
 
 static CU_TestInfo uplink_tests[] = {
+	{ "WireGuard: data steered, handshakes passed, no VTEP allow-list", test_uplink_wireguard },
 	{ "uplink: what is ours, what is the host's", test_uplink_steering },
 	{ "uplink: VTEP and VNI allow-lists, changed in place", test_uplink_allow_lists },
 	{ "uplink: a token bucket per source", test_uplink_rate },
