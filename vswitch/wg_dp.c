@@ -309,8 +309,22 @@ void vsw_wg_output(struct vsw_pmd *pmd, struct vsw_wg *wg, uint32_t vni, bool en
 	uint8_t *frame;
 	long mlen;
 
+	if (!peer) {
+		vsw_ovl_no_nexthop(pmd, v, m);
+		return;
+	}
+	/*
+	 * No keys: wait for the handshake, even where the peer's endpoint is not
+	 * known yet (it may be the one to call), as the kernel's staged queue does.
+	 */
+	now = wg_now(wg);
+	k = wg_send_keys(wg, peer, now, &counter);
+	if (!k) {
+		wg_stage(pmd, wg, peer, vni, v->idx, encrypted, m);
+		return;
+	}
 	/* The next hop must be the tunnel's to this very peer: never plain, never another's. */
-	up = peer && nh->wg_peer == pidx ? vsw_ovl_uplink(pmd, nh) : NULL;
+	up = nh->wg_peer == pidx ? vsw_ovl_uplink(pmd, nh) : NULL;
 	if (!up) {
 		vsw_ovl_no_nexthop(pmd, v, m);
 		return;
@@ -322,12 +336,6 @@ void vsw_wg_output(struct vsw_pmd *pmd, struct vsw_wg *wg, uint32_t vni, bool en
 	    (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG))) {
 		vsw_ctr_add(&pmd->vtep_ctr[v->idx].tx_dropped, 1);
 		wg_drop(pmd, m, VSW_TUN_TOO_BIG);
-		return;
-	}
-	now = wg_now(wg);
-	k = wg_send_keys(wg, peer, now, &counter);
-	if (!k) {
-		wg_stage(pmd, wg, peer, vni, v->idx, encrypted, m);
 		return;
 	}
 	out = vsw_ovl_make_room(pmd, m, head, WG_DATA_OVERHEAD(plain) - WG_DATA_HLEN, &frame);

@@ -68,6 +68,14 @@ def veth(a, a_if, b, b_if, a_addr=None, b_addr=None):
         ns.ip("link set %s up" % ifname)
 
 
+def probe_filter(*hosts):
+    """A tshark filter for the datagrams Ferry's underlay sends to the discard
+    port (9) to make the kernel resolve a next hop from @hosts, and the ICMP
+    port-unreachable answers: housekeeping that carries no tenant traffic."""
+    return " or ".join("(udp.dstport == 9 and ip.src == %s) or (icmp.type == 3 and ip.dst == %s)"
+                       % (h, h) for h in hosts)
+
+
 class Capture:
     """tshark writing a pcap of @ifname inside @ns until stop()."""
 

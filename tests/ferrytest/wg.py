@@ -47,3 +47,13 @@ def show(ns, ifname):
     """`wg show IFNAME dump` as (interface row, peer rows) of tab-separated fields."""
     rows = [line.split("\t") for line in ns.sh("wg", "show", ifname, "dump").splitlines()]
     return rows[0], rows[1:]
+
+
+def psk(tmp, name):
+    """A preshared key file (mode 0600) made by `ferry wg genpsk`."""
+    path = os.path.join(tmp, name + ".psk")
+    key = sh([ferry_bin(), "wg", "genpsk"]).strip()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fp:
+        fp.write(key + "\n")
+    return path

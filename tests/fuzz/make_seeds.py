@@ -4,10 +4,13 @@
 inputs that walk its happy paths (a session that sets rings up, a ring with
 chains, a kernel image each loader accepts, configs), so fuzzing starts deep
 instead of at the first check.  The files are checked in; rerun this when a
-harness's input format changes.  usage: make_seeds.py [CORPUS_DIR]"""
+harness's input format changes.  usage: make_seeds.py [CORPUS_DIR]
+fuzz_wg's messages need its fixed keys: the harness writes them (FUZZ_WG is
+its path, by default build-fuzz's); without it that corpus is left alone."""
 import json
 import os
 import struct
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -195,3 +198,49 @@ put("fuzz_vxlan", "ipv4-csum", vxlan(False, True))
 put("fuzz_vxlan", "ipv6", vxlan(True, True))
 put("fuzz_vxlan", "arp", b"\xff" * 6 + b"\x02\0\0\0\0\x22\x08\x06" + b"\0\x01\x08\x00\x06\x04\0\x01"
     + b"\x02\0\0\0\0\x22" + bytes([10, 0, 0, 2]) + b"\0" * 6 + bytes([10, 0, 0, 1]))
+
+# ---- fuzz_wg: WireGuard messages under the harness's fixed keys ----
+# The harness writes the valid messages (it alone has the keys); the cut-short
+# ones and the records of its second mode (first byte 0x80: each record a LE16
+# length and a datagram whose MACs it writes, or which it seals if data) are
+# made here from them.
+
+WG = os.environ.get("FUZZ_WG", os.path.join(HERE, "..", "..", "build-fuzz", "tests", "fuzz",
+                                            "fuzz_wg"))
+WG_IDX_A1, WG_IDX_B = 0x0a000001, 0x0b000001  # fuzz_wg.c: the keypairs' local indices
+WG_REJECT = 2**64 - 2**13 - 1  # REJECT_AFTER_MESSAGES
+
+
+def wg_data(index, counter, payload=b""):
+    return struct.pack("<IIQ", 4, index, counter) + payload + bytes(16)
+
+
+def wg_records(*msgs):
+    return b"\x80" + b"".join(struct.pack("<H", len(m)) + m for m in msgs)
+
+
+if os.access(WG, os.X_OK):
+    d = os.path.join(OUT, "fuzz_wg")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run([WG], env=dict(os.environ, FUZZ_WG_WRITE_SEEDS=d), check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "initiation"), "rb") as f:
+        init = f.read()
+    with open(os.path.join(d, "response"), "rb") as f:
+        resp = f.read()
+    with open(os.path.join(d, "data"), "rb") as f:
+        data = f.read()
+    put("fuzz_wg", "initiation-short", init[:-1])
+    put("fuzz_wg", "data-short", data[:31])
+    # MACs zeroed: the harness writes them.
+    put("fuzz_wg", "fixed-handshake", wg_records(init[:-32] + bytes(32), resp[:-32] + bytes(32)))
+    # Ephemeral keys of small order (here zero): every Diffie-Hellman with them is refused.
+    put("fuzz_wg", "fixed-small-order", wg_records(init[:8] + bytes(32) + init[40:-32] + bytes(32),
+                                                   resp[:12] + bytes(32) + resp[44:-32] + bytes(32)))
+    # A's keys: in order, late, replayed, far ahead, too old, past the last; B's: a keepalive.
+    put("fuzz_wg", "fixed-replay", wg_records(
+        *[wg_data(WG_IDX_A1, c, b"\x45" + bytes(15)) for c in (5, 3, 5, 9000, 2, WG_REJECT)],
+        wg_data(WG_IDX_B, 0)))
+else:
+    print("make_seeds.py: no %s (build it with -Dfuzz=true, or set FUZZ_WG): "
+          "corpus/fuzz_wg left as it is" % WG, file=sys.stderr)

@@ -28,7 +28,7 @@ import os
 from ferrytest import check as t
 from ferrytest import ferry as f
 from ferrytest import wg
-from ferrytest.netns import Capture, Netns, ping_and_echo, veth
+from ferrytest.netns import Capture, Netns, ping_and_echo, probe_filter, veth
 from ferrytest.proc import wait_socket
 
 FER, LNX = "192.168.62.1", "192.168.62.2"
@@ -173,10 +173,8 @@ t.check(not bad, "no tunnel packet was dropped as malformed, forged or misplaced
 t.check(wgc["bad_mac1"] == 0 and wgc["bad_handshake"] == 0 and wgc["bad_message"] == 0,
         "no handshake message was refused (%s)" % {k: v for k, v in wgc.items() if v})
 
-# The wire: WireGuard and ARP, nothing in the clear.  Ferry's underlay makes
-# the kernel resolve a next hop with a datagram to its discard port (9), which
-# Linux answers with ICMP port unreachable: neither carries tenant traffic.
-PROBE = "(udp.dstport == 9 and ip.src == %s) or (icmp.type == 3 and ip.dst == %s)" % (FER, FER)
+# The wire: WireGuard and ARP, nothing in the clear (but next-hop probes).
+PROBE = probe_filter(FER)
 probes = cap.fields(PROBE, "frame.number")
 t.log("%d neighbour-resolution probes and answers on the wire" % len(probes))
 rows = cap.fields("ip and not (%s)" % PROBE, "ip.src", "ip.dst", "udp.srcport", "udp.dstport",
