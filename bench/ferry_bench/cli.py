@@ -29,10 +29,10 @@ def parse_args(argv):
         "Ferry's benchmarks, with peers run in the same invocation. Scenarios: " +
         "; ".join("%s: %s" % (k, v["describe"]) for k, v in SCENARIOS.items())))
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
-    ap.add_argument("--sizes", default=",".join(DEFAULT_SIZES),
+    ap.add_argument("--sizes",
                     help="comma-separated frame sizes in bytes counting the FCS, as RFC 2544 "
                          "does (the frames in the rings are 4 bytes shorter), or imix "
-                         "(default: %(default)s)")
+                         "(default: the scenario's, else %s)" % ",".join(DEFAULT_SIZES))
     ap.add_argument("--contenders", help="comma-separated subset of the scenario's contenders")
     ap.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     ap.add_argument("--out", default="bench-results", help="directory for JSON, CSV and plots")
@@ -57,6 +57,8 @@ def parse_args(argv):
         for k, v in SCENARIOS[a.scenario]["smoke"].items():
             setattr(a, k.replace("-", "_"), v)
         a.sizes = ",".join(str(s) for s in SCENARIOS[a.scenario]["smoke"]["sizes"])
+    if not a.sizes:
+        a.sizes = ",".join(str(s) for s in SCENARIOS[a.scenario].get("sizes", DEFAULT_SIZES))
     a.sizes = [_size(s) for s in a.sizes.split(",") if s]
     # Where IMIX is derived from fixed sizes (scenario "post"), measure those too.
     if "imix" in a.sizes and SCENARIOS[a.scenario]["post"]:
@@ -127,22 +129,23 @@ def summarise(doc):
 
 def print_table(doc):
     print("%s (%s)" % (doc["scenario"], doc["describe"]))
-    print("%-8s %-8s %9s %9s %10s %10s %9s %9s" % ("size", "who", "Mpps", "Gbps", "0-loss",
+    w = max([8] + [len(c) for c in doc["contenders"]])  # the "who" column
+    print("%-8s %-*s %9s %9s %10s %10s %9s %9s" % ("size", w, "who", "Mpps", "Gbps", "0-loss",
                                                    "0.5%loss", "p50 us", "p99 us"))
     order = {s: i for i, s in enumerate(doc["sizes"])}
     for r in sorted(doc["results"], key=lambda r: (order.get(r["size"], 99), r["contender"])):
         f = lambda k, fmt: (fmt % r[k]) if r.get(k) is not None else "-"  # noqa: E731
-        print("%-8s %-8s %9s %9s %10s %10s %9s %9s" % (
-            r["size"], r["contender"], f("mpps", "%.3f"), f("gbps", "%.2f"),
+        print("%-8s %-*s %9s %9s %10s %10s %9s %9s" % (
+            r["size"], w, r["contender"], f("mpps", "%.3f"), f("gbps", "%.2f"),
             f("zero_loss_mpps", "%.3f"), f("loss_0_5_mpps", "%.3f"), f("lat_p50_us", "%.1f"),
             f("lat_p99_us", "%.1f")))
     stages = [r for r in doc["results"] if r.get("encap_mpps") is not None]
     if stages:
-        print("%-8s %-8s %12s %12s %12s %12s" % ("size", "who", "offered", "encap Mpps",
+        print("%-8s %-*s %12s %12s %12s %12s" % ("size", w, "who", "offered", "encap Mpps",
                                                  "decap Mpps", "delivered"))
         for r in sorted(stages, key=lambda r: (order.get(r["size"], 99), r["contender"])):
-            print("%-8s %-8s %12.3f %12.3f %12.3f %12.3f" % (
-                r["size"], r["contender"], r["offered_mpps"], r["encap_mpps"],
+            print("%-8s %-*s %12.3f %12.3f %12.3f %12.3f" % (
+                r["size"], w, r["contender"], r["offered_mpps"], r["encap_mpps"],
                 r["decap_mpps"], r["mpps"]))
     for k, v in doc["summary"].items():
         if k.startswith("ferry_vs_"):

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The scenarios ferry-bench runs, as one table: a name, what it measures,
 its contenders and one function per contender that measures one frame size.
-A new scenario is one more entry in SCENARIOS (vxlan lives in vxlan.py)."""
+A new scenario is one more entry in SCENARIOS (vxlan, wireguard and xdp live in
+their own files)."""
 import json
 import os
 import time
@@ -11,7 +12,7 @@ from ferrytest import testpmd
 from ferrytest.ovs import OvsDpdk
 from ferrytest.proc import Proc
 
-from . import report, rfc2544, vxlan, xdp
+from . import report, rfc2544, vxlan, wireguard, xdp
 
 # --------------------------------------------------------------------------
 # vhost: the loop topology of OVS's vhost tests (one testpmd "guest", two
@@ -182,6 +183,16 @@ SCENARIOS = {
         "contenders": ["ferry", "ferry_af_packet", "linux"],
         "measure": vxlan.measure,
         "post": None,
+        "smoke": {"sizes": [64], "seconds": 2},
+    },
+    "wireguard": {
+        "describe": "the vxlan scenario's two hosts with the tenant's VXLAN inside WireGuard "
+                    "between them: sealed and opened by Ferry's PMDs, or by wireguard-go "
+                    "(Debian's) under Linux vxlan devices",
+        "contenders": ["ferry", "wireguard-go"],
+        "measure": wireguard.measure,
+        "post": None,
+        "sizes": [64, 1400],
         "smoke": {"sizes": [64], "seconds": 2},
     },
     "xdp": {

@@ -35,7 +35,10 @@ TX_MAC, RX_MAC = "52:54:00:00:0e:01", "52:54:00:00:0e:02"
 OVERLAY_LINE = re.compile(r"^overlay: (\d+) encapsulated, (\d+) decapsulated", re.M)
 
 
-def _config(path, a, guest_cmd, mac, local=None, remote=None, tap=None, uplink="afxdp"):
+def config(path, a, guest_cmd, mac, local=None, remote=None, tap=None, uplink="afxdp",
+           wireguard=None):
+    """Ferry's config for one bench host; with @wireguard (the config's object)
+    the tenant is encrypted and @remote is the other host's tunnel address."""
     tenant = {"name": "bench", "vni": VNI}
     cfg = {"switch": {"hugepages": "auto", "mbufs": 32768},
            "tenants": [tenant],
@@ -46,6 +49,9 @@ def _config(path, a, guest_cmd, mac, local=None, remote=None, tap=None, uplink="
         cfg["uplinks"] = [{"name": "up", "kind": uplink, "interface": "p1"}]
         if uplink == "dpdk":
             cfg["uplinks"][0]["devargs"] = "net_af_packet0,iface=p1"
+    if wireguard:
+        cfg["wireguard"] = wireguard
+        tenant["encrypted"] = True
     if tap:
         cfg["tap_ports"] = [{"name": "tap", "interface": tap, "tenant": "bench"}]
     with open(path, "w") as f:
@@ -53,74 +59,95 @@ def _config(path, a, guest_cmd, mac, local=None, remote=None, tap=None, uplink="
     return path
 
 
-def _linux_vtep(ns, local, remote):
+def linux_vtep(ns, local, remote, dev="p1"):
     """A bridge with the host's vxlan device; Ferry's tap joins it once it exists."""
-    ns.ip("link add vx%d type vxlan id %d local %s remote %s dstport 4789 dev p1"
-          % (VNI, VNI, local, remote))
+    ns.ip("link add vx%d type vxlan id %d local %s remote %s dstport 4789 dev %s"
+          % (VNI, VNI, local, remote, dev))
     ns.ip("link add br0 type bridge")
     ns.ip("link set vx%d master br0" % VNI)
-    for dev in ("vx%d" % VNI, "br0"):
-        ns.ip("link set %s up" % dev)
+    for d in ("vx%d" % VNI, "br0"):
+        ns.ip("link set %s up" % d)
 
 
-def _join_bridge(ns, tap):
+def join_bridge(ns, tap):
     wait_until(lambda: tap in ns.sh("ip", "-o", "link", "show"), 30, "tap %s" % tap)
     ns.ip("link set %s master br0" % tap)
 
 
-def _vxlan_counts(ns):
+def vxlan_counts(ns):
     """(tx, rx) packets of the host's vxlan device."""
     st = json.loads(ns.sh("ip", "-s", "-j", "link", "show", "vx%d" % VNI))[0]["stats64"]
     return st["tx"]["packets"], st["rx"]["packets"]
 
 
-def measure(contender, size, a, tmp, progress):
+def underlay(name, net):
+    """Hosts A and B (namespaces) on a veth pair, @net.1 and @net.2."""
+    ha, hb = Netns(name + "a"), Netns(name + "b")
+    veth(ha, "p1", hb, "p1", net + ".1/24", net + ".2/24")
+    # A jumbo-ish underlay, as VXLAN deployments use, so 1518-byte frames fit.
+    for ns in (ha, hb):
+        ns.ip("link set p1 mtu %d" % UNDERLAY_MTU)
+    return ha, hb
+
+
+def guest_cmds(size, a, tag):
+    """(receiver's, sender's) test-guest command lines for one measurement."""
     ms = int(a.seconds * 1000)
-    ha, hb = Netns("bxa"), Netns("bxb")
+    rx_cmd = "mode=pktgen role=rx tag=%s irq=msix duration_ms=%d" % (tag, ms + 8000)
+    tx_cmd = ("mode=pktgen role=tx tag=%s peer=%s size=%s rate=0 duration_ms=%d flows=%d"
+              % (tag, RX_MAC, size, ms, a.flows))
+    return rx_cmd, tx_cmd
+
+
+def run_hosts(ha, hb, ca, cb, a, tmp, progress, what, tap):
+    """Ferry B (receiving) and Ferry A (sending) until their guests finish.
+    The figures: what arrived per second, and the encapsulations and
+    decapsulations (Ferry's overlay counters or, with @tap, the hosts' vxlan
+    devices')."""
+    fb = hb.proc("ferry-b", [a.ferry, "run", cb], logdir=tmp)
+    fa = ha.proc("ferry-a", [a.ferry, "run", ca], logdir=tmp)
+    if tap:
+        join_bridge(ha, "ftap")
+        join_bridge(hb, "ftap")
+    progress("%s B: %gs of traffic" % (what, a.seconds))
+    fa.wait(a.seconds + 120)
+    fb.wait(a.seconds + 60)
+    # One VM per ferry: its console lines carry no "[name] " prefix.
+    tx = fy.results(fa.text()).get("", [{}])[-1]
+    rx = fy.results(fb.text()).get("", [{}])[-1]
+    if "sent" not in tx or "received" not in rx:
+        raise RuntimeError("pktgen guests did not report:\n%s\n%s"
+                           % (fa.text()[-1500:], fb.text()[-1500:]))
+    secs = float(tx.get("ms", 0)) / 1000.0 or a.seconds
+    if not tap:
+        ma, mb = OVERLAY_LINE.search(fa.text()), OVERLAY_LINE.search(fb.text())
+        encap, decap = int(ma.group(1)), int(mb.group(2))
+    else:
+        encap, decap = vxlan_counts(ha)[0], vxlan_counts(hb)[1]
+    return {"mpps": int(rx["received"]) / secs / 1e6,
+            "offered_mpps": float(tx.get("pps", 0)) / 1e6,
+            "encap_mpps": encap / secs / 1e6, "decap_mpps": decap / secs / 1e6,
+            "sent": int(tx["sent"]), "received": int(rx["received"]),
+            "encapsulated": encap, "decapsulated": decap}
+
+
+def measure(contender, size, a, tmp, progress):
+    ha, hb = underlay("bx", "172.16.9")
     try:
-        veth(ha, "p1", hb, "p1", "172.16.9.1/24", "172.16.9.2/24")
-        # A jumbo-ish underlay, as VXLAN deployments use, so 1518-byte frames fit.
-        for ns in (ha, hb):
-            ns.ip("link set p1 mtu %d" % UNDERLAY_MTU)
-        rx_cmd = "mode=pktgen role=rx tag=vx irq=msix duration_ms=%d" % (ms + 8000)
-        tx_cmd = ("mode=pktgen role=tx tag=vx peer=%s size=%s rate=0 duration_ms=%d flows=%d"
-                  % (RX_MAC, size, ms, a.flows))
+        rx_cmd, tx_cmd = guest_cmds(size, a, "vx")
         if contender != "linux":
             up = "afxdp" if contender == "ferry" else "dpdk"
-            cb = _config(os.path.join(tmp, "b.json"), a, rx_cmd, RX_MAC, "172.16.9.2",
-                         "172.16.9.1", uplink=up)
-            ca = _config(os.path.join(tmp, "a.json"), a, tx_cmd, TX_MAC, "172.16.9.1",
-                         "172.16.9.2", uplink=up)
+            cb = config(os.path.join(tmp, "b.json"), a, rx_cmd, RX_MAC, "172.16.9.2",
+                        "172.16.9.1", uplink=up)
+            ca = config(os.path.join(tmp, "a.json"), a, tx_cmd, TX_MAC, "172.16.9.1",
+                        "172.16.9.2", uplink=up)
         else:
-            _linux_vtep(ha, "172.16.9.1", "172.16.9.2")
-            _linux_vtep(hb, "172.16.9.2", "172.16.9.1")
-            cb = _config(os.path.join(tmp, "b.json"), a, rx_cmd, RX_MAC, tap="ftap")
-            ca = _config(os.path.join(tmp, "a.json"), a, tx_cmd, TX_MAC, tap="ftap")
-        fb = hb.proc("ferry-b", [a.ferry, "run", cb], logdir=tmp)
-        fa = ha.proc("ferry-a", [a.ferry, "run", ca], logdir=tmp)
-        if contender == "linux":
-            _join_bridge(ha, "ftap")
-            _join_bridge(hb, "ftap")
-        progress("vxlan %s %s B: %gs of traffic" % (contender, size, a.seconds))
-        fa.wait(a.seconds + 120)
-        fb.wait(a.seconds + 60)
-        # One VM per ferry: its console lines carry no "[name] " prefix.
-        tx = fy.results(fa.text()).get("", [{}])[-1]
-        rx = fy.results(fb.text()).get("", [{}])[-1]
-        if "sent" not in tx or "received" not in rx:
-            raise RuntimeError("pktgen guests did not report:\n%s\n%s"
-                               % (fa.text()[-1500:], fb.text()[-1500:]))
-        secs = float(tx.get("ms", 0)) / 1000.0 or a.seconds
-        if contender != "linux":
-            ma, mb = OVERLAY_LINE.search(fa.text()), OVERLAY_LINE.search(fb.text())
-            encap, decap = int(ma.group(1)), int(mb.group(2))
-        else:
-            encap, decap = _vxlan_counts(ha)[0], _vxlan_counts(hb)[1]
-        return {"mpps": int(rx["received"]) / secs / 1e6,
-                "offered_mpps": float(tx.get("pps", 0)) / 1e6,
-                "encap_mpps": encap / secs / 1e6, "decap_mpps": decap / secs / 1e6,
-                "sent": int(tx["sent"]), "received": int(rx["received"]),
-                "encapsulated": encap, "decapsulated": decap}
+            linux_vtep(ha, "172.16.9.1", "172.16.9.2")
+            linux_vtep(hb, "172.16.9.2", "172.16.9.1")
+            cb = config(os.path.join(tmp, "b.json"), a, rx_cmd, RX_MAC, tap="ftap")
+            ca = config(os.path.join(tmp, "a.json"), a, tx_cmd, TX_MAC, tap="ftap")
+        return run_hosts(ha, hb, ca, cb, a, tmp, progress, "vxlan %s %s" % (contender, size),
+                         tap=contender == "linux")
     finally:
         ha.delete()
         hb.delete()

@@ -12,16 +12,18 @@ from .ferry import ferry_bin
 from .netns import sh
 
 
-def keypair(tmp, name, maker="wg"):
+def keypair(tmp, name, maker="wg", ferry=None):
     """A private key file (mode 0600) made by @maker ("wg" or "ferry"); returns
-    (path, public key).  The public key comes from the other tool."""
+    (path, public key).  The public key comes from the other tool.  @ferry:
+    the binary, if not the one the environment names."""
     path = os.path.join(tmp, name + ".key")
-    gen = ["wg", "genkey"] if maker == "wg" else [ferry_bin(), "wg", "genkey"]
+    ferry = ferry or ferry_bin()
+    gen = ["wg", "genkey"] if maker == "wg" else [ferry, "wg", "genkey"]
     key = sh(gen).strip()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fp:
         fp.write(key + "\n")
-    derive = [ferry_bin(), "wg", "pubkey"] if maker == "wg" else ["wg", "pubkey"]
+    derive = [ferry, "wg", "pubkey"] if maker == "wg" else ["wg", "pubkey"]
     pub = sh(["sh", "-c", "%s < %s" % (" ".join(derive), path)]).strip()
     if len(pub) != 44:
         fail("%s made no public key for %s: %r" % (derive[0], name, pub))
