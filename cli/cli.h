@@ -49,6 +49,8 @@ struct runner;
 struct runner *runner_create(void);
 /* Create a VM (it starts with runner_run) and return it in *@vm if not NULL. */
 int runner_add_vm(struct runner *r, const struct vmm_opts *opts, struct vmm_vm **vm);
+/* Call @fn(@arg, i) on the main loop when VM @i (in order of addition) has ended. */
+void runner_on_vm_end(struct runner *r, void (*fn)(void *arg, unsigned int i), void *arg);
 /* How VM @i (in order of addition) ended; valid after runner_run(). */
 const struct vmm_exit *runner_vm_exit(const struct runner *r, unsigned int i);
 /* Call @fn(@arg) from the main loop whenever @fd is readable (control socket). */

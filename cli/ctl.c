@@ -28,6 +28,7 @@
 #include "cli/job.h"
 #include "util/log.h"
 #include "util/usock.h"
+#include "vswitch/evpn.h"
 #include "vswitch/overlay.h"
 
 #define CTL_MAX_CLIENTS 4
@@ -143,8 +144,11 @@ static json_t *ctl_vtep_json(const struct vsw_vtep_stats *v)
 	return json_pack("{s:o, s:s, s:o, s:i, s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:I, s:I, "
 			 "s:I, s:b}",
 			 "address", ctl_addr_json(&v->addr), "origin",
-			 v->learned ? "learned" : "config", "vnis", vnis, "idle_s", (int)v->idle_s,
-			 "state", vsw_nh_state_name(v->state), "uplink", v->uplink, "via",
+			 v->learned ? "learned" :
+			 v->evpn    ? "evpn" :
+				      "config",
+			 "vnis", vnis, "idle_s", (int)v->idle_s, "state",
+			 vsw_nh_state_name(v->state), "uplink", v->uplink, "via",
 			 ctl_addr_json(&v->via), "via_mac", ctl_mac_json(v->via_mac), "route_src",
 			 ctl_addr_json(&v->src), "mtu", (int)v->mtu, "tx_packets",
 			 (json_int_t)v->tx_packets, "tx_bytes", (json_int_t)v->tx_bytes,
@@ -195,15 +199,43 @@ static json_t *cmd_fdb(struct job *j, json_t *req, struct config_error *err)
 	r = ctl_ok();
 	a = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:i}", "mac",
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:i, s:s}", "mac",
 						   ctl_mac_json(e[i].mac), "kind",
 						   e[i].remote ? "remote" : "local", "where",
 						   e[i].remote ? ctl_addr_json(&e[i].vtep) :
 								 json_string(e[i].port),
-						   "idle_s", (int)e[i].idle_s));
+						   "idle_s", (int)e[i].idle_s, "origin",
+						   e[i].evpn ? "evpn" : "learned"));
 	json_object_set_new(r, "tenant", json_string(t->name));
 	json_object_set_new(r, "vni", json_integer(t->vni));
 	json_object_set_new(r, "macs", a);
+	return r;
+}
+
+/* EVPN bindings: devices, what came from zebra, what went to it. */
+static json_t *cmd_evpn(struct job *j, json_t *req, struct config_error *err)
+{
+	static struct vsw_evpn_stats st[VSW_MAX_TENANTS];
+	json_t *r = ctl_ok(), *a = json_array();
+	unsigned int n = j->sw ? vsw_evpn_stats(j->sw, st, VSW_MAX_TENANTS) : 0;
+
+	(void)req;
+	(void)err;
+	for (unsigned int i = 0; i < n; i++)
+		json_array_append_new(
+			a,
+			json_pack("{s:i, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:i, s:I, s:I, s:I, "
+				  "s:I, s:I, s:I}",
+				  "vni", (int)st[i].vni, "device", st[i].dev, "bridge",
+				  st[i].bridge, "port", st[i].port, "ready", st[i].ready, "state",
+				  st[i].state, "vteps", (int)st[i].vteps, "macs", (int)st[i].macs,
+				  "exported", (int)st[i].exported, "imported",
+				  (json_int_t)st[i].imported, "withdrawn",
+				  (json_int_t)st[i].withdrawn, "export_adds",
+				  (json_int_t)st[i].export_adds, "export_dels",
+				  (json_int_t)st[i].export_dels, "errors", (json_int_t)st[i].errors,
+				  "resyncs", (json_int_t)st[i].resyncs));
+	json_object_set_new(r, "evpn", a);
 	return r;
 }
 
@@ -251,6 +283,7 @@ static json_t *cmd_tenant_add(struct job *j, json_t *req, struct config_error *e
 		return NULL;
 	ret = j->sw ? vsw_tenant_add(j->sw, t->vni) : -ENOTSUP;
 	if (!ret && job_tenant_overlay(j, t)) {
+		vsw_tenant_evpn(j->sw, t->vni, NULL);
 		vsw_tenant_remove(j->sw, t->vni);
 		ret = -EIO;
 	}
@@ -290,8 +323,10 @@ static json_t *cmd_tenant_remove(struct job *j, json_t *req, struct config_error
 	/* Now: removal moves the array, and @t would then be the next tenant. */
 	vni = t->vni;
 	ret = config_remove_tenant(j->cfg, name); /* -EBUSY while ports use it */
-	if (!ret && j->sw)
+	if (!ret && j->sw) {
+		vsw_tenant_evpn(j->sw, vni, NULL); /* withdraws what it exported; -ENOENT if none */
 		ret = vsw_tenant_remove(j->sw, vni);
+	}
 	if (ret) {
 		snprintf(err->msg, sizeof(err->msg), "name: cannot remove tenant '%s': %s", name,
 			 ret == -EBUSY ? "ports still use it" : strerror(-ret));
@@ -469,6 +504,7 @@ static const struct {
 	{ "port-remove", cmd_port_remove },
 	{ "vteps", cmd_vteps },
 	{ "fdb", cmd_fdb },
+	{ "evpn", cmd_evpn },
 	{ "vtep-add", cmd_vtep_add },
 	{ "vtep-remove", cmd_vtep_remove },
 	{ "filter-list", cmd_filter_list },

@@ -45,7 +45,10 @@ static const char usage[] =
 	"  tenant-remove NAME   remove a tenant without ports\n"
 	"  vteps [--refresh]    remote VTEPs: next hop, uplink, counters; --refresh re-reads\n"
 	"                       routes and neighbours first (JSON)\n"
-	"  fdb TENANT           a tenant's MAC table, local ports and remote VTEPs (JSON)\n"
+	"  fdb TENANT           a tenant's MAC table, local ports and remote VTEPs, each\n"
+	"                       learned from traffic or put there by EVPN (JSON)\n"
+	"  evpn                 tenants bound to FRR's kernel vxlan devices: state, what\n"
+	"                       came from EVPN, what went to it (JSON)\n"
 	"  vtep-add TENANT IP   seed a remote VTEP for a tenant on the overlay\n"
 	"  vtep-remove TENANT IP  remove one\n"
 	"  filter list          XDP access lists (rules, counters) and uplink filters (JSON)\n"
@@ -227,7 +230,7 @@ static json_t *build_request(const char *cmd, const char *arg, const char *arg2)
 	json_error_t jerr;
 	json_t *item;
 
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "stats"))
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "evpn"))
 		return json_pack("{s:s}", "cmd", cmd);
 	if (!strcmp(cmd, "vteps"))
 		return json_pack("{s:s, s:b}", "cmd", cmd, "refresh",

@@ -176,6 +176,20 @@ static int job_add_vm(struct job *j, unsigned int i)
 	return ret;
 }
 
+/*
+ * A VM ended: its NICs are down, so the stations behind them are gone from
+ * the switch's tables (and from EVPN); the ports stay for the summary.
+ */
+static void job_vm_ended(void *arg, unsigned int i)
+{
+	struct job *j = arg;
+	struct job_vm *jv = i < j->cfg->n_vms ? &j->vms[i] : NULL;
+
+	for (unsigned int k = 0; jv && j->sw && k < jv->n_nics; k++)
+		if (jv->nics[k].port >= 0)
+			vsw_port_forget_macs(j->sw, (uint16_t)jv->nics[k].port);
+}
+
 static void job_teardown(struct job *j)
 {
 	ctl_stop(j);
@@ -404,6 +418,7 @@ int job_run(struct ferry_config *cfg, bool summary)
 	j.r = runner_create();
 	if (!j.vms || !j.r)
 		goto out;
+	runner_on_vm_end(j.r, job_vm_ended, &j);
 	ret = job_start_switch(&j);
 	if (!ret)
 		ret = job_filters_start(&j);

@@ -15,6 +15,7 @@
 
 #include "cli/job.h"
 #include "util/log.h"
+#include "vswitch/evpn.h"
 #include "vswitch/overlay.h"
 #include "vswitch/port_afxdp.h"
 #include "vswitch/port_dpdk.h"
@@ -65,6 +66,8 @@ int job_tenant_overlay(struct job *j, const struct config_tenant *t)
 	ret = vsw_tenant_vxlan(j->sw, t->vni, t->learn_vteps);
 	if (!ret && t->encrypted)
 		ret = vsw_tenant_encrypted(j->sw, t->vni, true);
+	if (!ret && t->evpn_device)
+		ret = vsw_tenant_evpn(j->sw, t->vni, t->evpn_device);
 	for (unsigned int i = 0; !ret && i < t->n_remote_vteps; i++) {
 		job_addr(&t->remote_vteps[i], &a);
 		ret = vsw_tenant_vtep_add(j->sw, t->vni, &a);

@@ -41,6 +41,8 @@ struct runner {
 	sigset_t old_mask; /* restored on destroy */
 	bool stop_requested; /* a signal arrived */
 	struct runner_watch watches[RUNNER_MAX_WATCHES];
+	void (*on_end)(void *arg, unsigned int i); /* a VM ended (runner_on_vm_end) */
+	void *on_end_arg;
 };
 
 struct runner *runner_create(void)
@@ -148,6 +150,14 @@ static void runner_reap(struct runner *r, unsigned int i)
 		LOG_ERR("cli", "%s: %s", vmm_vm_name(r->vms[i]), e->reason);
 	else
 		LOG_INFO("cli", "%s: %s", vmm_vm_name(r->vms[i]), e->reason);
+	if (r->on_end)
+		r->on_end(r->on_end_arg, i);
+}
+
+void runner_on_vm_end(struct runner *r, void (*fn)(void *arg, unsigned int i), void *arg)
+{
+	r->on_end = fn;
+	r->on_end_arg = arg;
 }
 
 static unsigned int runner_live(const struct runner *r)

@@ -189,12 +189,21 @@ static int check_tenant_vxlan(struct cfg_ctx *ctx, const struct ferry_config *cf
 		return t->n_remote_vteps ?
 			       cfg_fail_at(ctx, "remote_vteps", "only with \"vxlan\": true") :
 		       t->encrypted ? cfg_fail_at(ctx, "encrypted", "only with \"vxlan\": true") :
+		       t->evpn_device ?
+				      cfg_fail_at(ctx, "evpn_device", "only with \"vxlan\": true") :
 				      0;
 	if (!cfg->vtep.local.family)
 		return cfg_fail_at(ctx, "vxlan", "needs a local VTEP: set vtep.local");
 	if (t->encrypted && !cfg->wireguard.private_key_file)
 		return cfg_fail_at(ctx, "encrypted",
 				   "needs the tunnel: set wireguard.private_key_file");
+	if (t->evpn_device && t->encrypted)
+		return cfg_fail_at(ctx, "evpn_device",
+				   "EVPN VTEPs are underlay addresses; an encrypted tenant's are "
+				   "inside the tunnel: not both");
+	if (t->evpn_device && strpbrk(t->evpn_device, "/ \t\n:"))
+		return cfg_fail_at(ctx, "evpn_device", "'%s' is not an interface name",
+				   t->evpn_device);
 	for (i = 0; !ret && i < t->n_remote_vteps; i++) {
 		mark = cfg_push_key(ctx, "remote_vteps");
 		cfg_push_index(ctx, i);

@@ -78,6 +78,7 @@ struct config_tenant {
 	unsigned int n_remote_vteps;
 	bool learn_vteps; /* accept and learn VTEPs not seeded */
 	bool encrypted; /* carried only inside the WireGuard tunnel ("wireguard") */
+	char *evpn_device; /* kernel vxlan device FRR's zebra programs for the VNI (EVPN) */
 };
 
 /* "vtep": this host's VXLAN tunnel endpoint. */

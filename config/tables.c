@@ -209,6 +209,15 @@ static const struct cfg_key tenant_keys[] = {
 	  .doc = "Carry the tenant only inside the WireGuard tunnel: its remote_vteps must be in "
 		 "a peer's allowed_ips, and VXLAN for it that did not come through the tunnel is "
 		 "dropped (needs \"wireguard\")." },
+	{ .name = "evpn_device",
+	  .type = &cfg_type_string,
+	  TN(evpn_device),
+	  .min = 1,
+	  .max = 15,
+	  .doc = "BGP EVPN through FRR: the kernel vxlan device (in a bridge) that zebra "
+		 "programs for this VNI. Its remote entries become the tenant's VTEPs and "
+		 "remote MACs, and the tenant's local MACs go into that bridge (on a TAP "
+		 "\"ferry<VNI>\") for zebra to advertise; with vxlan only." },
 };
 #undef TN
 

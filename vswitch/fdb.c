@@ -22,6 +22,7 @@
 struct fdb_entry {
 	_Atomic uint16_t port; /* VSW_PORT_NONE while the position is unused */
 	_Atomic uint32_t seen; /* switch clock (seconds) of the last frame from the MAC */
+	_Atomic bool pinned; /* put by a control plane (EVPN): never ages; a local move unpins */
 };
 
 struct vsw_fdb {
@@ -61,6 +62,7 @@ struct vsw_fdb *vsw_fdb_create(const char *name, uint32_t size)
 	for (i = 0; i < size; i++) {
 		atomic_init(&fdb->e[i].port, VSW_PORT_NONE);
 		atomic_init(&fdb->e[i].seen, 0);
+		atomic_init(&fdb->e[i].pinned, false);
 	}
 	fdb->h = rte_hash_create(&hp);
 	if (!fdb->h) {
@@ -118,6 +120,7 @@ static void fdb_insert(struct vsw_fdb *fdb, const struct rte_ether_addr *mac, ui
 		goto out_unlock;
 	}
 	atomic_store_explicit(&e->seen, now_s, memory_order_relaxed);
+	atomic_store_explicit(&e->pinned, false, memory_order_relaxed);
 	old = atomic_exchange_explicit(&e->port, port, memory_order_release);
 	if (old == VSW_PORT_NONE)
 		res->learned++;
@@ -144,7 +147,8 @@ void vsw_fdb_learn_bulk(struct vsw_fdb *fdb, const struct rte_ether_addr **macs,
 			continue;
 		}
 		if (cur != port) {
-			/* A MAC move: the station now sits behind another port. */
+			/* A MAC move: the station now sits behind another port, and ages here. */
+			atomic_store_explicit(&e->pinned, false, memory_order_relaxed);
 			atomic_store_explicit(&e->port, port, memory_order_relaxed);
 			res->moved++;
 		}
@@ -227,6 +231,8 @@ static bool fdb_match_aged(const struct fdb_entry *e, const void *ctx)
 	const struct fdb_age_ctx *a = ctx;
 	uint32_t seen = atomic_load_explicit(&e->seen, memory_order_relaxed);
 
+	if (atomic_load_explicit(&e->pinned, memory_order_relaxed))
+		return false;
 	/* Signed: a PMD may refresh the entry after @now_s was read. */
 	return (int32_t)(a->now_s - seen) >= (int32_t)a->aging_s;
 }
@@ -251,6 +257,53 @@ unsigned int vsw_fdb_flush_port(struct vsw_fdb *fdb, uint16_t port, vsw_fdb_sync
 	return fdb_remove_if(fdb, fdb_match_port, &port, sync, arg);
 }
 
+int vsw_fdb_pin(struct vsw_fdb *fdb, const struct rte_ether_addr *mac, uint16_t port,
+		uint32_t now_s)
+{
+	struct fdb_entry *e;
+	int ret = 0;
+
+	spinlock_lock(&fdb->wlock);
+	e = fdb_entry_at(fdb, rte_hash_add_key(fdb->h, mac));
+	if (!e) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	atomic_store_explicit(&e->seen, now_s, memory_order_relaxed);
+	atomic_store_explicit(&e->pinned, true, memory_order_relaxed);
+	/* Pairs with the acquire load in vsw_fdb_lookup_bulk(). */
+	atomic_store_explicit(&e->port, port, memory_order_release);
+out_unlock:
+	spinlock_unlock(&fdb->wlock);
+	return ret;
+}
+
+struct fdb_pin_ctx {
+	const struct rte_ether_addr *mac;
+	struct vsw_fdb *fdb;
+	uint16_t port;
+};
+
+static bool fdb_match_pin(const struct fdb_entry *e, const void *ctx)
+{
+	const struct fdb_pin_ctx *c = ctx;
+	int32_t pos = (int32_t)(e - c->fdb->e);
+	void *key;
+
+	return atomic_load_explicit(&e->pinned, memory_order_relaxed) &&
+	       atomic_load_explicit(&e->port, memory_order_relaxed) == c->port &&
+	       rte_hash_get_key_with_position(c->fdb->h, pos, &key) == 0 &&
+	       memcmp(key, c->mac, sizeof(*c->mac)) == 0;
+}
+
+unsigned int vsw_fdb_unpin(struct vsw_fdb *fdb, const struct rte_ether_addr *mac, uint16_t port,
+			   vsw_fdb_sync_fn sync, void *arg)
+{
+	struct fdb_pin_ctx c = { .mac = mac, .fdb = fdb, .port = port };
+
+	return fdb_remove_if(fdb, fdb_match_pin, &c, sync, arg);
+}
+
 uint32_t vsw_fdb_count(const struct vsw_fdb *fdb)
 {
 	int32_t n = rte_hash_count(fdb->h);
@@ -272,7 +325,8 @@ void vsw_fdb_walk(struct vsw_fdb *fdb, vsw_fdb_walk_fn fn, void *arg)
 		    rte_hash_get_key_with_position(fdb->h, (int32_t)pos, &key) < 0)
 			continue;
 		memcpy(&mac, key, sizeof(mac));
-		fn(&mac, port, atomic_load_explicit(&fdb->e[pos].seen, memory_order_relaxed), arg);
+		fn(&mac, port, atomic_load_explicit(&fdb->e[pos].seen, memory_order_relaxed),
+		   atomic_load_explicit(&fdb->e[pos].pinned, memory_order_relaxed), arg);
 	}
 	spinlock_unlock(&fdb->wlock);
 }

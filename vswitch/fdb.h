@@ -56,9 +56,19 @@ unsigned int vsw_fdb_age(struct vsw_fdb *fdb, uint32_t now_s, uint32_t aging_s,
 unsigned int vsw_fdb_flush_port(struct vsw_fdb *fdb, uint16_t port, vsw_fdb_sync_fn sync,
 				void *arg);
 uint32_t vsw_fdb_count(const struct vsw_fdb *fdb);
+/*
+ * Control side: put @mac on @port as a control plane's entry (EVPN): it does
+ * not age; traffic from it on another port moves and unpins it.  0 or
+ * -ENOSPC.
+ */
+int vsw_fdb_pin(struct vsw_fdb *fdb, const struct rte_ether_addr *mac, uint16_t port,
+		uint32_t now_s);
+/* Control side: remove @mac if it is still pinned to @port; returns the count (0 or 1). */
+unsigned int vsw_fdb_unpin(struct vsw_fdb *fdb, const struct rte_ether_addr *mac, uint16_t port,
+			   vsw_fdb_sync_fn sync, void *arg);
 
 typedef void (*vsw_fdb_walk_fn)(const struct rte_ether_addr *mac, uint16_t port, uint32_t seen_s,
-				void *arg);
+				bool pinned, void *arg);
 /*
  * Control side: call @fn for every entry (port: a port id or VSW_FDB_VTEP |
  * VTEP), holding the writer lock, so PMDs learn nothing new meanwhile.

@@ -236,6 +236,9 @@ void vsw_fwd_burst(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte
 	if (in->src != VSW_PORT_NONE) {
 		vsw_fdb_learn_bulk(in->t->fdb, b.src, b.n, in->src, now_s, &res);
 		vsw_ctr_add(&tc->learned, res.learned);
+		if ((res.learned | res.moved) && !in->tunnel &&
+		    atomic_load_explicit(&in->t->evpn, memory_order_relaxed))
+			vsw_evpn_kick(pmd->sw);
 		vsw_ctr_add(&tc->moved, res.moved);
 		vsw_ctr_add(&tc->learn_failed, res.failed);
 	}

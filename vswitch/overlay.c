@@ -248,6 +248,7 @@ static void ovl_vtep_leave(struct vsw *sw, struct vsw_overlay *ovl, struct vsw_t
 	uint64_t bit = 1ull << t->idx;
 
 	v->seeded &= ~bit;
+	v->evpn &= ~bit;
 	atomic_fetch_and_explicit(&v->member, ~bit, memory_order_relaxed);
 	ovl_publish_set(sw, ovl, t);
 	vsw_fdb_flush_port(t->fdb, (uint16_t)(VSW_FDB_VTEP | idx), vsw_datapath_sync, sw);
@@ -281,7 +282,7 @@ static void ovl_sync_filter(struct vsw *sw, struct vsw_overlay *ovl) REQUIRES(sw
 		pre[np++] = ovl->filter_allow[i];
 	for (i = 0; i < VSW_MAX_VTEPS; i++) {
 		v = ovl_slot(ovl, i);
-		if (v && v->seeded)
+		if (v && (v->seeded | v->evpn))
 			pre[np++] =
 				(struct vsw_prefix){ .addr = v->addr,
 						     .plen = v->addr.family == AF_INET ? 32 : 128 };
@@ -586,12 +587,137 @@ int vsw_tenant_vtep_remove(struct vsw *sw, uint32_t vni, const struct vsw_addr *
 	v = idx >= 0 ? ovl_slot(ovl, (unsigned int)idx) : NULL;
 	if (ret == 0 && (!v || !(v->seeded & (1ull << t->idx))))
 		ret = -ENOENT;
-	if (ret == 0) {
+	if (ret == 0 && (v->evpn & (1ull << t->idx)))
+		v->seeded &= ~(1ull << t->idx); /* EVPN still announces it: it stays */
+	else if (ret == 0)
 		ovl_vtep_leave(sw, ovl, t, (uint16_t)idx);
+	if (ret == 0)
 		ovl_sync_filter(sw, ovl);
-	}
 	mutex_unlock(&sw->ctl_lock);
 	return ret;
+}
+
+int vsw_tenant_vtep_evpn(struct vsw *sw, uint32_t vni, const struct vsw_addr *remote, bool add)
+{
+	struct vsw_overlay *ovl = ovl_of(sw);
+	struct vsw_vtep *v = NULL;
+	struct vsw_tenant *t;
+	uint64_t bit;
+	int ret, idx;
+
+	if (!ovl)
+		return -ENODEV;
+	mutex_lock(&sw->ctl_lock);
+	ret = ovl_vtep_args(sw, ovl, vni, remote, &t);
+	if (ret)
+		goto out_unlock;
+	if (memcmp(remote, &ovl->opts.local, sizeof(*remote)) == 0) {
+		ret = -EINVAL; /* our own */
+		goto out_unlock;
+	}
+	bit = 1ull << t->idx;
+	idx = ovl_vtep_find(ovl, remote);
+	if (add && idx < 0)
+		idx = ovl_vtep_add(sw, ovl, remote);
+	v = idx >= 0 ? ovl_slot(ovl, (unsigned int)idx) : NULL;
+	if (!v) {
+		ret = add ? idx : -ENOENT;
+		goto out_unlock;
+	}
+	if (add) {
+		v->evpn |= bit;
+		atomic_fetch_or_explicit(&v->member, bit, memory_order_relaxed);
+		ret = ovl_publish_set(sw, ovl, t);
+	} else if (v->seeded & bit) {
+		v->evpn &= ~bit; /* the configuration still names it */
+	} else if (v->evpn & bit) {
+		ovl_vtep_leave(sw, ovl, t, (uint16_t)idx);
+	}
+	ovl_sync_filter(sw, ovl);
+out_unlock:
+	mutex_unlock(&sw->ctl_lock);
+	if (ret == 0 && add)
+		vsw_underlay_kick(ovl);
+	return ret;
+}
+
+int vsw_tenant_mac_evpn(struct vsw *sw, uint32_t vni, const uint8_t mac[6],
+			const struct vsw_addr *remote, bool add)
+{
+	struct vsw_overlay *ovl = ovl_of(sw);
+	struct rte_ether_addr ea;
+	struct vsw_tenant *t;
+	uint16_t port;
+	int ret, idx;
+
+	if (!ovl)
+		return -ENODEV;
+	memcpy(ea.addr_bytes, mac, sizeof(ea.addr_bytes));
+	mutex_lock(&sw->ctl_lock);
+	ret = ovl_vtep_args(sw, ovl, vni, remote, &t);
+	idx = ret ? ret : ovl_vtep_find(ovl, remote);
+	if (ret == 0 &&
+	    (idx < 0 || !(atomic_load_explicit(&ovl_slot(ovl, (unsigned int)idx)->member,
+					       memory_order_relaxed) &
+			  (1ull << t->idx))))
+		ret = -ENOENT; /* the VTEP first: its type-3 route, or the MAC's own */
+	if (ret)
+		goto out_unlock;
+	port = (uint16_t)(VSW_FDB_VTEP | idx);
+	if (add)
+		ret = vsw_fdb_pin(t->fdb, &ea, port, vsw_clock_s(sw, rte_rdtsc()));
+	else if (vsw_fdb_unpin(t->fdb, &ea, port, vsw_datapath_sync, sw) == 0)
+		ret = -ENOENT;
+out_unlock:
+	mutex_unlock(&sw->ctl_lock);
+	return ret;
+}
+
+int ovl_tenant_evpn(struct vsw *sw, uint32_t vni, bool on)
+{
+	struct vsw_tenant *t;
+
+	mutex_lock(&sw->ctl_lock);
+	t = ovl_tenant(sw, vni);
+	if (t && t->vxlan)
+		atomic_store_explicit(&t->evpn, on, memory_order_relaxed);
+	mutex_unlock(&sw->ctl_lock);
+	return !t ? -ENOENT : t->vxlan ? 0 : -EINVAL;
+}
+
+struct ovl_local_ctx {
+	uint8_t (*out)[6];
+	unsigned int n, max, more;
+};
+
+static void ovl_local_one(const struct rte_ether_addr *mac, uint16_t port, uint32_t seen,
+			  bool pinned, void *arg)
+{
+	struct ovl_local_ctx *c = arg;
+
+	(void)seen;
+	(void)pinned;
+	if (vsw_fdb_is_vtep(port))
+		return;
+	if (c->n < c->max)
+		memcpy(c->out[c->n++], mac->addr_bytes, 6);
+	else
+		c->more++;
+}
+
+int ovl_local_macs(struct vsw *sw, uint32_t vni, uint8_t (*out)[6], unsigned int max,
+		   unsigned int *more)
+{
+	struct ovl_local_ctx c = { .out = out, .max = max };
+	struct vsw_tenant *t;
+
+	mutex_lock(&sw->ctl_lock);
+	t = ovl_tenant(sw, vni);
+	if (t)
+		vsw_fdb_walk(t->fdb, ovl_local_one, &c);
+	mutex_unlock(&sw->ctl_lock);
+	*more = c.more;
+	return t ? (int)c.n : -ENOENT;
 }
 
 void vsw_ovl_tenant_removed(struct vsw *sw, struct vsw_tenant *t)
@@ -720,7 +846,7 @@ void ovl_age(struct vsw_overlay *ovl)
 	mutex_lock(&sw->ctl_lock);
 	for (i = 0; i < VSW_MAX_VTEPS; i++) {
 		v = ovl_slot(ovl, i);
-		if (!v || v->seeded)
+		if (!v || v->seeded || v->evpn)
 			continue;
 		seen = atomic_load_explicit(&v->last_seen, memory_order_relaxed);
 		/* Signed: a PMD may have refreshed it after @now was read. */
@@ -813,7 +939,8 @@ static void ovl_vtep_fill(struct vsw *sw, const struct vsw_vtep *v, struct vsw_v
 
 	memset(st, 0, sizeof(*st));
 	st->addr = v->addr;
-	st->learned = v->seeded == 0;
+	st->learned = (v->seeded | v->evpn) == 0;
+	st->evpn = v->evpn != 0;
 	st->idle_s = now - atomic_load_explicit(&v->last_seen, memory_order_relaxed);
 	for (i = 0; i < VSW_MAX_TENANTS; i++)
 		if ((members & (1ull << i)) && sw->tenants[i])
@@ -876,7 +1003,7 @@ int vsw_overlay_stats(struct vsw *sw, struct vsw_overlay_stats *st)
 	for (i = 0; i < VSW_MAX_VTEPS; i++) {
 		v = ovl_slot(ovl, i);
 		st->n_vteps += v != NULL;
-		st->n_learned += v && v->seeded == 0;
+		st->n_learned += v && (v->seeded | v->evpn) == 0;
 	}
 	for (i = 0; i < sw->n_pmds; i++) {
 		c = &sw->pmds[i]->ovl_ctr;
@@ -901,7 +1028,8 @@ struct ovl_dump_ctx {
 	uint32_t now;
 };
 
-static void ovl_dump_one(const struct rte_ether_addr *mac, uint16_t port, uint32_t seen, void *arg)
+static void ovl_dump_one(const struct rte_ether_addr *mac, uint16_t port, uint32_t seen,
+			 bool pinned, void *arg)
 {
 	struct ovl_dump_ctx *c = arg;
 	struct vsw_mac_entry *e;
@@ -914,6 +1042,7 @@ static void ovl_dump_one(const struct rte_ether_addr *mac, uint16_t port, uint32
 	memset(e, 0, sizeof(*e));
 	memcpy(e->mac, mac->addr_bytes, sizeof(e->mac));
 	e->idle_s = c->now - seen;
+	e->evpn = pinned;
 	if (vsw_fdb_is_vtep(port)) {
 		e->remote = true;
 		v = c->ovl ? ovl_slot(c->ovl, port - VSW_FDB_VTEP) : NULL;

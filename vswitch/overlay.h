@@ -87,7 +87,8 @@ enum vsw_nh_state {
 
 struct vsw_vtep_stats {
 	struct vsw_addr addr;
-	bool learned; /* not seeded by configuration */
+	bool learned; /* not seeded by configuration nor announced by EVPN */
+	bool evpn; /* announced by an EVPN control plane (evpn.h) for some tenant */
 	uint32_t idle_s; /* since its last packet (learned VTEPs age on this) */
 	unsigned int n_vnis;
 	uint32_t vnis[VSW_MAX_TENANTS]; /* tenants it floods for */
@@ -123,6 +124,7 @@ struct vsw_mac_entry {
 	char port[VSW_NAME_LEN]; /* local port name */
 	struct vsw_addr vtep; /* remote VTEP */
 	uint32_t idle_s; /* since the last frame from the MAC */
+	bool evpn; /* put there by the EVPN control plane (does not age) */
 };
 
 /*
@@ -167,6 +169,19 @@ int vsw_tenant_vxlan(struct vsw *sw, uint32_t vni, bool learn);
 /* Seed (or remove) a remote VTEP of tenant @vni; the family must be the local VTEP's. */
 int vsw_tenant_vtep_add(struct vsw *sw, uint32_t vni, const struct vsw_addr *remote);
 int vsw_tenant_vtep_remove(struct vsw *sw, uint32_t vni, const struct vsw_addr *remote);
+/*
+ * The EVPN control plane (evpn.h) announces (@add) or withdraws @remote as a
+ * VTEP of tenant @vni: a flood target until withdrawn, unless the
+ * configuration names it too.  0 or -errno.
+ */
+int vsw_tenant_vtep_evpn(struct vsw *sw, uint32_t vni, const struct vsw_addr *remote, bool add);
+/*
+ * ... and @mac behind @remote, which must already be a VTEP of the tenant
+ * (-ENOENT if not): the entry does not age; withdrawing removes it only if
+ * it is still there.  0 or -errno.
+ */
+int vsw_tenant_mac_evpn(struct vsw *sw, uint32_t vni, const uint8_t mac[6],
+			const struct vsw_addr *remote, bool add);
 
 /* Up to @max VTEPs in table order; returns how many were stored. */
 unsigned int vsw_vteps(struct vsw *sw, struct vsw_vtep_stats *out, unsigned int max);

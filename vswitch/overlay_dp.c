@@ -240,6 +240,9 @@ static void dp_rx_one(struct vsw_pmd *pmd, struct vsw_overlay *ovl, const struct
 	if (vsw_fdb_is_vtep(src)) {
 		vsw_ctr_add(&pmd->vtep_ctr[src & ~VSW_FDB_VTEP].rx_packets, 1);
 		vsw_ctr_add(&pmd->vtep_ctr[src & ~VSW_FDB_VTEP].rx_bytes, rx.inner_len);
+		/* Under EVPN the control plane says where remote MACs are, not the traffic. */
+		if (atomic_load_explicit(&t->evpn, memory_order_relaxed))
+			src = VSW_PORT_NONE;
 	}
 	if (run->n && (run->in.t != t || run->in.src != src))
 		dp_flush(pmd, run, now_s);

@@ -46,7 +46,8 @@ struct vsw_vtep {
 	struct vsw_addr addr;
 	uint16_t idx; /* slot in vsw_overlay.vteps, and FDB value VSW_FDB_VTEP | idx */
 	uint64_t seeded; /* tenants (bit = tenant idx) that configured it; ctl_lock */
-	_Atomic uint64_t member; /* tenants it floods for: seeded or learned */
+	uint64_t evpn; /* tenants whose EVPN control plane announced it (evpn.c); ctl_lock */
+	_Atomic uint64_t member; /* tenants it floods for: seeded, announced or learned */
 	_Atomic uint32_t last_seen; /* switch clock of its last packet; PMDs write */
 	_Atomic bool want_resolve; /* a PMD had no next hop for it */
 	_Atomic uint16_t wg_peer; /* whose allowed IPs hold it (wg.h), VSW_WG_NONE: plain */
@@ -107,6 +108,15 @@ void ovl_set_nexthop(struct vsw_overlay *ovl, uint16_t idx, const struct vsw_add
 
 /* Recompute which WireGuard peer each VTEP goes through (peers changed); under ctl_lock. */
 void ovl_reroute(struct vsw *sw) REQUIRES(sw->ctl_lock);
+
+/* For evpn.c: tenant @vni's remote MACs come from the control plane only (@on). */
+int ovl_tenant_evpn(struct vsw *sw, uint32_t vni, bool on);
+/*
+ * The MACs of tenant @vni on local ports, at most @max into @out (*more:
+ * how many did not fit); the count or -ENOENT.
+ */
+int ovl_local_macs(struct vsw *sw, uint32_t vni, uint8_t (*out)[6], unsigned int max,
+		   unsigned int *more);
 
 /* underlay.c, for overlay.c. */
 int vsw_underlay_start(struct vsw_overlay *ovl);

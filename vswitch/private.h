@@ -34,6 +34,7 @@ struct rte_rcu_qsbr;
 struct vsw_fdb;
 struct vsw_overlay;
 struct vsw_wg;
+struct vsw_evpn;
 struct wg_aead;
 
 /* The ports of one tenant: flooding targets.  Immutable once published. */
@@ -58,6 +59,7 @@ struct vsw_tenant {
 	bool vxlan; /* carried over VXLAN */
 	_Atomic bool learn; /* accept and learn VTEPs not seeded for it */
 	_Atomic bool encrypted; /* only through the WireGuard tunnel (wg.h) */
+	_Atomic bool evpn; /* remote MACs from EVPN (evpn.h), none learned from traffic */
 	struct vsw_vtep_set *_Atomic vteps; /* RCU-published; never NULL */
 };
 
@@ -194,6 +196,8 @@ struct vsw {
 	struct rte_hash *owned_macs;
 	struct vsw_overlay *_Atomic ovl; /* set once by vsw_overlay_enable() */
 	struct vsw_wg *_Atomic wg; /* set once by vsw_wg_enable() */
+	struct vsw_evpn *_Atomic evpn; /* the EVPN thread (evpn.h), made on first binding */
+	_Atomic bool evpn_kicked; /* a PMD learned a local MAC of an EVPN tenant */
 	pthread_t hk_thread; /* housekeeping: MAC aging */
 	bool hk_started;
 	int hk_fd; /* eventfd that stops the housekeeping thread */
@@ -217,6 +221,8 @@ static inline uint32_t vsw_clock_s(const struct vsw *sw, uint64_t tsc)
 }
 
 /* tenant.c */
+/* evpn.c, for PMDs: a local MAC was learned in an EVPN tenant: export it soon. */
+void vsw_evpn_kick(struct vsw *sw);
 struct vsw_tenant *vsw_tenant_create(struct vsw *sw, uint32_t vni, unsigned int idx);
 void vsw_tenant_destroy(struct vsw_tenant *t);
 /* Publish @t's port set with @add added (or VSW_PORT_NONE) and @del removed; returns the old set. */

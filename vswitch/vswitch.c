@@ -23,6 +23,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "util/log.h"
+#include "vswitch/evpn.h"
 #include "vswitch/fdb.h"
 #include "vswitch/port.h"
 #include "vswitch/private.h"
@@ -585,6 +586,23 @@ static int vsw_port_detach(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_
 	return 0;
 }
 
+int vsw_port_forget_macs(struct vsw *sw, uint16_t id)
+{
+	struct vsw_port *p;
+	unsigned int n = 0;
+
+	mutex_lock(&sw->ctl_lock);
+	p = vsw_port_get(sw, id);
+	if (p && p->tenant)
+		n = vsw_fdb_flush_port(p->tenant->fdb, p->id, vsw_datapath_sync, sw);
+	if (n && atomic_load_explicit(&p->tenant->evpn, memory_order_relaxed))
+		vsw_evpn_kick(sw); /* withdraw them now, not at the next tick */
+	mutex_unlock(&sw->ctl_lock);
+	if (p && n)
+		LOG_INFO("vswitch", "port %s: %u MACs forgotten", p->name, n);
+	return p ? 0 : -ENOENT;
+}
+
 int vsw_port_remove(struct vsw *sw, uint16_t id)
 {
 	struct vsw_port *p;
@@ -685,6 +703,7 @@ void vsw_destroy(struct vsw *sw)
 		return;
 	vsw_hk_stop(sw);
 	/* The tunnel and overlay threads take locks and wait for grace periods: stop them first. */
+	vsw_evpn_stop(sw);
 	vsw_wg_stop(sw);
 	vsw_ovl_stop(sw);
 	for (i = 0; i < sw->n_pmds; i++)

@@ -160,6 +160,8 @@ int vsw_tenant_remove(struct vsw *sw, uint32_t vni);
 int vsw_port_add(struct vsw *sw, const struct vsw_port_cfg *cfg, uint16_t *id);
 /* Returns once no PMD can touch the port any more; other ports keep forwarding. */
 int vsw_port_remove(struct vsw *sw, uint16_t id);
+/* The port's link went down: forget the MACs learned on it (0 or -ENOENT). */
+int vsw_port_forget_macs(struct vsw *sw, uint16_t id);
 /* The port object for kind-specific calls (e.g. vsw_dummy_inject); NULL if none. */
 struct vsw_port *vsw_port_lookup(struct vsw *sw, uint16_t id);
 /* The id of the port called @name, or -ENOENT.  Names are unique in a switch. */

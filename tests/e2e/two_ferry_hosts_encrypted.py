@@ -28,7 +28,6 @@ from ferrytest import check as t
 from ferrytest import ferry as f
 from ferrytest import wg
 from ferrytest.netns import Capture, Netns, probe_filter, veth
-from ferrytest.proc import wait_socket
 
 COUNT, INTERVAL_MS = 1000, 20  # 20 s of pings each way
 DIVISOR, REKEY_MESSAGES = 20, 300
@@ -84,12 +83,7 @@ def config(me, other):
 
 
 cap = Capture(wire, "br0", os.path.join(tmp, "wire.pcap"), tmp)
-ctl, ferry = {}, {}
-for me, other in (("a", "b"), ("b", "a")):
-    path, ctl[me] = config(me, other)
-    ferry[me] = ns[me].proc("ferry-" + me, [f.ferry_bin(), "run", path], logdir=tmp)
-for h in "ab":
-    wait_socket(ctl[h])
+ctl, ferry = f.start_hosts(ns, config, tmp)
 
 
 def wgj(h):

@@ -9,7 +9,7 @@ import re
 import signal
 
 from .check import check, fail
-from .proc import Proc, run
+from .proc import Proc, run, wait_socket
 
 
 def ferry_bin():
@@ -208,3 +208,16 @@ def check_outage_loss(sent, received, outage_s, rate, new_took=None, new_deliver
               "(at most %d, a burst each way)" % (what, sent - new_took,
                                                   received - new_delivered, died, 2 * burst))
     return lost
+
+
+def start_hosts(hosts, config, logdir):
+    """One ferry per host: @hosts maps "a" and "b" to namespaces, @config(me,
+    other) writes that host's config and returns (path, control socket).
+    Returns ({host: socket}, {host: Proc}) once both sockets answer."""
+    ctl, procs = {}, {}
+    for me, other in (("a", "b"), ("b", "a")):
+        path, ctl[me] = config(me, other)
+        procs[me] = hosts[me].proc("ferry-" + me, [ferry_bin(), "run", path], logdir=logdir)
+    for h in ctl:
+        wait_socket(ctl[h])
+    return ctl, procs

@@ -114,7 +114,7 @@ static void test_tenants(void)
 		  "tenants[1].vni: VNI 100 is already used by tenant 'red'" },
 		{ "{'tenants': [{'name': 'red', 'vni': 1, 'color': 'red'}]}",
 		  "tenants[0].color: unknown key (expected one of: name, vni, vxlan, remote_vteps, "
-		  "learn_vteps, encrypted)" },
+		  "learn_vteps, encrypted, evpn_device)" },
 	};
 
 	RUN(cases);
@@ -317,6 +317,13 @@ static void test_overlay(void)
 		  "vtep.local: :: is the unspecified address; a tunnel endpoint needs a unicast one" },
 		{ "{'vtep': {'local': '192.0.2.1', 'udp_port': 0}}",
 		  "vtep.udp_port: must be 1..65535, got 0" },
+		{ "{'tenants': [{'name': 'red', 'vni': 1, 'evpn_device': 'vx1'}]}",
+		  "tenants[0].evpn_device: only with \"vxlan\": true" },
+		{ "{'vtep': {'local': '192.0.2.1'}, 'tenants': [" VX(", 'evpn_device': 'vx 1'") "]}",
+		  "tenants[0].evpn_device: 'vx 1' is not an interface name" },
+		{ "{'vtep': {'local': '192.0.2.1'}, 'tenants': [" VX(
+			  ", 'evpn_device': 'a-name-too-long-for-linux'") "]}",
+		  "tenants[0].evpn_device: must be at most 15 bytes, got 25" },
 		{ "{'tenants': [" VX("") "]}",
 		  "tenants[0].vxlan: needs a local VTEP: set vtep.local" },
 		{ "{'tenants': [{'name': 'red', 'vni': 1, 'remote_vteps': ['192.0.2.2']}]}",

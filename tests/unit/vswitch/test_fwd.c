@@ -200,6 +200,35 @@ static void test_fdb_age_clock(void)
 }
 
 /* The switch ages by itself (housekeeping thread) with a short timeout. */
+/* EVPN's entries: pinned ones never age, move and unpin on local traffic, leave only pinned. */
+static void test_fdb_pin(void)
+{
+	struct vsw_fdb *fdb = vsw_fdb_create("test-pin", 64);
+	struct rte_ether_addr m1 = { { 2, 0, 0, 0, 0, 1 } }, m2 = { { 2, 0, 0, 0, 0, 2 } };
+	const struct rte_ether_addr *one[1] = { &m1 };
+	struct vsw_fdb_learn res = { 0 };
+	const uint16_t vtep = (uint16_t)(VSW_FDB_VTEP | 3);
+
+	CU_ASSERT_FATAL(fdb != NULL);
+	CU_ASSERT_EQUAL(vsw_fdb_pin(fdb, &m1, vtep, 10), 0);
+	CU_ASSERT_EQUAL(vsw_fdb_pin(fdb, &m2, vtep, 10), 0);
+	CU_ASSERT_EQUAL(vsw_fdb_get(fdb, &m1), vtep);
+	CU_ASSERT_EQUAL(vsw_fdb_age(fdb, 1000, 5, sync_nop, NULL), 0); /* pinned: never aged */
+	/* Withdrawn from another VTEP than it sits behind: nothing happens. */
+	CU_ASSERT_EQUAL(vsw_fdb_unpin(fdb, &m2, (uint16_t)(VSW_FDB_VTEP | 4), sync_nop, NULL), 0);
+	CU_ASSERT_EQUAL(vsw_fdb_unpin(fdb, &m2, vtep, sync_nop, NULL), 1);
+	CU_ASSERT_EQUAL(vsw_fdb_get(fdb, &m2), VSW_PORT_NONE);
+	/* The station shows up on local port 7: it moves, unpins and ages from now on. */
+	vsw_fdb_learn_bulk(fdb, one, 1, 7, 1000, &res);
+	CU_ASSERT_EQUAL(res.moved, 1);
+	CU_ASSERT_EQUAL(vsw_fdb_get(fdb, &m1), 7);
+	CU_ASSERT_EQUAL(vsw_fdb_unpin(fdb, &m1, vtep, sync_nop, NULL), 0); /* a late withdrawal */
+	CU_ASSERT_EQUAL(vsw_fdb_get(fdb, &m1), 7);
+	CU_ASSERT_EQUAL(vsw_fdb_age(fdb, 1010, 5, sync_nop, NULL), 1);
+	CU_ASSERT_EQUAL(vsw_fdb_count(fdb), 0);
+	vsw_fdb_destroy(fdb);
+}
+
 static void test_aging_switch(void)
 {
 	struct vsw_tenant_stats ts;
@@ -374,6 +403,7 @@ CU_TestInfo vt_fwd_tests[] = {
 	{ "hairpin drop", test_hairpin_drop },
 	{ "MAC move", test_mac_move },
 	{ "FDB aging rule", test_fdb_age_clock },
+	{ "FDB entries pinned by EVPN", test_fdb_pin },
 	{ "aging in the switch", test_aging_switch },
 	{ "garbage frames", test_garbage },
 	{ "counters add up", test_counters_add_up },
