@@ -224,12 +224,13 @@ static json_t *cmd_evpn(struct job *j, json_t *req, struct config_error *err)
 	for (unsigned int i = 0; i < n; i++)
 		json_array_append_new(
 			a,
-			json_pack("{s:i, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:i, s:I, s:I, s:I, "
-				  "s:I, s:I, s:I}",
+			json_pack("{s:i, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:i, s:i, s:I, s:I, "
+				  "s:I, s:I, s:I, s:I, s:I}",
 				  "vni", (int)st[i].vni, "device", st[i].dev, "bridge",
 				  st[i].bridge, "port", st[i].port, "ready", st[i].ready, "state",
 				  st[i].state, "vteps", (int)st[i].vteps, "macs", (int)st[i].macs,
-				  "exported", (int)st[i].exported, "imported",
+				  "exported", (int)st[i].exported, "ips", (int)st[i].ips,
+				  "arps_dropped", (json_int_t)st[i].arps_dropped, "imported",
 				  (json_int_t)st[i].imported, "withdrawn",
 				  (json_int_t)st[i].withdrawn, "export_adds",
 				  (json_int_t)st[i].export_adds, "export_dels",

@@ -37,6 +37,8 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
+#include <rte_ring.h>
+
 #include "util/lock.h"
 #include "util/log.h"
 #include "vswitch/evpn.h"
@@ -46,6 +48,27 @@
 #define EVPN_TICK_MS 1000 /* export pass and device checks, besides kicks */
 #define EVPN_MAX_ENTRIES 65536 /* imported MACs, exported MACs: per tenant */
 #define EVPN_SOCK_BUF (4 << 20) /* a burst of routes must not overflow notifications */
+#define EVPN_ARP_RING 1024 /* ARP seen by PMDs, waiting for the thread */
+#define EVPN_MAX_STALE 256 /* neighbour entries of an earlier run removed per dump */
+/*
+ * NDA_PROTOCOL of the neighbour entries Ferry writes on a bridge: after a
+ * crash, the next run finds its leftovers by it (zebra's are 11).
+ */
+#define EVPN_PROTO 0xf5
+
+/* A guest claims @ip (network order) for @mac: seen in its ARP by a PMD. */
+struct evpn_arp {
+	uint32_t vni;
+	uint32_t ip;
+	uint8_t mac[6];
+};
+
+/* An IPv4 address of a local MAC, exported as a neighbour entry of the bridge. */
+struct evpn_neigh {
+	uint32_t ip; /* network order */
+	uint8_t mac[6];
+	bool exported;
+};
 
 /* What zebra put on the device: @mac (all zero: a flood VTEP) behind @vtep. */
 struct evpn_remote {
@@ -66,6 +89,10 @@ struct evpn_tenant {
 	unsigned int n_remote, cap_remote;
 	uint8_t (*local)[6]; /* exported: in the bridge FDB now */
 	unsigned int n_local;
+	struct evpn_neigh *neigh; /* local MACs' IPv4 addresses (MAC/IP routes) */
+	unsigned int n_neigh, cap_neigh;
+	uint32_t stale[EVPN_MAX_STALE]; /* a dump found these of an earlier run */
+	unsigned int n_stale;
 	uint64_t imported, withdrawn, export_adds, export_dels, errors, resyncs;
 };
 
@@ -80,6 +107,9 @@ struct vsw_evpn {
 	struct evpn_tenant *t[VSW_MAX_TENANTS];
 	unsigned int n;
 	uint8_t (*scratch)[6]; /* one export pass's local MACs */
+	struct rte_ring *arps; /* struct evpn_arp: PMDs -> thread */
+	_Atomic uint64_t arps_dropped; /* the ring was full */
+	bool dump_inet; /* the dump being read is of IPv4 neighbours */
 };
 
 /* ---- the tables one binding keeps ---- */
@@ -214,6 +244,32 @@ static struct evpn_tenant *evpn_tenant_of(struct vsw_evpn *e, int ifindex, const
 	return NULL;
 }
 
+static struct evpn_neigh *evpn_neigh_find(struct evpn_tenant *t, uint32_t ip)
+{
+	for (unsigned int i = 0; i < t->n_neigh; i++)
+		if (t->neigh[i].ip == ip)
+			return &t->neigh[i];
+	return NULL;
+}
+
+/* A dump of IPv4 neighbours: ours from an earlier run that we no longer hold are stale. */
+static void evpn_inet_msg(struct vsw_evpn *e, const struct ndmsg *ndm, struct nlattr **tb)
+{
+	uint32_t ip;
+
+	if (!tb[NDA_PROTOCOL] || nla_get_u8(tb[NDA_PROTOCOL]) != EVPN_PROTO || !tb[NDA_DST] ||
+	    nla_len(tb[NDA_DST]) != 4)
+		return;
+	memcpy(&ip, nla_data(tb[NDA_DST]), 4);
+	for (unsigned int i = 0; i < e->n; i++) {
+		struct evpn_tenant *t = e->t[i];
+
+		if (t->br_ifindex == ndm->ndm_ifindex && !evpn_neigh_find(t, ip) &&
+		    t->n_stale < EVPN_MAX_STALE)
+			t->stale[t->n_stale++] = ip;
+	}
+}
+
 static void evpn_neigh_msg(struct vsw_evpn *e, struct nlmsghdr *h)
 {
 	struct nlattr *tb[NDA_MAX + 1];
@@ -226,6 +282,10 @@ static void evpn_neigh_msg(struct vsw_evpn *e, struct nlmsghdr *h)
 	    nlmsg_parse(h, sizeof(*ndm), tb, NDA_MAX, NULL) < 0)
 		return;
 	ndm = nlmsg_data(h);
+	if (ndm->ndm_family == AF_INET && e->dump_inet) {
+		evpn_inet_msg(e, ndm, tb);
+		return;
+	}
 	if (ndm->ndm_family != AF_BRIDGE || !tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6 ||
 	    !tb[NDA_DST] || (tb[NDA_VNI] && nla_len(tb[NDA_VNI]) != 4))
 		return; /* not a vxlan device's remote entry */
@@ -382,7 +442,30 @@ static void evpn_attach(struct vsw_evpn *e, struct evpn_tenant *t)
 	}
 	t->ready = true;
 	t->n_local = 0; /* the bridge may have dropped them: put them all back */
+	for (unsigned int i = 0; i < t->n_neigh; i++)
+		t->neigh[i].exported = false;
 	snprintf(t->state, sizeof(t->state), "ok");
+}
+
+static int evpn_neigh_req(struct vsw_evpn *e, struct evpn_tenant *t, uint32_t ip,
+			  const uint8_t *mac);
+
+/* Neighbour entries an earlier run left on the bridges (found by EVPN_PROTO): remove them. */
+static void evpn_stale(struct vsw_evpn *e)
+{
+	struct ndmsg ndm = { .ndm_family = AF_INET };
+	int ret;
+
+	e->dump_inet = true;
+	ret = nl_send_simple(e->q, RTM_GETNEIGH, NLM_F_DUMP, &ndm, sizeof(ndm));
+	if (ret >= 0)
+		ret = nl_recvmsgs_default(e->q);
+	e->dump_inet = false;
+	for (unsigned int i = 0; i < e->n; i++) {
+		for (unsigned int k = 0; ret >= 0 && k < e->t[i]->n_stale; k++)
+			evpn_neigh_req(e, e->t[i], e->t[i]->stale[k], NULL);
+		e->t[i]->n_stale = 0;
+	}
 }
 
 /* One dump of the bridge FDB: mark and sweep every dirty binding. */
@@ -417,6 +500,7 @@ static void evpn_resync(struct vsw_evpn *e)
 			evpn_sweep(e, e->t[i]);
 		e->t[i]->sweep = false;
 	}
+	evpn_stale(e);
 }
 
 /* ---- export ---- */
@@ -454,6 +538,101 @@ static int evpn_fdb_req(struct vsw_evpn *e, struct evpn_tenant *t, const uint8_t
 	return 0;
 }
 
+/* Add (@mac) or delete (NULL) neighbour @ip on the bridge, the tenant's SVI for zebra. */
+static int evpn_neigh_req(struct vsw_evpn *e, struct evpn_tenant *t, uint32_t ip,
+			  const uint8_t *mac)
+{
+	struct ndmsg ndm = { .ndm_family = AF_INET,
+			     .ndm_ifindex = t->br_ifindex,
+			     /* The bridge has no address to probe from: an entry that stays. */
+			     .ndm_state = NUD_NOARP };
+	struct nl_msg *m = nlmsg_alloc_simple(mac ? RTM_NEWNEIGH : RTM_DELNEIGH,
+					      mac ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	int ret = -ENOMEM;
+
+	if (m && nlmsg_append(m, &ndm, sizeof(ndm), NLMSG_ALIGNTO) == 0 &&
+	    nla_put(m, NDA_DST, 4, &ip) == 0 && (!mac || nla_put(m, NDA_LLADDR, 6, mac) == 0) &&
+	    nla_put_u8(m, NDA_PROTOCOL, EVPN_PROTO) == 0) {
+		ret = nl_send_auto(e->q, m);
+		ret = ret < 0 ? -NLE_FAILURE : nl_wait_for_ack(e->q);
+	}
+	nlmsg_free(m);
+	if (ret < 0 && (mac || ret != -NLE_OBJ_NOTFOUND)) {
+		t->errors++;
+		LOG_RL(LOG_LVL_WARN, "evpn", "tenant %u: cannot %s neighbour %u.%u.%u.%u on %s: %s",
+		       t->vni, mac ? "add" : "delete", ((uint8_t *)&ip)[0], ((uint8_t *)&ip)[1],
+		       ((uint8_t *)&ip)[2], ((uint8_t *)&ip)[3], t->bridge,
+		       ret == -ENOMEM ? strerror(ENOMEM) : nl_geterror(ret));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* PMDs saw these ARP senders: remember who claims which address. */
+static void evpn_take_arps(struct vsw_evpn *e)
+{
+	struct evpn_neigh *n, *grown;
+	struct evpn_tenant *t;
+	struct evpn_arp a;
+
+	while (rte_ring_sc_dequeue_elem(e->arps, &a, sizeof(a)) == 0) {
+		t = NULL;
+		for (unsigned int i = 0; i < e->n && !t; i++)
+			if (e->t[i]->vni == a.vni)
+				t = e->t[i];
+		if (!t)
+			continue;
+		n = evpn_neigh_find(t, a.ip);
+		if (n && memcmp(n->mac, a.mac, 6) == 0)
+			continue;
+		if (!n && t->n_neigh == t->cap_neigh) {
+			if (t->cap_neigh >= EVPN_MAX_ENTRIES)
+				continue;
+			grown = realloc(t->neigh, (t->cap_neigh * 2 + 16) * sizeof(*grown));
+			if (!grown)
+				continue;
+			t->neigh = grown;
+			t->cap_neigh = t->cap_neigh * 2 + 16;
+		}
+		if (!n)
+			n = &t->neigh[t->n_neigh++];
+		n->ip = a.ip;
+		memcpy(n->mac, a.mac, 6);
+		n->exported = false; /* (re)written with its new MAC */
+	}
+}
+
+static bool evpn_has(uint8_t (*set)[6], unsigned int n, const uint8_t mac[6]);
+
+/* Export the addresses of local MACs; forget those whose MAC is no longer here. */
+static void evpn_export_neigh(struct vsw_evpn *e, struct evpn_tenant *t)
+{
+	unsigned int i = 0;
+
+	while (i < t->n_neigh) {
+		struct evpn_neigh *n = &t->neigh[i];
+
+		if (!evpn_has(t->local, t->n_local, n->mac)) {
+			if (n->exported)
+				evpn_neigh_req(e, t, n->ip, NULL);
+			*n = t->neigh[--t->n_neigh];
+			continue;
+		}
+		if (!n->exported && evpn_neigh_req(e, t, n->ip, n->mac) == 0)
+			n->exported = true;
+		i++;
+	}
+}
+
+/* Take back every address this binding exported (its MACs go with the TAP). */
+static void evpn_retract(struct vsw_evpn *e, struct evpn_tenant *t)
+{
+	for (unsigned int i = 0; t->ready && i < t->n_neigh; i++)
+		if (t->neigh[i].exported)
+			evpn_neigh_req(e, t, t->neigh[i].ip, NULL);
+	t->n_neigh = 0;
+}
+
 static bool evpn_has(uint8_t (*set)[6], unsigned int n, const uint8_t mac[6])
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -487,6 +666,7 @@ static void evpn_export(struct vsw_evpn *e, struct evpn_tenant *t)
 		if (!evpn_has(t->local, t->n_local, e->scratch[k]) &&
 		    evpn_fdb_req(e, t, e->scratch[k], true) == 0)
 			memcpy(t->local[t->n_local++], e->scratch[k], 6);
+	evpn_export_neigh(e, t);
 }
 
 /* ---- the thread ---- */
@@ -502,6 +682,7 @@ static uint64_t evpn_now_ms(void)
 static void evpn_pass(struct vsw_evpn *e, bool exports)
 {
 	mutex_lock(&e->lock);
+	evpn_take_arps(e);
 	evpn_resync(e);
 	for (unsigned int i = 0; exports && i < e->n; i++)
 		if (e->t[i]->ready)
@@ -580,6 +761,7 @@ static void evpn_tenant_free(struct evpn_tenant *t)
 		close(t->tap_fd);
 	free(t->remote);
 	free(t->local);
+	free(t->neigh);
 	free(t);
 }
 
@@ -596,6 +778,7 @@ static void evpn_free(struct vsw_evpn *e)
 	if (e->kick_fd >= 0)
 		close(e->kick_fd);
 	free(e->scratch);
+	rte_ring_free(e->arps);
 	mutex_destroy(&e->lock);
 	free(e);
 }
@@ -603,6 +786,7 @@ static void evpn_free(struct vsw_evpn *e)
 static struct vsw_evpn *evpn_start(struct vsw *sw)
 {
 	struct vsw_evpn *e = calloc(1, sizeof(*e));
+	char name[RTE_RING_NAMESIZE];
 	int ret;
 
 	if (!e)
@@ -612,7 +796,11 @@ static struct vsw_evpn *evpn_start(struct vsw *sw)
 	e->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	e->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	e->scratch = calloc(EVPN_MAX_ENTRIES, sizeof(*e->scratch));
-	ret = e->stop_fd < 0 || e->kick_fd < 0 || !e->scratch ? -ENOMEM : evpn_nl_open(e);
+	snprintf(name, sizeof(name), "evpn-arp-%u", sw->instance);
+	e->arps = rte_ring_create_elem(name, sizeof(struct evpn_arp), EVPN_ARP_RING, SOCKET_ID_ANY,
+				       RING_F_SC_DEQ);
+	ret = e->stop_fd < 0 || e->kick_fd < 0 || !e->scratch || !e->arps ? -ENOMEM :
+									    evpn_nl_open(e);
 	if (ret == 0)
 		ret = -pthread_create(&e->thread, NULL, evpn_main, e);
 	if (ret) {
@@ -651,6 +839,7 @@ static int evpn_unbind(struct vsw_evpn *e, uint32_t vni)
 			t = e->t[i];
 	if (t) {
 		e->t[i - 1] = e->t[--e->n];
+		evpn_retract(e, t);
 		while (t->n_remote)
 			evpn_withdraw(e, t, t->remote[t->n_remote - 1].mac);
 	}
@@ -706,6 +895,40 @@ int vsw_tenant_evpn(struct vsw *sw, uint32_t vni, const char *dev)
 	return 0;
 }
 
+bool vsw_arp_claim(const uint8_t *frame, uint32_t len, uint32_t *ip_be, uint8_t mac[6])
+{
+	/* Ethernet, then ARP: htype 1, ptype 0x0800, hlen 6, plen 4, op 1 or 2, sha, spa. */
+	static const uint8_t arp_head[] = { 0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0 };
+	const uint8_t *arp = frame + 14;
+	uint32_t ip;
+
+	if (len < 14 + 28 || memcmp(frame + 12, arp_head, sizeof(arp_head)) != 0 ||
+	    (arp[7] != 1 && arp[7] != 2) || memcmp(arp + 8, frame + 6, 6) != 0)
+		return false;
+	memcpy(&ip, arp + 14, 4);
+	if (ip == 0)
+		return false;
+	*ip_be = ip;
+	memcpy(mac, arp + 8, 6);
+	return true;
+}
+
+void vsw_evpn_saw_arp(struct vsw *sw, uint32_t vni, uint32_t ip_be, const uint8_t mac[6])
+{
+	/* Pairs with the release store in evpn_of(). */
+	struct vsw_evpn *e = atomic_load_explicit(&sw->evpn, memory_order_acquire);
+	struct evpn_arp a = { .vni = vni, .ip = ip_be };
+
+	if (!e)
+		return;
+	memcpy(a.mac, mac, 6);
+	if (rte_ring_mp_enqueue_elem(e->arps, &a, sizeof(a)) != 0) {
+		atomic_fetch_add_explicit(&e->arps_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	vsw_evpn_kick(sw);
+}
+
 void vsw_evpn_kick(struct vsw *sw)
 {
 	/* Pairs with the release store in evpn_of(). */
@@ -741,6 +964,9 @@ unsigned int vsw_evpn_stats(struct vsw *sw, struct vsw_evpn_stats *out, unsigned
 			else
 				s->macs++;
 		s->exported = t->n_local;
+		for (unsigned int k = 0; k < t->n_neigh; k++)
+			s->ips += t->neigh[k].exported;
+		s->arps_dropped = atomic_load_explicit(&e->arps_dropped, memory_order_relaxed);
 		s->imported = t->imported;
 		s->withdrawn = t->withdrawn;
 		s->export_adds = t->export_adds;
@@ -765,5 +991,7 @@ void vsw_evpn_stop(struct vsw *sw)
 	vsw_datapath_sync(sw); /* no PMD is still kicking it */
 	if (eventfd_write(e->stop_fd, 1) == 0)
 		pthread_join(e->thread, NULL);
+	for (unsigned int i = 0; i < e->n; i++)
+		evpn_retract(e, e->t[i]);
 	evpn_free(e);
 }

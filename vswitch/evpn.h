@@ -13,7 +13,9 @@
  *   no remote MAC from traffic.  One dump at start, notifications after.
  * - export: the tenant's MACs on local ports become static FDB entries of a
  *   TAP device Ferry creates in that bridge ("ferry<VNI>"), which zebra
- *   advertises as type-2 routes.  The TAP lives as long as the binding, so
+ *   advertises as type-2 routes; the IPv4 addresses their guests claim in
+ *   ARP become neighbour entries of the bridge (zebra's SVI for the VNI),
+ *   which zebra advertises as MAC/IP type-2 routes.  The TAP lives as long as the binding, so
  *   when Ferry stops, the kernel drops the entries and zebra withdraws them.
  *
  * Netlink is spoken on a thread of its own; the switch's tables are changed
@@ -46,6 +48,8 @@ struct vsw_evpn_stats {
 	char state[96]; /* why not ready, or "ok" */
 	unsigned int vteps, macs; /* imported now: flood VTEPs, remote MACs */
 	unsigned int exported; /* local MACs in the bridge's FDB now */
+	unsigned int ips; /* their IPv4 addresses (from ARP) in the bridge's neighbours now */
+	uint64_t arps_dropped; /* ARP the thread had no room for (all tenants) */
 	uint64_t imported, withdrawn; /* import events (VTEPs and MACs) */
 	uint64_t export_adds, export_dels, errors; /* netlink requests; refused ones */
 	uint64_t resyncs; /* full dumps (start, device changes, lost notifications) */
@@ -53,6 +57,15 @@ struct vsw_evpn_stats {
 
 /* Up to @max bound tenants into @out; the count. */
 unsigned int vsw_evpn_stats(struct vsw *sw, struct vsw_evpn_stats *out, unsigned int max);
+
+/*
+ * The IPv4 address (network order) and MAC that an ARP frame's sender
+ * claims: true only for ARP over Ethernet and IPv4, a request or a reply,
+ * whose sender hardware address is the frame's source, and not a probe
+ * (sender 0.0.0.0).  @frame is a guest's: every byte is checked against
+ * @len.
+ */
+bool vsw_arp_claim(const uint8_t *frame, uint32_t len, uint32_t *ip_be, uint8_t mac[6]);
 
 /* Stop the thread and drop every binding (switch teardown). */
 void vsw_evpn_stop(struct vsw *sw);

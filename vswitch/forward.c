@@ -15,6 +15,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "vswitch/evpn.h"
 #include "vswitch/fdb.h"
 #include "vswitch/port.h"
 #include "vswitch/private.h"
@@ -222,6 +223,19 @@ static void fwd_filter(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct
 	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].rx_bytes, bytes);
 }
 
+/* EVPN tenants: who claims which IPv4 address, from the ARP its guests send. */
+static void fwd_snoop_arp(struct vsw_pmd *pmd, const struct vsw_ingress *in,
+			  const struct fwd_burst *b)
+{
+	uint8_t mac[RTE_ETHER_ADDR_LEN];
+	uint32_t ip;
+
+	for (unsigned int i = 0; i < b->n; i++)
+		if (vsw_arp_claim(rte_pktmbuf_mtod(b->pkts[i], const uint8_t *),
+				  rte_pktmbuf_data_len(b->pkts[i]), &ip, mac))
+			vsw_evpn_saw_arp(pmd->sw, in->t->vni, ip, mac);
+}
+
 void vsw_fwd_burst(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte_mbuf **pkts,
 		   uint16_t n, uint32_t now_s)
 {
@@ -236,9 +250,11 @@ void vsw_fwd_burst(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte
 	if (in->src != VSW_PORT_NONE) {
 		vsw_fdb_learn_bulk(in->t->fdb, b.src, b.n, in->src, now_s, &res);
 		vsw_ctr_add(&tc->learned, res.learned);
-		if ((res.learned | res.moved) && !in->tunnel &&
-		    atomic_load_explicit(&in->t->evpn, memory_order_relaxed))
-			vsw_evpn_kick(pmd->sw);
+		if (!in->tunnel && atomic_load_explicit(&in->t->evpn, memory_order_relaxed)) {
+			if (res.learned | res.moved)
+				vsw_evpn_kick(pmd->sw);
+			fwd_snoop_arp(pmd, in, &b);
+		}
 		vsw_ctr_add(&tc->moved, res.moved);
 		vsw_ctr_add(&tc->learn_failed, res.failed);
 	}

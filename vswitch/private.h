@@ -223,6 +223,8 @@ static inline uint32_t vsw_clock_s(const struct vsw *sw, uint64_t tsc)
 /* tenant.c */
 /* evpn.c, for PMDs: a local MAC was learned in an EVPN tenant: export it soon. */
 void vsw_evpn_kick(struct vsw *sw);
+/* ... and a local guest of tenant @vni claims IPv4 address @ip_be (network order) for @mac. */
+void vsw_evpn_saw_arp(struct vsw *sw, uint32_t vni, uint32_t ip_be, const uint8_t mac[6]);
 struct vsw_tenant *vsw_tenant_create(struct vsw *sw, uint32_t vni, unsigned int idx);
 void vsw_tenant_destroy(struct vsw_tenant *t);
 /* Publish @t's port set with @add added (or VSW_PORT_NONE) and @del removed; returns the old set. */

@@ -88,7 +88,7 @@ class Frr:
         return json.loads(out[start:]) if start >= 0 else {}
 
     def evpn_routes(self):
-        """[(route type, MAC or None, originator IP)] of `show bgp l2vpn evpn route`."""
+        """[(route type, MAC or None, IP or None, next hop)] of `show bgp l2vpn evpn route`."""
         doc = self.vtysh_json("show bgp l2vpn evpn route")
         out = []
         for rd, prefixes in doc.items():
@@ -99,10 +99,8 @@ class Frr:
                     continue
                 for group in paths["paths"]:
                     for p in group if isinstance(group, list) else [group]:
-                        rtype = p.get("routeType")
-                        mac = p.get("mac")
                         nh = (p.get("nexthops") or [{}])[0].get("ip")
-                        out.append((rtype, mac, nh))
+                        out.append((p.get("routeType"), p.get("mac"), p.get("ip"), nh))
         return out
 
     def wait_session(self, peers, timeout=60):

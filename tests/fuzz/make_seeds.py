@@ -199,6 +199,25 @@ put("fuzz_vxlan", "ipv6", vxlan(True, True))
 put("fuzz_vxlan", "arp", b"\xff" * 6 + b"\x02\0\0\0\0\x22\x08\x06" + b"\0\x01\x08\x00\x06\x04\0\x01"
     + b"\x02\0\0\0\0\x22" + bytes([10, 0, 0, 2]) + b"\0" * 6 + bytes([10, 0, 0, 1]))
 
+# ---- fuzz_arp: frames a guest of an EVPN tenant sends ----
+
+
+def arp(op, sha, spa, tpa, src=None, pad=0):
+    """Ethernet + ARP (IPv4 over Ethernet), @op 1 request or 2 reply."""
+    dst = b"\xff" * 6 if op == 1 else b"\x02\0\0\0\0\x01"
+    return (dst + (src or sha) + b"\x08\x06" + b"\0\x01\x08\x00\x06\x04" + bytes([0, op]) + sha
+            + bytes(spa) + (b"\0" * 6 if op == 1 else b"\x02\0\0\0\0\x01") + bytes(tpa)
+            + b"\0" * pad)
+
+
+GUEST_MAC = b"\x52\x54\0\0\x64\x01"
+put("fuzz_arp", "request", arp(1, GUEST_MAC, [10, 60, 0, 1], [10, 60, 0, 2]))
+put("fuzz_arp", "reply-padded", arp(2, GUEST_MAC, [10, 60, 0, 1], [10, 60, 0, 2], pad=18))
+put("fuzz_arp", "probe", arp(1, GUEST_MAC, [0, 0, 0, 0], [10, 60, 0, 1]))
+put("fuzz_arp", "spoofed-sha", arp(1, GUEST_MAC, [10, 60, 0, 9], [10, 60, 0, 2],
+                                   src=b"\x52\x54\0\0\x64\x07"))
+put("fuzz_arp", "short", arp(1, GUEST_MAC, [10, 60, 0, 1], [10, 60, 0, 2])[:41])
+
 # ---- fuzz_wg: WireGuard messages under the harness's fixed keys ----
 # The harness writes the valid messages (it alone has the keys); the cut-short
 # ones and the records of its second mode (first byte 0x80: each record a LE16
@@ -235,8 +254,9 @@ if os.access(WG, os.X_OK):
     # MACs zeroed: the harness writes them.
     put("fuzz_wg", "fixed-handshake", wg_records(init[:-32] + bytes(32), resp[:-32] + bytes(32)))
     # Ephemeral keys of small order (here zero): every Diffie-Hellman with them is refused.
-    put("fuzz_wg", "fixed-small-order", wg_records(init[:8] + bytes(32) + init[40:-32] + bytes(32),
-                                                   resp[:12] + bytes(32) + resp[44:-32] + bytes(32)))
+    put("fuzz_wg", "fixed-small-order",
+        wg_records(init[:8] + bytes(32) + init[40:-32] + bytes(32),
+                   resp[:12] + bytes(32) + resp[44:-32] + bytes(32)))
     # A's keys: in order, late, replayed, far ahead, too old, past the last; B's: a keepalive.
     put("fuzz_wg", "fixed-replay", wg_records(
         *[wg_data(WG_IDX_A1, c, b"\x45" + bytes(15)) for c in (5, 3, 5, 9000, 2, WG_REJECT)],

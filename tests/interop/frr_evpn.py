@@ -16,7 +16,7 @@ Checked: each Ferry takes the other host's VTEP from zebra's type-3 entry
 Ferry's MAC table holds the other guest's MAC behind the other VTEP, put
 there by EVPN, not learned from traffic; `show bgp l2vpn evpn route` on
 each host lists both guests' MACs as type-2 and both VTEPs as type-3
-routes; the time from a guest's MAC showing in its own Ferry to its arrival
+routes, and each guest's MAC/IP binding (from the ARP it sent) as type-2; the time from a guest's MAC showing in its own Ferry to its arrival
 in the other Ferry is printed, with the frames each tenant flooded; when
 guest B's VM ends, its route is withdrawn and host A's entry goes."""
 import json
@@ -129,18 +129,23 @@ for me, other in (("a", "b"), ("b", "a")):
             % (me, other, UNDER[other], e))
     ev = ctlj(me, "evpn")["evpn"][0]
     t.check(ev["ready"] and ev["vteps"] == 1 and ev["macs"] >= 1 and ev["exported"] >= 1 and
-            ev["errors"] == 0,
-            "ferryctl evpn on host %s: %s in %s via %s, %d VTEP and %d MAC imported, %d "
-            "exported, no errors" % (me, ev["device"], ev["bridge"], ev["port"], ev["vteps"],
-                                     ev["macs"], ev["exported"]))
+            ev["ips"] >= 1 and ev["errors"] == 0,
+            "ferryctl evpn on host %s: %s in %s via %s, %d VTEP and %d MAC imported, %d MAC "
+            "and %d IP exported, no errors" % (me, ev["device"], ev["bridge"], ev["port"],
+                                               ev["vteps"], ev["macs"], ev["exported"],
+                                               ev["ips"]))
 
 routes = {h: fr[h].evpn_routes() for h in "ab"}
 for h in "ab":
     macs2 = {r[1] for r in routes[h] if r[0] == 2}
-    vteps3 = {r[2] for r in routes[h] if r[0] == 3}
+    vteps3 = {r[3] for r in routes[h] if r[0] == 3}
     t.check({GUEST["a"][0], GUEST["b"][0]} <= macs2 and set(UNDER.values()) <= vteps3,
             "vtysh on host %s: both guests' MACs as type-2 routes, both VTEPs as type-3 (%s; %s)"
             % (h, sorted(macs2), sorted(vteps3)))
+    macip = {(r[1], r[2]) for r in routes[h] if r[0] == 2 and r[2]}
+    t.check(set(GUEST.values()) <= macip,
+            "vtysh on host %s: both guests' MAC/IP bindings, from their ARP, as type-2 routes "
+            "(%s)" % (h, sorted(macip)))
 
 res_b = f.wait_result(ferry["b"], "gb", SERVE_MS["b"] / 1000 + 60)
 t.check(res_b["ping_recv"] == str(PINGS), "guest b's %d pings to guest a were all answered "
@@ -150,8 +155,8 @@ wait_until(lambda: GUEST["b"][0] not in fdb("a"), 15, "host A to drop guest b's 
 t.log("guest b's VM ended; host A dropped its MAC %.0f ms later"
       % (1000 * (time.monotonic() - t_end)))
 wait_until(lambda: GUEST["b"][0] not in {r[1] for r in fr["a"].evpn_routes() if r[0] == 2}, 15,
-           "the type-2 route of guest b's MAC to be withdrawn")
-t.check(True, "guest b's type-2 route was withdrawn and host A's entry went")
+           "the type-2 routes of guest b's MAC (and its IP) to be withdrawn")
+t.check(True, "guest b's type-2 routes, MAC and MAC/IP, were withdrawn and host A's entry went")
 
 stats = {h: ctlj(h, "stats") for h in "ab"}
 res_a = f.wait_result(ferry["a"], "ga", SERVE_MS["a"] / 1000 + 60)
