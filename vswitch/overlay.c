@@ -907,6 +907,8 @@ void ovl_set_nexthop(struct vsw_overlay *ovl, uint16_t idx, const struct vsw_add
 	atomic_store_explicit(&v->nh, nh, memory_order_release);
 	vsw_datapath_sync(ovl->sw);
 	free(old);
+	if (nh->state == VSW_NH_OK && nh->wg_peer != VSW_WG_NONE)
+		vsw_wg_nexthop_ready(ovl->sw, nh->wg_peer);
 }
 
 /* ---- what the control API shows ---- */

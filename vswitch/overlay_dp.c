@@ -371,6 +371,15 @@ struct vsw_port *vsw_ovl_uplink(const struct vsw_pmd *pmd, const struct vsw_next
 	return dp_uplink(pmd, nh);
 }
 
+void vsw_ovl_want_nexthop(struct vsw_pmd *pmd, struct vsw_vtep *v)
+{
+	struct vsw_overlay *ovl = atomic_load_explicit(&pmd->sw->ovl, memory_order_acquire);
+	struct ovl_req r = { .kind = OVL_REQ_RESOLVE, .vtep = v->idx };
+
+	if (ovl && !atomic_exchange_explicit(&v->want_resolve, true, memory_order_relaxed))
+		dp_request(pmd, ovl, &r);
+}
+
 void vsw_ovl_no_nexthop(struct vsw_pmd *pmd, struct vsw_vtep *v, struct rte_mbuf *m)
 {
 	dp_no_nexthop(pmd, atomic_load_explicit(&pmd->sw->ovl, memory_order_acquire), v, m);

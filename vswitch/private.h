@@ -277,6 +277,8 @@ struct vsw_vtep;
 struct vsw_port *vsw_ovl_uplink(const struct vsw_pmd *pmd, const struct vsw_nexthop *nh);
 /* Count, ask the overlay thread to resolve VTEP @v, and drop @m. */
 void vsw_ovl_no_nexthop(struct vsw_pmd *pmd, struct vsw_vtep *v, struct rte_mbuf *m);
+/* ... or only ask the overlay thread to resolve it (the caller keeps the frame). */
+void vsw_ovl_want_nexthop(struct vsw_pmd *pmd, struct vsw_vtep *v);
 
 /* overlay.c: what the rest of the switch tells the overlay (under ctl_lock). */
 void vsw_ovl_tenant_removed(struct vsw *sw, struct vsw_tenant *t) REQUIRES(sw->ctl_lock);

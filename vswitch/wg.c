@@ -183,6 +183,18 @@ static void wg_flush_staged(struct vsw_wg *wg, struct vsw_wg_peer *peer)
 		vsw_pmd_kick(sw->pmds[i]);
 }
 
+void vsw_wg_nexthop_ready(struct vsw *sw, uint16_t idx)
+{
+	struct vsw_wg *wg = wg_of(sw);
+	struct vsw_wg_peer *peer =
+		wg && idx < VSW_WG_MAX_PEERS ?
+			atomic_load_explicit(&wg->peers[idx], memory_order_acquire) :
+			NULL;
+
+	if (peer && atomic_load_explicit(&peer->cur, memory_order_acquire))
+		wg_flush_staged(wg, peer);
+}
+
 static void wg_drop_staged(struct vsw_wg_peer *peer)
 {
 	void *m;

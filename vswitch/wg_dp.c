@@ -269,6 +269,41 @@ static void wg_stage(struct vsw_pmd *pmd, struct vsw_wg *wg, struct vsw_wg_peer 
 	wg_want_handshake(wg, peer);
 }
 
+/* Is @nh's lack of an uplink a matter of moments (being resolved, or built for another peer)? */
+static bool wg_nh_coming(const struct vsw_nexthop *nh, uint16_t pidx)
+{
+	return nh->wg_peer != pidx || nh->state == VSW_NH_PENDING ||
+	       nh->state == VSW_NH_NO_ENDPOINT || nh->state == VSW_NH_NO_NEIGH;
+}
+
+/*
+ * Keys but no path yet: keep @m with the staged packets, which go when the
+ * next hop is published (vsw_wg_nexthop_ready()); counted as waiting for a
+ * next hop if there is no room.
+ */
+static void wg_hold(struct vsw_pmd *pmd, struct vsw_wg *wg, struct vsw_wg_peer *peer, uint32_t vni,
+		    struct vsw_vtep *v, bool encrypted, struct rte_mbuf *m)
+{
+	const struct vsw_nexthop *nh;
+
+	m->hash.fdir.lo = vni | (encrypted ? 1u << 31 : 0);
+	m->hash.fdir.hi = v->idx;
+	if (rte_ring_mp_enqueue(peer->staged, m) != 0) {
+		wg_drop(pmd, m, VSW_TUN_NO_NEXTHOP);
+		return;
+	}
+	/*
+	 * Pairs with the fence in wg.c's wg_flush_staged(), which runs after the
+	 * next hop is published: one of us sees the other, so nothing waits on.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	nh = atomic_load_explicit(&v->nh, memory_order_acquire);
+	if (nh->wg_peer == peer->idx && vsw_ovl_uplink(pmd, nh)) {
+		atomic_store_explicit(&peer->flush, true, memory_order_relaxed);
+		atomic_store_explicit(&wg->flush_pending, true, memory_order_release);
+	}
+}
+
 /* The headers and sealing of one packet into @out, which has the room (see vsw_wg_output()). */
 static long wg_seal(struct vsw_pmd *pmd, const struct vsw_nexthop *nh, const struct vsw_wg_kp *k,
 		    uint64_t counter, uint32_t vni, uint8_t *out, const uint8_t *frame,
@@ -325,6 +360,12 @@ void vsw_wg_output(struct vsw_pmd *pmd, struct vsw_wg *wg, uint32_t vni, bool en
 	}
 	/* The next hop must be the tunnel's to this very peer: never plain, never another's. */
 	up = nh->wg_peer == pidx ? vsw_ovl_uplink(pmd, nh) : NULL;
+	if (!up && wg_nh_coming(nh, pidx)) {
+		/* Keys, and the path on its way (the peer just called): wait with the staged. */
+		vsw_ovl_want_nexthop(pmd, v);
+		wg_hold(pmd, wg, peer, vni, v, encrypted, m);
+		return;
+	}
 	if (!up) {
 		vsw_ovl_no_nexthop(pmd, v, m);
 		return;

@@ -194,6 +194,11 @@ void wg_index_release(struct vsw_wg *wg, uint32_t index) REQUIRES(wg->lock);
 int wg_install_keys(struct vsw_wg *wg, struct vsw_wg_peer *peer, struct wg_session_keys *keys,
 		    uint64_t now) REQUIRES(wg->lock);
 /* The peer's endpoint is now @ep (an authenticated packet came from there). */
+/*
+ * overlay.c, under ctl_lock (which peer removal holds): a next hop to peer
+ * @idx is usable now, so what waited for it can go if there are keys.
+ */
+void vsw_wg_nexthop_ready(struct vsw *sw, uint16_t idx);
 void wg_set_endpoint(struct vsw_wg *wg, struct vsw_wg_peer *peer, const struct vsw_wg_endpoint *ep)
 	REQUIRES(wg->lock);
 /* Send @len bytes to the peer's endpoint through the kernel socket; 0 or -errno. */
