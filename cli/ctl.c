@@ -36,6 +36,7 @@
 
 struct ctl_client {
 	int fd; /* -1: slot free */
+	bool sniffed; /* its first bytes said: line protocol, not HTTP */
 	size_t len; /* bytes buffered */
 	char buf[CTL_LINE_MAX];
 	struct ctl_server *srv;
@@ -46,6 +47,7 @@ struct ctl_server {
 	int listen_fd;
 	char path[108];
 	struct ctl_client clients[CTL_MAX_CLIENTS];
+	struct http_server *http; /* REST on the same socket (http.c) */
 };
 
 typedef json_t *(*ctl_cmd_fn)(struct job *j, json_t *req, struct config_error *err);
@@ -516,26 +518,35 @@ static const struct {
 	{ "wg-peer-remove", cmd_wg_peer_remove },
 };
 
-static json_t *ctl_handle(struct job *j, const char *line)
+json_t *ctl_run(struct job *j, json_t *req)
 {
 	struct config_error err = { { 0 } };
-	json_error_t jerr;
-	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *resp = NULL;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	json_t *resp = NULL;
 
-	if (!req)
-		snprintf(err.msg, sizeof(err.msg), "request: invalid JSON at column %d: %s",
-			 jerr.column, jerr.text);
-	else if (!cmd)
+	if (!cmd)
 		snprintf(err.msg, sizeof(err.msg), "cmd: a string is required");
 	for (size_t i = 0; cmd && i < ARRAY_SIZE(ctl_cmds) && !resp && !err.msg[0]; i++)
 		if (strcmp(cmd, ctl_cmds[i].name) == 0)
 			resp = ctl_cmds[i].fn(j, req, &err);
 	if (!resp && !err.msg[0])
 		snprintf(err.msg, sizeof(err.msg), "cmd: unknown command '%.64s'", cmd);
+	return resp ? resp : json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
+}
+
+static json_t *ctl_handle(struct job *j, const char *line)
+{
+	json_error_t jerr;
+	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *resp;
+	char msg[256];
+
+	if (!req) {
+		snprintf(msg, sizeof(msg), "request: invalid JSON at column %d: %s", jerr.column,
+			 jerr.text);
+		return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	}
+	resp = ctl_run(j, req);
 	json_decref(req);
-	if (!resp)
-		resp = json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
 	return resp;
 }
 
@@ -582,10 +593,47 @@ static void ctl_client_lines(struct ctl_client *c)
 	}
 }
 
+/*
+ * A client's first bytes choose its protocol: an HTTP method is REST
+ * (http.c takes the connection over, unread), anything else one JSON
+ * request per line.
+ */
+static bool ctl_sniff_http(struct ctl_client *c)
+{
+	static const char *const methods[] = { "GET ",	 "POST ", "PUT ",    "DELETE ",
+					       "PATCH ", "HEAD ", "OPTIONS " };
+	char head[8];
+	ssize_t n = recv(c->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+
+	if (n <= 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
+		size_t len = strlen(methods[i]);
+
+		/* A prefix of a method may still be one: wait for more bytes. */
+		if (memcmp(head, methods[i], MIN((size_t)n, len)) == 0 && (size_t)n < len)
+			return true;
+		if ((size_t)n >= len && memcmp(head, methods[i], len) == 0) {
+			runner_unwatch_fd(c->srv->job->r, c->fd);
+			if (http_adopt(c->srv->http, c->fd) < 0)
+				close(c->fd);
+			c->fd = -1;
+			c->len = 0;
+			return true;
+		}
+	}
+	c->sniffed = true;
+	return false;
+}
+
 static void ctl_client_readable(void *arg)
 {
 	struct ctl_client *c = arg;
-	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, MSG_DONTWAIT);
+	ssize_t n;
+
+	if (!c->sniffed && c->srv->http && ctl_sniff_http(c))
+		return;
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, MSG_DONTWAIT);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		ctl_client_close(c);
@@ -647,10 +695,14 @@ int ctl_start(struct job *j, const char *path)
 	ret = ctl_listen(s, path);
 	if (!ret)
 		ret = runner_watch_fd(j->r, s->listen_fd, ctl_accept, s);
+	if (!ret)
+		ret = http_start(j, &s->http);
 	if (ret) {
 		LOG_ERR("ctl", "control socket '%s': %s", path, strerror(-ret));
-		if (s->listen_fd >= 0)
+		if (s->listen_fd >= 0) {
+			runner_unwatch_fd(j->r, s->listen_fd);
 			close(s->listen_fd);
+		}
 		free(s);
 		return ret;
 	}
@@ -668,6 +720,7 @@ void ctl_stop(struct job *j)
 	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (s->clients[i].fd >= 0)
 			ctl_client_close(&s->clients[i]);
+	http_stop(j, s->http);
 	runner_unwatch_fd(j->r, s->listen_fd);
 	close(s->listen_fd);
 	unlink(s->path);

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "vswitch/vswitch.h"
 
@@ -89,5 +91,16 @@ json_t *job_filters_json(struct job *j);
 /* ctl.c: serve the control socket at @path from the runner's main loop. */
 int ctl_start(struct job *j, const char *path);
 void ctl_stop(struct job *j);
+/* One request object ({"cmd": ...}) of the control protocol; the response ("ok": true/false). */
+json_t *ctl_run(struct job *j, json_t *req);
+
+/* http.c: REST and /metrics on the control socket, on the main loop. */
+struct http_server;
+int http_start(struct job *j, struct http_server **out);
+void http_stop(struct job *j, struct http_server *h);
+/* Take over accepted connection @fd, whose first bytes (unread) are an HTTP request. */
+int http_adopt(struct http_server *h, int fd);
+/* metrics.c: the OpenMetrics text of the switch, tenants, PMDs and VMs; malloc'ed. */
+char *metrics_text(struct job *j);
 
 #endif

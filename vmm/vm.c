@@ -621,6 +621,15 @@ void vmm_vm_wait(struct vmm_vm *vm, struct vmm_exit *out)
 			 (unsigned long long)vm->vcpus[i].nr_mmio);
 }
 
+void vmm_vm_exit_counts(const struct vmm_vm *vm, uint64_t *pio, uint64_t *mmio)
+{
+	*pio = *mmio = 0;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		*pio += atomic_load_explicit(&vm->vcpus[i].nr_pio, memory_order_relaxed);
+		*mmio += atomic_load_explicit(&vm->vcpus[i].nr_mmio, memory_order_relaxed);
+	}
+}
+
 void vmm_vm_destroy(struct vmm_vm *vm)
 {
 	struct vmm_exit ignored;

@@ -29,8 +29,9 @@ struct vmm_vcpu {
 	size_t run_size;
 	pthread_t thread;
 	bool started; /* thread was created */
-	uint64_t nr_pio; /* exits by kind, for the statistics line */
-	uint64_t nr_mmio;
+	/* Exits by kind: the statistics line, and vmm_vm_exit_counts() while it runs. */
+	_Atomic uint64_t nr_pio;
+	_Atomic uint64_t nr_mmio;
 };
 
 struct vmm_vm {

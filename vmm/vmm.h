@@ -90,5 +90,7 @@ struct iotrap_bus *vmm_vm_mmio(struct vmm_vm *vm);
 struct iotrap_bus *vmm_vm_pio(struct vmm_vm *vm);
 struct irq_router *vmm_vm_irq(struct vmm_vm *vm);
 const char *vmm_vm_name(const struct vmm_vm *vm);
+/* Port I/O and MMIO exits of all its vCPUs so far (any thread, any time). */
+void vmm_vm_exit_counts(const struct vmm_vm *vm, uint64_t *pio, uint64_t *mmio);
 
 #endif
