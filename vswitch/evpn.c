@@ -270,6 +270,25 @@ static void evpn_inet_msg(struct vsw_evpn *e, const struct ndmsg *ndm, struct nl
 	}
 }
 
+/* One of our neighbour entries went (someone deleted it, the bridge went): write it again. */
+static void evpn_inet_gone(struct vsw_evpn *e, const struct ndmsg *ndm, struct nlattr **tb)
+{
+	struct evpn_neigh *n;
+	uint32_t ip;
+
+	if (!tb[NDA_DST] || nla_len(tb[NDA_DST]) != 4)
+		return;
+	memcpy(&ip, nla_data(tb[NDA_DST]), 4);
+	for (unsigned int i = 0; i < e->n; i++) {
+		n = e->t[i]->br_ifindex == ndm->ndm_ifindex ? evpn_neigh_find(e->t[i], ip) : NULL;
+		if (n && n->exported) {
+			n->exported = false;
+			atomic_store_explicit(&e->sw->evpn_kicked, true, memory_order_relaxed);
+			eventfd_write(e->kick_fd, 1);
+		}
+	}
+}
+
 static void evpn_neigh_msg(struct vsw_evpn *e, struct nlmsghdr *h)
 {
 	struct nlattr *tb[NDA_MAX + 1];
@@ -284,6 +303,10 @@ static void evpn_neigh_msg(struct vsw_evpn *e, struct nlmsghdr *h)
 	ndm = nlmsg_data(h);
 	if (ndm->ndm_family == AF_INET && e->dump_inet) {
 		evpn_inet_msg(e, ndm, tb);
+		return;
+	}
+	if (ndm->ndm_family == AF_INET && h->nlmsg_type == RTM_DELNEIGH) {
+		evpn_inet_gone(e, ndm, tb);
 		return;
 	}
 	if (ndm->ndm_family != AF_BRIDGE || !tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6 ||
@@ -544,8 +567,11 @@ static int evpn_neigh_req(struct vsw_evpn *e, struct evpn_tenant *t, uint32_t ip
 {
 	struct ndmsg ndm = { .ndm_family = AF_INET,
 			     .ndm_ifindex = t->br_ifindex,
-			     /* The bridge has no address to probe from: an entry that stays. */
-			     .ndm_state = NUD_NOARP };
+			     /*
+			      * Permanent: the bridge has no address to probe from, and the
+			      * kernel keeps such entries when the bridge loses its carrier.
+			      */
+			     .ndm_state = NUD_PERMANENT };
 	struct nl_msg *m = nlmsg_alloc_simple(mac ? RTM_NEWNEIGH : RTM_DELNEIGH,
 					      mac ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	int ret = -ENOMEM;

@@ -145,7 +145,9 @@ def vni_devices(ns, vni, local, dstport=4790):
     then hold (Ferry's AF_XDP uplink takes the VXLAN before the kernel sees
     it, so this device never carries traffic)."""
     br, vx = "br%d" % vni, "vx%d" % vni
-    ns.ip("link add %s type bridge" % br)
+    # A fixed address: one that followed the ports would change as Ferry's TAP comes and
+    # goes, and the kernel flushes a bridge's neighbour entries when its address changes.
+    ns.ip("link add %s address 02:00:00:00:%02x:%02x type bridge" % (br, vni >> 8 & 255, vni & 255))
     ns.ip("link add %s type vxlan id %d local %s dstport %d nolearning" % (vx, vni, local, dstport))
     ns.ip("link set %s master %s" % (vx, br))
     ns.sh("bridge", "link", "set", "dev", vx, "learning", "off", "neigh_suppress", "off")

@@ -16,8 +16,9 @@ Checked: each Ferry takes the other host's VTEP from zebra's type-3 entry
 Ferry's MAC table holds the other guest's MAC behind the other VTEP, put
 there by EVPN, not learned from traffic; `show bgp l2vpn evpn route` on
 each host lists both guests' MACs as type-2 and both VTEPs as type-3
-routes, and each guest's MAC/IP binding (from the ARP it sent) as type-2; the time from a guest's MAC showing in its own Ferry to its arrival
-in the other Ferry is printed, with the frames each tenant flooded; when
+routes, and each guest's MAC/IP binding (from the ARP it sent) as type-2;
+the time from a guest's MAC showing in its own Ferry to its arrival in the
+other Ferry is printed, with the frames each tenant flooded; when
 guest B's VM ends, its route is withdrawn and host A's entry goes."""
 import json
 import os
