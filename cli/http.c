@@ -48,26 +48,99 @@ struct http_route {
 	const char *cmd;
 	const char *params[HTTP_MAX_PARAMS];
 	const char *body_key; /* the body goes under this key; NULL: merged into the request */
+	/* OpenAPI: the body's schema, a config object ("$defs" name) or inline JSON ("{..."). */
+	const char *body_schema;
+	const char *summary;
 };
 
+#define VTEP_BODY                                                                               \
+	"{\"type\": \"object\", \"required\": [\"address\"], \"additionalProperties\": false, " \
+	"\"properties\": {\"address\": {\"type\": \"string\", \"description\": "                \
+	"\"the remote VTEP's IP address\"}}}"
+#define RULE_BODY                                                                            \
+	"{\"type\": \"object\", \"required\": [\"rule\"], \"additionalProperties\": false, " \
+	"\"properties\": {\"rule\": {\"$ref\": \"#/components/schemas/acl_rule\"}, "         \
+	"\"index\": {\"type\": \"integer\", \"minimum\": 0, \"description\": "               \
+	"\"insert before this rule (default: at the end)\"}}}"
+
 static const struct http_route routes[] = {
-	{ "GET", "/v1/status", "status", { NULL }, NULL },
-	{ "GET", "/v1/stats", "stats", { NULL }, NULL },
-	{ "GET", "/v1/vteps", "vteps", { NULL }, NULL },
-	{ "GET", "/v1/evpn", "evpn", { NULL }, NULL },
-	{ "GET", "/v1/wireguard", "wg", { NULL }, NULL },
-	{ "GET", "/v1/filters", "filter-list", { NULL }, NULL },
-	{ "GET", "/v1/tenants/*/fdb", "fdb", { "name" }, NULL },
-	{ "POST", "/v1/tenants", "tenant-add", { NULL }, "tenant" },
-	{ "DELETE", "/v1/tenants/*", "tenant-remove", { "name" }, NULL },
-	{ "POST", "/v1/tenants/*/vteps", "vtep-add", { "tenant" }, NULL },
-	{ "DELETE", "/v1/tenants/*/vteps/*", "vtep-remove", { "tenant", "address" }, NULL },
-	{ "POST", "/v1/vhost-user-ports", "port-add", { NULL }, "port" },
-	{ "DELETE", "/v1/vhost-user-ports/*", "port-remove", { "name" }, NULL },
-	{ "POST", "/v1/filters/*", "filter-add", { "interface" }, NULL },
-	{ "DELETE", "/v1/filters/*/*", "filter-del", { "interface", "index" }, NULL },
-	{ "POST", "/v1/wireguard/peers", "wg-peer-add", { NULL }, "peer" },
-	{ "DELETE", "/v1/wireguard/peers/*", "wg-peer-remove", { "public_key" }, NULL },
+	{ "GET", "/v1/status", "status", { NULL }, NULL, NULL, "VMs, ports and the running config" },
+	{ "GET", "/v1/stats", "stats", { NULL }, NULL, NULL, "port, tenant and overlay counters" },
+	{ "GET",
+	  "/v1/vteps",
+	  "vteps",
+	  { NULL },
+	  NULL,
+	  NULL,
+	  "remote VTEPs and their next hops (?refresh=1 re-reads the kernel first)" },
+	{ "GET", "/v1/evpn", "evpn", { NULL }, NULL, NULL, "EVPN bindings" },
+	{ "GET", "/v1/wireguard", "wg", { NULL }, NULL, NULL, "the WireGuard tunnel and its peers" },
+	{ "GET", "/v1/filters", "filter-list", { NULL }, NULL, NULL, "XDP access lists" },
+	{ "GET", "/v1/tenants/*/fdb", "fdb", { "name" }, NULL, NULL, "a tenant's MAC table" },
+	{ "POST", "/v1/tenants", "tenant-add", { NULL }, "tenant", "tenant", "add a tenant" },
+	{ "DELETE",
+	  "/v1/tenants/*",
+	  "tenant-remove",
+	  { "name" },
+	  NULL,
+	  NULL,
+	  "remove a tenant without ports" },
+	{ "POST",
+	  "/v1/tenants/*/vteps",
+	  "vtep-add",
+	  { "tenant" },
+	  NULL,
+	  VTEP_BODY,
+	  "seed a remote VTEP" },
+	{ "DELETE",
+	  "/v1/tenants/*/vteps/*",
+	  "vtep-remove",
+	  { "tenant", "address" },
+	  NULL,
+	  NULL,
+	  "remove a seeded remote VTEP" },
+	{ "POST",
+	  "/v1/vhost-user-ports",
+	  "port-add",
+	  { NULL },
+	  "port",
+	  "vhost_user_port",
+	  "add a vhost-user port" },
+	{ "DELETE",
+	  "/v1/vhost-user-ports/*",
+	  "port-remove",
+	  { "name" },
+	  NULL,
+	  NULL,
+	  "remove a vhost-user port" },
+	{ "POST",
+	  "/v1/filters/*",
+	  "filter-add",
+	  { "interface" },
+	  NULL,
+	  RULE_BODY,
+	  "add an access-list rule" },
+	{ "DELETE",
+	  "/v1/filters/*/*",
+	  "filter-del",
+	  { "interface", "index" },
+	  NULL,
+	  NULL,
+	  "delete an access-list rule" },
+	{ "POST",
+	  "/v1/wireguard/peers",
+	  "wg-peer-add",
+	  { NULL },
+	  "peer",
+	  "wireguard_peer",
+	  "add a WireGuard peer" },
+	{ "DELETE",
+	  "/v1/wireguard/peers/*",
+	  "wg-peer-remove",
+	  { "public_key" },
+	  NULL,
+	  NULL,
+	  "remove a WireGuard peer (its key percent-encoded)" },
 };
 
 /* A request's body as it arrives. */
@@ -109,6 +182,129 @@ static bool http_match(const char *pattern, const char *url, char *buf, size_t b
 		url = end;
 	}
 	return *url == '\0';
+}
+
+/* ---- the OpenAPI document: these routes, bodies from the config's own schema ---- */
+
+/* "#/$defs/X" (the config schema's) becomes "#/components/schemas/X", everywhere in @v. */
+static void openapi_refs(json_t *v)
+{
+	static const char from[] = "#/$defs/";
+	const char *key, *ref;
+	json_t *child;
+	size_t i;
+	char buf[160];
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child) openapi_refs(child);
+		return;
+	}
+	json_object_foreach(v, key, child)
+	{
+		ref = json_string_value(child);
+		if (strcmp(key, "$ref") == 0 && ref && strncmp(ref, from, sizeof(from) - 1) == 0) {
+			snprintf(buf, sizeof(buf), "#/components/schemas/%s",
+				 ref + sizeof(from) - 1);
+			json_object_set_new(v, key, json_string(buf));
+		} else {
+			openapi_refs(child);
+		}
+	}
+}
+
+static json_t *openapi_json_content(json_t *schema)
+{
+	return json_pack("{s:{s:o}}", "application/json", "schema", schema);
+}
+
+/* One operation of route @r; @params get OpenAPI's {name} form in @path. */
+static json_t *openapi_operation(const struct http_route *r, char *path, size_t len)
+{
+	json_t *op = json_pack("{s:s, s:s}", "summary", r->summary, "operationId", r->cmd);
+	json_t *params = json_array(), *resp, *body;
+	const char *p = r->path;
+	unsigned int n = 0;
+	size_t used = 0;
+
+	for (; *p && used + 1 < len; p++) {
+		if (*p != '*') {
+			path[used++] = *p;
+			continue;
+		}
+		used += (size_t)snprintf(path + used, len - used, "{%s}", r->params[n]);
+		json_array_append_new(
+			params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", r->params[n], "in",
+					  "path", "required", 1, "schema", "type",
+					  strcmp(r->params[n], "index") ? "string" : "integer"));
+		n++;
+	}
+	path[MIN(used, len - 1)] = '\0';
+	if (json_array_size(params))
+		json_object_set(op, "parameters", params);
+	json_decref(params);
+	if (r->body_schema) {
+		body = r->body_schema[0] == '{' ?
+			       json_loads(r->body_schema, 0, NULL) :
+			       json_pack("{s:s+}", "$ref", "#/components/schemas/", r->body_schema);
+		json_object_set_new(op, "requestBody",
+				    json_pack("{s:b, s:o}", "required", 1, "content",
+					      openapi_json_content(body)));
+	}
+	resp = json_pack(
+		"{s:{s:s, s:o}, s:{s:s, s:o}}", "200", "description",
+		"done: the command's answer, \"ok\": true", "content",
+		openapi_json_content(json_pack("{s:s}", "type", "object")), "400", "description",
+		"refused: \"error\" names the key path and why", "content",
+		openapi_json_content(json_pack("{s:s}", "$ref", "#/components/schemas/error")));
+	json_object_set_new(op, "responses", resp);
+	return op;
+}
+
+static json_t *openapi_document(void)
+{
+	json_t *schema = config_schema(), *schemas, *paths = json_object(), *item, *doc;
+	char path[128], method[16];
+
+	schemas = schema ? json_deep_copy(json_object_get(schema, "$defs")) : NULL;
+	json_decref(schema);
+	if (!schemas || !paths) {
+		json_decref(schemas);
+		json_decref(paths);
+		return NULL;
+	}
+	openapi_refs(schemas);
+	json_object_set_new(schemas, "error",
+			    json_pack("{s:s, s:[s, s], s:{s:{s:b}, s:{s:s}}}", "type", "object",
+				      "required", "ok", "error", "properties", "ok", "const", 0,
+				      "error", "type", "string"));
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		json_t *op = openapi_operation(&routes[i], path, sizeof(path));
+
+		item = json_object_get(paths, path);
+		if (!item) {
+			item = json_object();
+			json_object_set_new(paths, path, item);
+		}
+		for (size_t k = 0; routes[i].method[k] && k < sizeof(method) - 1; k++)
+			method[k] = (char)(routes[i].method[k] | 0x20); /* ASCII lower case */
+		method[strlen(routes[i].method)] = '\0';
+		json_object_set_new(item, method, op);
+	}
+	json_object_set_new(paths, "/metrics",
+			    json_pack("{s:{s:s, s:s, s:{s:{s:s, s:{s:{s:{s:s}}}}}}}", "get",
+				      "summary", "counters in the Prometheus text format",
+				      "operationId", "metrics", "responses", "200", "description",
+				      "the metrics", "content", "text/plain", "schema", "type",
+				      "string"));
+	json_object_set_new(paths, "/v1/openapi.json",
+			    json_pack("{s:{s:s, s:s, s:{s:{s:s}}}}", "get", "summary",
+				      "this document", "operationId", "openapi", "responses", "200",
+				      "description", "OpenAPI 3.1"));
+	doc = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:{s:o}}", "openapi", "3.1.0", "info",
+			"title", "Ferry control API", "version", FERRY_VERSION, "jsonSchemaDialect",
+			"https://json-schema.org/draft/2020-12/schema", "paths", paths,
+			"components", "schemas", schemas);
+	return doc;
 }
 
 static enum MHD_Result http_send(struct MHD_Connection *c, unsigned int status, char *text,
@@ -187,6 +383,8 @@ static enum MHD_Result http_dispatch(struct http_server *h, struct MHD_Connectio
 	unsigned int n, status;
 	char buf[512], msg[300];
 
+	if (strcmp(url, "/v1/openapi.json") == 0 && strcmp(method, "GET") == 0)
+		return http_json(c, MHD_HTTP_OK, openapi_document());
 	if (strcmp(url, "/metrics") == 0)
 		return strcmp(method, "GET") ?
 			       http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "/metrics: GET only") :

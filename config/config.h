@@ -358,6 +358,8 @@ const struct config_vm *config_find_vm(const struct ferry_config *cfg, const cha
 
 /* The JSON Schema (draft 2020-12) and the markdown key reference, both from the key tables. */
 int config_print_schema(FILE *f);
+/* The same JSON Schema as a document (objects under "$defs"); NULL without memory. */
+json_t *config_schema(void);
 int config_print_docs(FILE *f);
 
 /*

@@ -92,25 +92,34 @@ static void add_defs(const struct cfg_object *o, json_t *defs, bool *ok)
 	put(defs, o->name, object_schema(o, defs, ok), ok);
 }
 
-int config_print_schema(FILE *f)
+json_t *config_schema(void)
 {
 	json_t *defs = json_object();
 	json_t *root =
 		json_pack("{s:s, s:s}", "$schema", SCHEMA_DIALECT, "title", "Ferry configuration");
 	json_t *body;
 	bool ok = true;
-	int ret = -ENOMEM;
 
 	body = object_schema(&cfg_obj_root, defs, &ok);
-	if (ok && root && json_object_update(root, body) == 0) {
-		put(root, "$defs", json_incref(defs), &ok);
-		if (ok && json_dumpf(root, f, JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF)
-			ret = 0;
-		else if (ok)
-			ret = -EIO;
-	}
+	if (!ok || !root || json_object_update(root, body) != 0)
+		ok = false;
+	put(root, "$defs", json_incref(defs), &ok);
 	json_decref(body);
 	json_decref(defs);
+	if (!ok) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+int config_print_schema(FILE *f)
+{
+	json_t *root = config_schema();
+	int ret = -ENOMEM;
+
+	if (root)
+		ret = json_dumpf(root, f, JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF ? 0 : -EIO;
 	json_decref(root);
 	return ret;
 }

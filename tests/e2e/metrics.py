@@ -39,14 +39,7 @@ wait_socket(ctl)
 
 
 def curl(method, url, body=None):
-    """(HTTP status, body text) of one request over the control socket."""
-    argv = ["curl", "-s", "--unix-socket", ctl, "-X", method, "-w", "\n%{http_code}",
-            "http://ferry" + url]
-    if body is not None:
-        argv += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
-    text, _, code = out.rpartition("\n")
-    return int(code), text
+    return f.api(ctl, method, url, body)
 
 
 def ctlj(*a):

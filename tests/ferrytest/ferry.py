@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 
 from .check import check, fail
 from .proc import Proc, run, wait_socket
@@ -221,3 +222,15 @@ def start_hosts(hosts, config, logdir):
     for h in ctl:
         wait_socket(ctl[h])
     return ctl, procs
+
+
+def api(sock, method, url, body=None):
+    """One REST request over control socket @sock with Debian's curl
+    (`--unix-socket`): (HTTP status, response text)."""
+    argv = ["curl", "-s", "--unix-socket", sock, "-X", method, "-w", "\n%{http_code}",
+            "http://ferry" + url]
+    if body is not None:
+        argv += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
+    text, _, code = out.rpartition("\n")
+    return int(code or 0), text
