@@ -47,11 +47,29 @@ int cmd_wg(int argc, char **argv);
 struct runner;
 
 struct runner *runner_create(void);
-/* Create a VM (it starts with runner_run) and return it in *@vm if not NULL. */
+/*
+ * Create a VM and return it in *@vm if not NULL; its slot (>= 0) or -errno.
+ * VMs added before runner_run() start with it; later ones with
+ * runner_boot_vm().
+ */
 int runner_add_vm(struct runner *r, const struct vmm_opts *opts, struct vmm_vm **vm);
-/* Call @fn(@arg, i) on the main loop when VM @i (in order of addition) has ended. */
+int runner_boot_vm(struct runner *r, struct vmm_vm *vm);
+/* Stop a running VM and reap it before returning (-EALREADY if it does not run). */
+int runner_stop_vm(struct runner *r, struct vmm_vm *vm);
+/* Destroy a VM that has ended or never started (-EBUSY if it runs); its slot is reused. */
+int runner_remove_vm(struct runner *r, struct vmm_vm *vm);
+int runner_vm_slot(const struct runner *r, const struct vmm_vm *vm);
+enum runner_vm_state {
+	RUNNER_VM_CREATED,
+	RUNNER_VM_RUNNING,
+	RUNNER_VM_PAUSED,
+	RUNNER_VM_ENDED,
+	RUNNER_VM_GONE
+};
+enum runner_vm_state runner_vm_state(const struct runner *r, const struct vmm_vm *vm);
+/* Call @fn(@arg, slot) on the main loop when the VM in @slot has ended. */
 void runner_on_vm_end(struct runner *r, void (*fn)(void *arg, unsigned int i), void *arg);
-/* How VM @i (in order of addition) ended; valid after runner_run(). */
+/* How the VM in @slot ended; valid once it has (NULL for a free slot). */
 const struct vmm_exit *runner_vm_exit(const struct runner *r, unsigned int i);
 /* Call @fn(@arg) from the main loop whenever @fd is readable (control socket). */
 int runner_watch_fd(struct runner *r, int fd, void (*fn)(void *arg), void *arg);

@@ -137,7 +137,7 @@ int cmd_boot(int argc, char **argv)
 	if (!r)
 		return CLI_EXIT_ERROR;
 	ret = runner_add_vm(r, &o, NULL);
-	if (ret)
+	if (ret < 0)
 		ret = ret == -EINVAL || ret == -ENOENT || ret == -EACCES ? CLI_EXIT_USAGE :
 									   CLI_EXIT_ERROR;
 	else

@@ -28,6 +28,7 @@
 #include "cli/job.h"
 #include "util/log.h"
 #include "util/usock.h"
+#include "cli/job_api.h"
 #include "vswitch/evpn.h"
 #include "vswitch/overlay.h"
 
@@ -508,6 +509,11 @@ static const struct {
 	{ "vteps", cmd_vteps },
 	{ "fdb", cmd_fdb },
 	{ "evpn", cmd_evpn },
+	{ "vm-list", api_vm_list },
+	{ "vm-info", api_vm_info },
+	{ "vm-create", api_vm_create },
+	{ "vm-action", api_vm_action },
+	{ "vm-delete", api_vm_delete },
 	{ "vtep-add", cmd_vtep_add },
 	{ "vtep-remove", cmd_vtep_remove },
 	{ "filter-list", cmd_filter_list },

@@ -6,6 +6,8 @@
  * mode 0600.  Each resource maps to a control command and the same
  * validation (config/), so a bad request gets the same key path in a 400.
  *
+ *   GET    /v1/vms | /v1/vms/NAME   POST /v1/vms[?boot=1]   DELETE /v1/vms/NAME
+ *   PUT    /v1/vms/NAME/boot | pause | resume | shutdown
  *   GET    /v1/status | /v1/stats | /v1/vteps[?refresh=1] | /v1/evpn |
  *          /v1/wireguard | /v1/filters | /v1/tenants/NAME/fdb
  *   POST   /v1/tenants  /v1/tenants/NAME/vteps  /v1/vhost-user-ports
@@ -19,6 +21,8 @@
  * like the line protocol, so handlers touch the job without locks.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,6 +69,32 @@ struct http_route {
 
 static const struct http_route routes[] = {
 	{ "GET", "/v1/status", "status", { NULL }, NULL, NULL, "VMs, ports and the running config" },
+	{ "GET", "/v1/vms", "vm-list", { NULL }, NULL, NULL, "every VM: state, NICs, exits" },
+	{ "POST",
+	  "/v1/vms",
+	  "vm-create",
+	  { NULL },
+	  "vm",
+	  "vm",
+	  "create a VM (?boot=1 boots it too); its NICs join the switch" },
+	{ "PUT", "/v1/vms/*/boot", "vm-action", { "name" }, NULL, NULL, "boot a created VM" },
+	{ "PUT", "/v1/vms/*/pause", "vm-action", { "name" }, NULL, NULL, "pause a running VM" },
+	{ "PUT", "/v1/vms/*/resume", "vm-action", { "name" }, NULL, NULL, "resume a paused VM" },
+	{ "PUT",
+	  "/v1/vms/*/shutdown",
+	  "vm-action",
+	  { "name" },
+	  NULL,
+	  NULL,
+	  "stop a VM (no ACPI yet: at once)" },
+	{ "GET", "/v1/vms/*", "vm-info", { "name" }, NULL, NULL, "one VM" },
+	{ "DELETE",
+	  "/v1/vms/*",
+	  "vm-delete",
+	  { "name" },
+	  NULL,
+	  NULL,
+	  "delete a VM that is not running; its ports leave the switch" },
 	{ "GET", "/v1/stats", "stats", { NULL }, NULL, NULL, "port, tenant and overlay counters" },
 	{ "GET",
 	  "/v1/vteps",
@@ -353,6 +383,7 @@ static json_t *http_request(struct MHD_Connection *c, const struct http_route *r
 {
 	json_t *req = json_pack("{s:s}", "cmd", r->cmd);
 	const char *refresh = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "refresh");
+	const char *boot = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "boot");
 
 	for (unsigned int i = 0; i < n; i++) {
 		char *end;
@@ -366,6 +397,11 @@ static json_t *http_request(struct MHD_Connection *c, const struct http_route *r
 	}
 	if (refresh && strcmp(refresh, "0") != 0)
 		json_object_set_new(req, "refresh", json_true());
+	if (boot && strcmp(boot, "0") != 0)
+		json_object_set_new(req, "boot", json_true());
+	/* PUT /v1/vms/NAME/ACTION: the action is the path's last word. */
+	if (strcmp(r->cmd, "vm-action") == 0)
+		json_object_set_new(req, "action", json_string(strrchr(r->path, '/') + 1));
 	if (body && r->body_key)
 		json_object_set(req, r->body_key, body);
 	else if (body && json_is_object(body))
@@ -462,6 +498,24 @@ static void http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * libmicrohttpd's complaints, into our log.  It tries TCP socket options on
+ * every connection, which a Unix socket does not have: not worth a line.
+ */
+static void http_log(void *cls, const char *fmt, va_list ap) FERRY_PRINTF(2, 0);
+
+static void http_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (strstr(msg, "TCP_NODELAY") || strstr(msg, "TCP_CORK") || strstr(msg, "push the data"))
+		return;
+	msg[strcspn(msg, "\n")] = '\0';
+	LOG_RL(LOG_LVL_WARN, "ctl", "REST: %s", msg);
+}
+
 static void http_run(void *arg)
 {
 	struct http_server *h = arg;
@@ -492,7 +546,8 @@ int http_start(struct job *j, struct http_server **out)
 	/* No listening socket of its own: ctl.c accepts and hands connections over. */
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0,
 				NULL, NULL, http_handler, h, MHD_OPTION_NOTIFY_COMPLETED, http_done,
-				NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+				NULL, MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16, MHD_OPTION_END);
 	info = h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	h->epoll_fd = info ? info->epoll_fd : -1;

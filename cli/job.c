@@ -154,36 +154,96 @@ static void job_vm_opts(struct job_vm *jv, bool several, struct vmm_opts *o)
 	};
 }
 
-static int job_add_vm(struct job *j, unsigned int i)
+int job_vm_add(struct job *j, const struct config_vm *c, struct job_vm **out)
 {
-	struct job_vm *jv = &j->vms[i];
+	struct job_vm *jv = NULL;
 	struct vmm_opts o;
 	int ret;
 
-	jv->cfg = &j->cfg->vms[i];
+	for (unsigned int i = 0; i < JOB_MAX_VMS && !jv; i++)
+		if (!j->vms[i].used)
+			jv = &j->vms[i];
+	if (!jv)
+		return -ENOSPC;
+	memset(jv, 0, sizeof(*jv));
+	jv->used = true;
+	jv->cfg = c;
+	jv->slot = -1;
+	snprintf(jv->name, sizeof(jv->name), "%s", c->name);
 	for (unsigned int k = 0; k < JOB_MAX_NICS; k++)
 		jv->nics[k].port = -1;
-	if (jv->cfg->n_nics > JOB_MAX_NICS) {
-		LOG_ERR("cli", "vms[%u].nics: at most %d NICs per VM", i, JOB_MAX_NICS);
+	if (c->n_nics > JOB_MAX_NICS) {
+		LOG_ERR("cli", "%s.nics: at most %d NICs per VM", c->name, JOB_MAX_NICS);
 		return -EINVAL;
 	}
-	job_vm_opts(jv, j->cfg->n_vms > 1, &o);
+	/* A VM the API adds shares the console with others: it gets a prefix. */
+	job_vm_opts(jv, j->cfg->n_vms > 1 || j->r_running, &o);
 	ret = runner_add_vm(j->r, &o, &jv->vm);
-	for (unsigned int k = 0; !ret && k < jv->cfg->n_nics; k++) {
+	jv->slot = ret;
+	for (unsigned int k = 0; ret >= 0 && k < c->n_nics; k++) {
 		ret = job_add_nic(j, jv, k);
 		jv->n_nics = k + 1; /* so teardown sees a half-built NIC too */
 	}
-	return ret;
+	if (out)
+		*out = jv;
+	return ret < 0 ? ret : 0;
+}
+
+/* The NICs leave the switch (no PMD touches their devices after), then go. */
+static void job_vm_nics_free(struct job *j, struct job_vm *jv)
+{
+	for (unsigned int k = 0; k < jv->n_nics; k++) {
+		struct job_nic *n = &jv->nics[k];
+
+		if (n->port >= 0)
+			vsw_port_remove(j->sw, (uint16_t)n->port);
+		virtio_pci_destroy(n->vp);
+		vu_frontend_destroy(n->fe);
+		vnet_destroy(n->dev);
+	}
+	jv->n_nics = 0;
+}
+
+/* Its NICs leave the switch, then the VM goes; the slot is free again. */
+void job_vm_free(struct job *j, struct job_vm *jv)
+{
+	job_vm_nics_free(j, jv);
+	if (jv->vm)
+		runner_remove_vm(j->r, jv->vm);
+	memset(jv, 0, sizeof(*jv));
+}
+
+void job_relink(struct job *j)
+{
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++)
+		if (j->vms[i].used)
+			j->vms[i].cfg = config_find_vm(j->cfg, j->vms[i].name);
+}
+
+struct job_vm *job_find_vm(struct job *j, const char *name)
+{
+	for (unsigned int i = 0; name && i < JOB_MAX_VMS; i++)
+		if (j->vms[i].used && strcmp(j->vms[i].name, name) == 0)
+			return &j->vms[i];
+	return NULL;
+}
+
+static struct job_vm *job_vm_of_slot(struct job *j, unsigned int slot)
+{
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++)
+		if (j->vms[i].used && j->vms[i].slot == (int)slot)
+			return &j->vms[i];
+	return NULL;
 }
 
 /*
  * A VM ended: its NICs are down, so the stations behind them are gone from
  * the switch's tables (and from EVPN); the ports stay for the summary.
  */
-static void job_vm_ended(void *arg, unsigned int i)
+static void job_vm_ended(void *arg, unsigned int slot)
 {
 	struct job *j = arg;
-	struct job_vm *jv = i < j->cfg->n_vms ? &j->vms[i] : NULL;
+	struct job_vm *jv = job_vm_of_slot(j, slot);
 
 	for (unsigned int k = 0; jv && j->sw && k < jv->n_nics; k++)
 		if (jv->nics[k].port >= 0)
@@ -195,19 +255,9 @@ static void job_teardown(struct job *j)
 	ctl_stop(j);
 	job_filters_stop(j);
 	job_vhost_ports_fini(j);
-	for (unsigned int i = 0; j->vms && i < j->cfg->n_vms; i++) {
-		struct job_vm *jv = &j->vms[i];
-
-		for (unsigned int k = 0; k < jv->n_nics; k++) {
-			struct job_nic *n = &jv->nics[k];
-
-			if (n->port >= 0)
-				vsw_port_remove(j->sw, (uint16_t)n->port);
-			virtio_pci_destroy(n->vp);
-			vu_frontend_destroy(n->fe);
-			vnet_destroy(n->dev);
-		}
-	}
+	for (unsigned int i = 0; j->vms && i < JOB_MAX_VMS; i++)
+		if (j->vms[i].used)
+			job_vm_nics_free(j, &j->vms[i]);
 	runner_destroy(j->r);
 	vsw_destroy(j->sw);
 	free(j->vms);
@@ -253,13 +303,24 @@ static const char *const verdict_words[] = {
  * The job's exit status: the first failed VM's own status (its debug-exit
  * value, 3 for a triple fault, 1 otherwise, never 0); 0 when none failed.
  */
+/* The exit of a VM that ran (started at some point); NULL for one created and never booted. */
+static const struct vmm_exit *job_vm_exit(const struct job *j, const struct job_vm *jv)
+{
+	enum runner_vm_state s = jv->used && jv->vm ? runner_vm_state(j->r, jv->vm) :
+						      RUNNER_VM_GONE;
+
+	return s == RUNNER_VM_CREATED || s == RUNNER_VM_GONE ?
+		       NULL :
+		       runner_vm_exit(j->r, (unsigned int)jv->slot);
+}
+
 static int job_status(const struct job *j)
 {
-	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
-		const struct vmm_exit *e = runner_vm_exit(j->r, i);
-		int st = vmm_exit_status(e);
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++) {
+		const struct vmm_exit *e = job_vm_exit(j, &j->vms[i]);
+		int st = e ? vmm_exit_status(e) : 0;
 
-		if (job_vm_verdict(&j->vms[i], e) == JOB_FAILED)
+		if (e && job_vm_verdict(&j->vms[i], e) == JOB_FAILED)
 			return st ? st : CLI_EXIT_ERROR;
 	}
 	return 0;
@@ -268,14 +329,19 @@ static int job_status(const struct job *j)
 /* The last line says what the table says: "passed" only if every VM passed. */
 static void job_print_verdict(const struct job *j)
 {
-	unsigned int count[ARRAY_SIZE(verdict_words)] = { 0 };
+	unsigned int count[ARRAY_SIZE(verdict_words)] = { 0 }, ran = 0;
 
-	for (unsigned int i = 0; i < j->cfg->n_vms; i++)
-		count[job_vm_verdict(&j->vms[i], runner_vm_exit(j->r, i))]++;
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++) {
+		const struct vmm_exit *e = job_vm_exit(j, &j->vms[i]);
+
+		if (e) {
+			count[job_vm_verdict(&j->vms[i], e)]++;
+			ran++;
+		}
+	}
 	if (count[JOB_FAILED])
-		printf("\nferry: %u of %u VMs FAILED (see above)\n", count[JOB_FAILED],
-		       j->cfg->n_vms);
-	else if (count[JOB_PASSED] == j->cfg->n_vms)
+		printf("\nferry: %u of %u VMs FAILED (see above)\n", count[JOB_FAILED], ran);
+	else if (count[JOB_PASSED] == ran)
 		printf("\nferry: every VM passed its checks\n");
 	else
 		printf("\nferry: no VM failed; %u ended without a verdict, %u stopped\n",
@@ -317,14 +383,19 @@ static void job_print_vms(const struct job *j)
 	char line[RESULT_MAX];
 
 	printf("\n%-10s %-8s %-8s %s\n", "vm", "tenant", "result", "guest report");
-	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++) {
 		const struct job_vm *jv = &j->vms[i];
-		const struct vmm_exit *e = runner_vm_exit(j->r, i);
+		const struct vmm_exit *e = job_vm_exit(j, jv);
 
+		if (!jv->used || !jv->cfg)
+			continue;
 		foreign += job_compact(jv->result, line, sizeof(line));
 		printf("%-10s %-8s %-8s %s\n", jv->cfg->name,
 		       jv->cfg->n_nics && jv->cfg->nics[0].tenant ? jv->cfg->nics[0].tenant : "-",
-		       verdict_words[job_vm_verdict(jv, e)], jv->result[0] ? line : e->reason);
+		       e ? verdict_words[job_vm_verdict(jv, e)] : "created",
+		       jv->result[0] ? line :
+		       e	     ? e->reason :
+				       "never booted");
 	}
 	if (j->cfg->n_tenants > 1)
 		printf("frames delivered across tenants (sum of guests' foreign counts): %lu\n",
@@ -361,8 +432,8 @@ static void job_print_nics(struct job *j)
 
 	printf("\n%-16s %10s %10s %11s %8s\n", "nic", "from guest", "to guest", "undelivered",
 	       "dropped");
-	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
-		for (unsigned int n = 0; n < j->vms[i].n_nics; n++) {
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++) {
+		for (unsigned int n = 0; j->vms[i].used && n < j->vms[i].n_nics; n++) {
 			const struct job_nic *jn = &j->vms[i].nics[n];
 			uint64_t dropped = 0;
 
@@ -409,12 +480,20 @@ static void job_print_switch(struct job *j)
 	}
 }
 
+static bool job_has_vms(const struct job *j)
+{
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++)
+		if (j->vms[i].used)
+			return true;
+	return false;
+}
+
 int job_run(struct ferry_config *cfg, bool summary)
 {
 	struct job j = { .cfg = cfg };
 	int ret, status = CLI_EXIT_ERROR;
 
-	j.vms = calloc(cfg->n_vms ? cfg->n_vms : 1, sizeof(*j.vms));
+	j.vms = calloc(JOB_MAX_VMS, sizeof(*j.vms));
 	j.r = runner_create();
 	if (!j.vms || !j.r)
 		goto out;
@@ -422,18 +501,21 @@ int job_run(struct ferry_config *cfg, bool summary)
 	ret = job_start_switch(&j);
 	if (!ret)
 		ret = job_filters_start(&j);
+	if (!ret && cfg->n_vms > JOB_MAX_VMS)
+		ret = -ENOSPC;
 	for (unsigned int i = 0; !ret && i < cfg->n_vms; i++)
-		ret = job_add_vm(&j, i);
+		ret = job_vm_add(&j, &cfg->vms[i], NULL);
 	for (unsigned int i = 0; !ret && i < cfg->n_vhost_ports; i++)
 		ret = job_vhost_port_add(&j, &cfg->vhost_ports[i]);
 	if (!ret && cfg->control.socket)
 		ret = ctl_start(&j, cfg->control.socket);
 	if (ret)
 		goto out;
+	j.r_running = true;
 	status = runner_run(j.r, job_is_daemon(cfg));
 	if (status != CLI_EXIT_ERROR)
 		status = job_status(&j);
-	if (summary && cfg->n_vms) {
+	if (summary && job_has_vms(&j)) {
 		job_print_vms(&j);
 		if (j.sw)
 			job_print_switch(&j);

@@ -25,9 +25,14 @@ struct job_nic {
 	int port; /* switch port id, -1 if none */
 };
 
+#define JOB_MAX_VMS 64 /* slots: a slot never moves, so threads may hold a job_vm */
+
 struct job_vm {
-	const struct config_vm *cfg;
+	bool used;
+	char name[64]; /* what cfg is found by again after the config's VM array changed */
+	const struct config_vm *cfg; /* NULL once the VM is deleted */
 	struct vmm_vm *vm;
+	int slot; /* the runner's */
 	char prefix[48]; /* console line prefix: "[name] " */
 	char result[RESULT_MAX]; /* the guest's last FERRY-RESULT line */
 	unsigned int n_nics;
@@ -41,9 +46,10 @@ struct job {
 	struct ferry_config *cfg; /* what runs now: the file plus run-time changes */
 	struct vsw *sw;
 	struct runner *r;
-	struct job_vm *vms; /* one per cfg->vms[] at start */
+	struct job_vm *vms; /* JOB_MAX_VMS slots: the config's VMs first, then the API's */
 	struct ctl_server *ctl; /* NULL without a control socket */
 	struct job_acl *acls; /* one per cfg->xdp_acls[] (job_filter.c) */
+	bool r_running; /* the runner's loop has begun: VMs added now wait for a boot */
 };
 
 /*
@@ -89,6 +95,16 @@ int job_filter_del(struct job *j, const char *ifname, int index, struct config_e
 json_t *job_filters_json(struct job *j);
 
 /* ctl.c: serve the control socket at @path from the runner's main loop. */
+/*
+ * job.c, for the API (job_api.c): create a VM from an item added to j->cfg
+ * (its NICs join the switch), and take it apart again once it has ended or
+ * before it ever ran; re-find each VM's config after the array changed.
+ */
+int job_vm_add(struct job *j, const struct config_vm *c, struct job_vm **out);
+void job_vm_free(struct job *j, struct job_vm *jv);
+void job_relink(struct job *j);
+struct job_vm *job_find_vm(struct job *j, const char *name);
+
 int ctl_start(struct job *j, const char *path);
 void ctl_stop(struct job *j);
 /* One request object ({"cmd": ...}) of the control protocol; the response ("ok": true/false). */

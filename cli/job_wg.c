@@ -180,12 +180,14 @@ static json_t *wg_peer_json(const struct vsw_wg_peer_stats *p)
 json_t *job_wg_json(struct job *j)
 {
 	static struct vsw_wg_peer_stats peers[VSW_WG_MAX_PEERS];
-	json_t *ctr = json_object(), *a = json_array(), *o;
+	json_t *ctr, *a, *o;
 	struct vsw_wg_stats st;
 	unsigned int n;
 
 	if (!j->sw || vsw_wg_stats(j->sw, &st) || !st.enabled)
 		return json_pack("{s:b}", "enabled", 0);
+	ctr = json_object();
+	a = json_array();
 	for (unsigned int i = 0; i < VSW_WG_CTR_MAX; i++)
 		json_object_set_new(ctr, vsw_wg_ctr_name((enum vsw_wg_ctr)i),
 				    json_integer((json_int_t)st.ctr[i]));

@@ -155,19 +155,20 @@ static void mb_pmds(struct mbuf *b, struct job *j)
 static void mb_vms(struct mbuf *b, struct job *j)
 {
 	uint64_t pio, mmio;
+	bool head = false;
 
-	if (!j->cfg->n_vms)
-		return;
-	mb_head(b, "ferry_vm_exits_total", "counter", "VM exits to ferry, by kind");
-	for (unsigned int i = 0; i < j->cfg->n_vms; i++) {
-		if (!j->vms[i].vm)
+	for (unsigned int i = 0; i < JOB_MAX_VMS; i++) {
+		if (!j->vms[i].used || !j->vms[i].vm)
 			continue;
+		if (!head)
+			mb_head(b, "ferry_vm_exits_total", "counter", "VM exits to ferry, by kind");
+		head = true;
 		vmm_vm_exit_counts(j->vms[i].vm, &pio, &mmio);
 		mb_printf(b, "ferry_vm_exits_total{vm=\"");
-		mb_label(b, j->cfg->vms[i].name);
+		mb_label(b, j->vms[i].name);
 		mb_printf(b, "\",kind=\"pio\"} %llu\nferry_vm_exits_total{vm=\"",
 			  (unsigned long long)pio);
-		mb_label(b, j->cfg->vms[i].name);
+		mb_label(b, j->vms[i].name);
 		mb_printf(b, "\",kind=\"mmio\"} %llu\n", (unsigned long long)mmio);
 	}
 }

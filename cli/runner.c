@@ -33,7 +33,8 @@ struct runner_watch {
 
 struct runner {
 	unsigned int nr_vms;
-	struct vmm_vm *vms[RUNNER_MAX_VMS];
+	struct vmm_vm *vms[RUNNER_MAX_VMS]; /* NULL: a free slot (runner_remove_vm) */
+	bool started[RUNNER_MAX_VMS];
 	bool ended[RUNNER_MAX_VMS];
 	struct vmm_exit exits[RUNNER_MAX_VMS];
 	int sig_fd; /* signalfd for SIGINT/SIGTERM */
@@ -74,28 +75,111 @@ int runner_add_vm(struct runner *r, const struct vmm_opts *opts, struct vmm_vm *
 	struct vmm_vm *vm;
 	int err = -EINVAL;
 
-	if (r->nr_vms == RUNNER_MAX_VMS) {
+	unsigned int slot = 0;
+
+	while (slot < r->nr_vms && r->vms[slot])
+		slot++;
+	if (slot == RUNNER_MAX_VMS) {
 		LOG_ERR("cli", "at most %d VMs per ferry process", RUNNER_MAX_VMS);
 		return -ENOSPC;
 	}
 	vm = vmm_vm_create(opts, &err);
 	if (!vm)
 		return err;
-	r->vms[r->nr_vms++] = vm;
+	r->vms[slot] = vm;
+	r->started[slot] = r->ended[slot] = false;
+	memset(&r->exits[slot], 0, sizeof(r->exits[slot]));
+	if (slot == r->nr_vms)
+		r->nr_vms++;
 	if (out)
 		*out = vm;
+	return (int)slot;
+}
+
+static void runner_reap(struct runner *r, unsigned int i);
+
+int runner_vm_slot(const struct runner *r, const struct vmm_vm *vm)
+{
+	for (unsigned int i = 0; i < r->nr_vms; i++)
+		if (r->vms[i] == vm)
+			return (int)i;
+	return -ENOENT;
+}
+
+/* Watch its end and start it: the main loop reaps it when it ends. */
+static int runner_start_slot(struct runner *r, unsigned int i)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+	int ret;
+
+	if (epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, vmm_vm_done_fd(r->vms[i]), &ev) < 0)
+		return -errno;
+	ret = vmm_vm_start(r->vms[i]);
+	if (ret) {
+		epoll_ctl(r->ep_fd, EPOLL_CTL_DEL, vmm_vm_done_fd(r->vms[i]), NULL);
+		return ret;
+	}
+	r->started[i] = true;
+	return 0;
+}
+
+int runner_boot_vm(struct runner *r, struct vmm_vm *vm)
+{
+	int i = runner_vm_slot(r, vm);
+
+	if (i < 0)
+		return i;
+	return r->started[i] ? -EALREADY : runner_start_slot(r, (unsigned int)i);
+}
+
+enum runner_vm_state runner_vm_state(const struct runner *r, const struct vmm_vm *vm)
+{
+	int i = runner_vm_slot(r, vm);
+
+	if (i < 0)
+		return RUNNER_VM_GONE;
+	if (!r->started[i])
+		return RUNNER_VM_CREATED;
+	if (r->ended[i])
+		return RUNNER_VM_ENDED;
+	return vmm_vm_paused(vm) ? RUNNER_VM_PAUSED : RUNNER_VM_RUNNING;
+}
+
+int runner_stop_vm(struct runner *r, struct vmm_vm *vm)
+{
+	int i = runner_vm_slot(r, vm);
+
+	if (i < 0)
+		return i;
+	if (!r->started[i] || r->ended[i])
+		return -EALREADY;
+	vmm_vm_stop(vm);
+	runner_reap(r, (unsigned int)i); /* its threads leave at once: join them now */
+	return 0;
+}
+
+int runner_remove_vm(struct runner *r, struct vmm_vm *vm)
+{
+	int i = runner_vm_slot(r, vm);
+
+	if (i < 0)
+		return i;
+	if (r->started[i] && !r->ended[i])
+		return -EBUSY;
+	vmm_vm_destroy(vm);
+	r->vms[i] = NULL;
 	return 0;
 }
 
 const struct vmm_exit *runner_vm_exit(const struct runner *r, unsigned int i)
 {
-	return i < r->nr_vms ? &r->exits[i] : NULL;
+	return i < r->nr_vms && r->vms[i] ? &r->exits[i] : NULL;
 }
 
 static void runner_stop_all(struct runner *r)
 {
 	for (unsigned int i = 0; i < r->nr_vms; i++)
-		if (!r->ended[i])
+		if (r->vms[i] && r->started[i] && !r->ended[i])
 			vmm_vm_stop(r->vms[i]);
 }
 
@@ -129,14 +213,7 @@ static int runner_watch(struct runner *r)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_SIGNAL };
 
-	if (epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->sig_fd, &ev) < 0)
-		return -errno;
-	for (unsigned int i = 0; i < r->nr_vms; i++) {
-		ev.data.u32 = i;
-		if (epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, vmm_vm_done_fd(r->vms[i]), &ev) < 0)
-			return -errno;
-	}
-	return 0;
+	return epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->sig_fd, &ev) < 0 ? -errno : 0;
 }
 
 static void runner_reap(struct runner *r, unsigned int i)
@@ -165,7 +242,7 @@ static unsigned int runner_live(const struct runner *r)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < r->nr_vms; i++)
-		n += !r->ended[i];
+		n += r->vms[i] && r->started[i] && !r->ended[i];
 	return n;
 }
 
@@ -183,10 +260,11 @@ static int runner_status(const struct runner *r)
 {
 	int status = 0;
 
-	if (r->nr_vms == 1)
+	if (r->nr_vms == 1 && r->vms[0] && r->started[0])
 		return vmm_exit_status(&r->exits[0]);
 	for (unsigned int i = 0; i < r->nr_vms && !status; i++)
-		status = vmm_exit_status(&r->exits[i]);
+		if (r->vms[i] && r->started[i])
+			status = vmm_exit_status(&r->exits[i]);
 	return status;
 }
 
@@ -196,7 +274,7 @@ static void runner_dispatch(struct runner *r, uint32_t tag)
 		runner_on_signal(r);
 	else if (tag >= TAG_WATCH && r->watches[tag - TAG_WATCH].fd >= 0)
 		r->watches[tag - TAG_WATCH].fn(r->watches[tag - TAG_WATCH].arg);
-	else if (tag < r->nr_vms)
+	else if (tag < r->nr_vms && r->vms[tag] && !r->ended[tag])
 		runner_reap(r, tag);
 }
 
@@ -207,7 +285,7 @@ int runner_run(struct runner *r, bool daemon)
 
 	ret = runner_watch(r);
 	for (unsigned int i = 0; !ret && i < r->nr_vms; i++)
-		ret = vmm_vm_start(r->vms[i]);
+		ret = r->vms[i] ? runner_start_slot(r, i) : 0;
 	if (ret) {
 		runner_stop_all(r);
 		daemon = false;
@@ -229,7 +307,8 @@ void runner_destroy(struct runner *r)
 	if (!r)
 		return;
 	for (unsigned int i = 0; i < r->nr_vms; i++)
-		vmm_vm_destroy(r->vms[i]);
+		if (r->vms[i])
+			vmm_vm_destroy(r->vms[i]);
 	if (r->sig_fd >= 0)
 		close(r->sig_fd);
 	if (r->ep_fd >= 0)

@@ -418,6 +418,23 @@ static bool vcpu_handle_exit(struct vmm_vcpu *vcpu)
 	}
 }
 
+/* Paused: wait here, out of KVM_RUN, until resumed or stopped. */
+static void vcpu_park(struct vmm_vcpu *vcpu)
+{
+	struct vmm_vm *vm = vcpu->vm;
+
+	mutex_lock(&vm->park_lock);
+	vm->parked++;
+	cond_broadcast(&vm->park_cond);
+	while (atomic_load_explicit(&vm->paused, memory_order_acquire) &&
+	       !atomic_load_explicit(&vm->stopping, memory_order_acquire))
+		cond_wait(&vm->park_cond, &vm->park_lock);
+	vm->parked--;
+	/* The kick that parked us left immediate_exit set: KVM_RUN would return at once. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	mutex_unlock(&vm->park_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *vcpu = arg;
@@ -431,6 +448,10 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (!atomic_load_explicit(&vm->stopping, memory_order_acquire)) {
+		if (atomic_load_explicit(&vm->paused, memory_order_acquire)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

@@ -25,6 +25,7 @@
 #include "vmm/vm_internal.h"
 
 #define KVM_API_EXPECTED 12
+#define VM_PAUSE_WAIT_S 5 /* a vCPU in a long exit handler still parks by then */
 
 /* ---- level: kernel (read and check the images before touching KVM) ---- */
 
@@ -483,6 +484,8 @@ struct vmm_vm *vmm_vm_create(const struct vmm_opts *opts, int *err)
 	vm->kvm_fd = vm->vm_fd = vm->log_fd = vm->input_stop_fd = -1;
 	vm->nr_vcpus = opts->vcpus;
 	mutex_init(&vm->exit_lock);
+	mutex_init(&vm->park_lock);
+	pthread_cond_init(&vm->park_cond.c, NULL);
 	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ret = vm->done_fd < 0 ? -errno : vm_run_levels(vm, VM_CREATE_LEVELS);
 	if (ret) {
@@ -515,6 +518,9 @@ void vm_end(struct vmm_vm *vm, enum vmm_exit_kind kind, int status, const char *
 		return;
 	/* Pairs with the acquire load at the top of each vCPU loop. */
 	atomic_store_explicit(&vm->stopping, true, memory_order_release);
+	mutex_lock(&vm->park_lock);
+	cond_broadcast(&vm->park_cond); /* parked vCPUs leave too */
+	mutex_unlock(&vm->park_lock);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	if (write(vm->done_fd, &one, sizeof(one)) < 0)
@@ -524,6 +530,49 @@ void vm_end(struct vmm_vm *vm, enum vmm_exit_kind kind, int status, const char *
 void vmm_vm_stop(struct vmm_vm *vm)
 {
 	vm_end(vm, VMM_EXIT_STOPPED, 0, "stopped on request");
+}
+
+static unsigned int vm_started_vcpus(const struct vmm_vm *vm)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		n += vm->vcpus[i].started;
+	return n;
+}
+
+int vmm_vm_pause(struct vmm_vm *vm)
+{
+	struct timespec until;
+	int ret = 0;
+
+	if (atomic_load_explicit(&vm->stopping, memory_order_acquire))
+		return -ESRCH;
+	/* Pairs with the acquire load at the top of each vCPU loop. */
+	atomic_store_explicit(&vm->paused, true, memory_order_release);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += VM_PAUSE_WAIT_S;
+	mutex_lock(&vm->park_lock);
+	while (vm->parked < vm_started_vcpus(vm) && ret == 0 &&
+	       !atomic_load_explicit(&vm->stopping, memory_order_acquire))
+		ret = cond_timedwait(&vm->park_cond, &vm->park_lock, &until);
+	mutex_unlock(&vm->park_lock);
+	return ret ? -ETIMEDOUT : 0;
+}
+
+void vmm_vm_resume(struct vmm_vm *vm)
+{
+	mutex_lock(&vm->park_lock);
+	atomic_store_explicit(&vm->paused, false, memory_order_release);
+	cond_broadcast(&vm->park_cond);
+	mutex_unlock(&vm->park_lock);
+}
+
+bool vmm_vm_paused(const struct vmm_vm *vm)
+{
+	return atomic_load_explicit(&vm->paused, memory_order_acquire);
 }
 
 /* ---- console input: stdin (or any fd) to COM1, as fast as the FIFO drains ---- */
@@ -644,6 +693,8 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 	if (vm->done_fd >= 0)
 		close(vm->done_fd);
 	mutex_destroy(&vm->exit_lock);
+	pthread_cond_destroy(&vm->park_cond.c);
+	mutex_destroy(&vm->park_lock);
 	free(vm);
 }
 

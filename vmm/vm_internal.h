@@ -66,6 +66,11 @@ struct vmm_vm {
 	struct mutex exit_lock;
 	struct vmm_exit exit GUARDED; /* why the VM ended; first reason wins */
 	atomic_bool stopping; /* set once; vCPUs leave their run loops */
+	/* Pause: vCPUs park in their loops while set (vmm_vm_pause). */
+	atomic_bool paused;
+	struct mutex park_lock;
+	struct cond park_cond; /* parked changed, or paused or stopping did */
+	unsigned int parked GUARDED;
 	bool reaped; /* vmm_vm_wait() has joined every thread */
 };
 

@@ -70,6 +70,14 @@ struct vmm_vm *vmm_vm_create(const struct vmm_opts *opts, int *err);
 int vmm_vm_start(struct vmm_vm *vm);
 /* Ask a running VM to stop; returns at once (thread-safe). */
 void vmm_vm_stop(struct vmm_vm *vm);
+/*
+ * Hold every vCPU out of the guest (devices keep their state; the switch may
+ * still fill its rings) and return once they all are: 0, -ETIMEDOUT, or
+ * -ESRCH if the VM has ended.  vmm_vm_resume() lets them go on.
+ */
+int vmm_vm_pause(struct vmm_vm *vm);
+void vmm_vm_resume(struct vmm_vm *vm);
+bool vmm_vm_paused(const struct vmm_vm *vm);
 /* An eventfd that becomes readable once the VM has ended. */
 int vmm_vm_done_fd(const struct vmm_vm *vm);
 /* Wait for every vCPU to finish, then report why the VM ended. */
