@@ -29,6 +29,7 @@
 #include "util/log.h"
 #include "util/usock.h"
 #include "cli/job_api.h"
+#include "vswitch/capture.h"
 #include "vswitch/evpn.h"
 #include "vswitch/overlay.h"
 
@@ -582,6 +583,60 @@ static void ctl_reply(struct ctl_client *c, json_t *resp)
 }
 
 /* Handle every complete line in the buffer. */
+/*
+ * {"cmd": "capture", "port": NAME, "direction": "rx"|"tx"|"both", "filter":
+ * EXPR, "count": N, "snaplen": N}: true if @line was one (and is answered).
+ * Once it runs, the
+ * reply line and then the pcap stream go down this connection until the
+ * client hangs up (vswitch/capture.h); a refusal is an ordinary reply.
+ */
+static bool ctl_capture(struct ctl_client *c, const char *line)
+{
+	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *port = json_string_value(json_object_get(req, "port"));
+	const char *dir = json_string_value(json_object_get(req, "direction"));
+	struct job *j = c->srv->job;
+	struct vsw_capture_opts o = { .filter = json_string_value(json_object_get(req, "filter")),
+				      .preamble = "{\"ok\": true}\n" };
+	char err[256];
+	int id, fd;
+
+	if (!cmd || strcmp(cmd, "capture") != 0) {
+		json_decref(req);
+		return false;
+	}
+	dir = dir ? dir : "both";
+	o.rx = !strcmp(dir, "rx") || !strcmp(dir, "both");
+	o.tx = !strcmp(dir, "tx") || !strcmp(dir, "both");
+	o.max_packets = (uint64_t)json_integer_value(json_object_get(req, "count"));
+	o.snaplen = (uint32_t)json_integer_value(json_object_get(req, "snaplen"));
+	id = !port ? -EINVAL : j->sw ? vsw_port_by_name(j->sw, port) : -ENOTSUP;
+	if (id < 0 || (!o.rx && !o.tx)) {
+		snprintf(err, sizeof(err), "%s",
+			 !port		? "port: a port name is required" :
+			 id == -ENOTSUP ? "port: this ferry runs no switch" :
+			 id < 0		? "port: no such port" :
+					  "direction: rx, tx or both");
+		ctl_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error", err));
+		json_decref(req);
+		return true;
+	}
+	o.port = (uint16_t)id;
+	/* The capture writes with blocking writes; the descriptor is its own from here. */
+	fd = dup(c->fd);
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	o.fd = fd;
+	id = fd < 0 ? -errno : vsw_capture_start(j->sw, &o, err, sizeof(err));
+	json_decref(req);
+	if (id < 0)
+		ctl_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error", err));
+	else
+		ctl_client_close(c); /* the connection carries the capture now */
+	return true;
+}
+
 static void ctl_client_lines(struct ctl_client *c)
 {
 	char *nl;
@@ -590,7 +645,7 @@ static void ctl_client_lines(struct ctl_client *c)
 		size_t used = (size_t)(nl - c->buf) + 1;
 
 		*nl = '\0';
-		if (nl > c->buf)
+		if (nl > c->buf && !ctl_capture(c, c->buf))
 			ctl_reply(c, ctl_handle(c->srv->job, c->buf));
 		if (c->fd < 0)
 			return; /* the reply could not be delivered: client dropped */

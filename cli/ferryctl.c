@@ -18,8 +18,11 @@
  * printed), 2 for a usage error or when ferry cannot be reached.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,9 @@ static const char usage[] =
 	"                       routes and neighbours first (JSON)\n"
 	"  fdb TENANT           a tenant's MAC table, local ports and remote VTEPs, each\n"
 	"                       learned from traffic or put there by EVPN (JSON)\n"
+	"  capture PORT [--direction rx|tx|both] [--filter EXPR] [--count N] [--snaplen N]\n"
+	"          -w FILE|-    the port's frames as pcap (libpcap filter syntax), to a\n"
+	"                       file or stdout (| tshark -r -); Ctrl-C ends it cleanly\n"
 	"  evpn                 tenants bound to FRR's kernel vxlan devices: state, what\n"
 	"                       came from EVPN, what went to it (JSON)\n"
 	"  vtep-add TENANT IP   seed a remote VTEP for a tenant on the overlay\n"
@@ -303,6 +309,128 @@ static json_t *exchange(int fd, json_t *req)
 	return json_loads(buf, 0, NULL);
 }
 
+/* ---- capture: a reply line, then the pcap stream until one side stops ---- */
+
+static volatile sig_atomic_t capture_stop;
+
+static void capture_signal(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
+}
+
+/* Read the reply line byte by byte: what follows it is the stream. */
+static json_t *capture_reply(int fd)
+{
+	char line[4096];
+	size_t n = 0;
+
+	while (n < sizeof(line) - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	return json_loads(line, 0, NULL);
+}
+
+/* Copy the stream to @out until ferry closes it; a signal asks ferry to finish first. */
+static int capture_copy(int fd, int out)
+{
+	char buf[65536];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	bool asked = false;
+	ssize_t n;
+
+	for (;;) {
+		if (capture_stop && !asked) {
+			shutdown(
+				fd,
+				SHUT_WR); /* ferry sees the hang-up, writes what it holds, closes */
+			asked = true;
+		}
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			return errno == EINTR ? 0 : -1;
+		for (ssize_t off = 0, w; off < n; off += w) {
+			w = write(out, buf + off, (size_t)(n - off));
+			if (w <= 0)
+				return -1;
+		}
+	}
+}
+
+static int capture_main(const char *sock, int argc, char **argv)
+{
+	const char *port = argc > 0 ? argv[0] : NULL, *dir = "both", *filter = NULL, *file = NULL;
+	long long count = 0, snaplen = 0;
+	json_t *req, *resp;
+	char *text;
+	int fd, out, ret;
+
+	/* Options come in pairs: the name, then its value. */
+	for (int i = 1; i < argc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--direction") && v)
+			dir = v;
+		else if (!strcmp(argv[i], "--filter") && v)
+			filter = v;
+		else if (!strcmp(argv[i], "--count") && v)
+			count = atoll(v);
+		else if (!strcmp(argv[i], "--snaplen") && v)
+			snaplen = atoll(v);
+		else if (!strcmp(argv[i], "-w") && v)
+			file = v;
+		else {
+			fprintf(stderr, "ferryctl: capture: unknown or incomplete option '%s'\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (!port || !file) {
+		fprintf(stderr, "ferryctl: capture PORT [--direction rx|tx|both] [--filter EXPR] "
+				"[--count N] [--snaplen N] -w FILE|-\n");
+		return 2;
+	}
+	fd = connect_to(sock);
+	if (fd < 0)
+		return 2;
+	req = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I}", "cmd", "capture", "port", port,
+			"direction", dir, "filter", filter, "count", count, "snaplen", snaplen);
+	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	ret = text && dprintf(fd, "%s\n", text) > 0 ? 0 : -1;
+	free(text);
+	json_decref(req);
+	resp = ret ? NULL : capture_reply(fd);
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "ferry: %s\n",
+			resp ? json_string_value(json_object_get(resp, "error")) : "no reply");
+		json_decref(resp);
+		close(fd);
+		return 1;
+	}
+	json_decref(resp);
+	out = strcmp(file, "-") ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) :
+				  STDOUT_FILENO;
+	if (out < 0) {
+		fprintf(stderr, "ferryctl: %s: %s\n", file, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	signal(SIGINT, capture_signal);
+	signal(SIGTERM, capture_signal);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "ferryctl: capturing on %s (%s%s%s)\n", port, dir, filter ? ", " : "",
+		filter ? filter : "");
+	ret = capture_copy(fd, out);
+	close(fd);
+	if (out != STDOUT_FILENO)
+		close(out);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("FERRY_CONTROL") ? getenv("FERRY_CONTROL") : DEFAULT_SOCKET;
@@ -326,6 +454,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (!strcmp(argv[optind], "capture"))
+		return capture_main(sock, argc - optind - 1, argv + optind + 1);
 	if (!strcmp(argv[optind], "filter"))
 		req = filter_request(argc - optind - 1, argv + optind + 1);
 	else if (!strcmp(argv[optind], "wg"))

@@ -47,6 +47,7 @@ static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
 	/* Count before sending: a port may free what it took right away. */
 	for (i = 0; i < txb->n; i++)
 		bytes += rte_pktmbuf_pkt_len(txb->pkts[i]);
+	vsw_capture_hook(pmd->sw, port, txb->pkts, txb->n, true);
 	if (port->shared_txq) {
 		spinlock_lock(&port->txq_lock[q]);
 		sent = port->ops->tx_burst(port, q, txb->pkts, txb->n);

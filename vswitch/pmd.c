@@ -147,6 +147,7 @@ static unsigned int pmd_iterate(struct vsw_pmd *pmd)
 		n = port->ops->rx_burst(port, pl->rxq[i].q, pkts, burst);
 		if (n == 0)
 			continue;
+		vsw_capture_hook(pmd->sw, port, pkts, n, false);
 		if (port->ops->uplink) {
 			vsw_ovl_rx(pmd, port, pkts, n, now_s);
 		} else {

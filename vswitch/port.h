@@ -21,9 +21,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "util/lock.h"
+#include "vswitch/capture.h"
 #include "vswitch/vswitch.h"
 
 struct rte_mbuf;
@@ -122,7 +124,21 @@ struct vsw_port {
 	uint8_t mac[6];
 	int ifindex; /* uplinks: the kernel interface routes name; 0 = none */
 	uint32_t mtu; /* uplinks: largest L3 packet the port can send; 0 = unknown */
+	/* Packet captures on the port (capture.c); n_cap lets PMDs skip them in one load. */
+	struct vsw_capture *_Atomic cap[VSW_CAPTURES_PER_PORT];
+	_Atomic unsigned int n_cap;
 };
+
+/* capture.c: copy a burst a port received (@tx false) or is given to its captures. */
+void vsw_capture_burst(struct vsw *sw, struct vsw_port *port, struct rte_mbuf **pkts, uint16_t n,
+		       bool tx);
+static inline void vsw_capture_hook(struct vsw *sw, struct vsw_port *port, struct rte_mbuf **pkts,
+				    uint16_t n, bool tx)
+{
+	/* Zero cost without a capture: one relaxed load per burst. */
+	if (__builtin_expect(atomic_load_explicit(&port->n_cap, memory_order_relaxed) != 0, 0))
+		vsw_capture_burst(sw, port, pkts, n, tx);
+}
 
 /* The kinds (port.c lists them). */
 extern const struct vsw_port_ops vsw_port_dummy_ops;

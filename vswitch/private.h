@@ -197,6 +197,8 @@ struct vsw {
 	struct vsw_overlay *_Atomic ovl; /* set once by vsw_overlay_enable() */
 	struct vsw_wg *_Atomic wg; /* set once by vsw_wg_enable() */
 	struct vsw_evpn *_Atomic evpn; /* the EVPN thread (evpn.h), made on first binding */
+	struct vsw_capture *captures[VSW_MAX_CAPTURES] GUARDED; /* capture.c */
+	int capture_seq GUARDED;
 	_Atomic bool evpn_kicked; /* a PMD learned a local MAC of an EVPN tenant */
 	pthread_t hk_thread; /* housekeeping: MAC aging */
 	bool hk_started;
@@ -221,6 +223,9 @@ static inline uint32_t vsw_clock_s(const struct vsw *sw, uint64_t tsc)
 }
 
 /* tenant.c */
+/* ... and a port is going: its captures end (under ctl_lock). */
+void vsw_capture_port_gone(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_lock);
+
 /* evpn.c, for PMDs: a local MAC was learned in an EVPN tenant: export it soon. */
 void vsw_evpn_kick(struct vsw *sw);
 /* ... and a local guest of tenant @vni claims IPv4 address @ip_be (network order) for @mac. */

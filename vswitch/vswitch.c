@@ -23,6 +23,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "util/log.h"
+#include "vswitch/capture.h"
 #include "vswitch/evpn.h"
 #include "vswitch/fdb.h"
 #include "vswitch/port.h"
@@ -576,8 +577,9 @@ static int vsw_port_detach(struct vsw *sw, struct vsw_port *p) REQUIRES(sw->ctl_
 			return -ENOMEM;
 		}
 	}
+	vsw_capture_port_gone(sw, p);
 	atomic_store_explicit(&sw->ports[p->id], NULL, memory_order_release);
-	/* One grace period covers the port table, the tenant set and the poll lists. */
+	/* One grace period covers the port table, the tenant set, the poll lists, captures. */
 	vsw_publish_polls(sw, lists);
 	free(old_set);
 	if (p->tenant)
@@ -703,6 +705,7 @@ void vsw_destroy(struct vsw *sw)
 		return;
 	vsw_hk_stop(sw);
 	/* The tunnel and overlay threads take locks and wait for grace periods: stop them first. */
+	vsw_capture_stop_all(sw);
 	vsw_evpn_stop(sw);
 	vsw_wg_stop(sw);
 	vsw_ovl_stop(sw);

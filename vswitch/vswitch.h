@@ -24,6 +24,7 @@
 #define VSW_MAX_PORTS 256 /* port ids are 0 .. VSW_MAX_PORTS - 1 */
 #define VSW_MAX_TENANTS 64 /* bridge domains per switch */
 #define VSW_MAX_PMDS 16 /* PMD threads per switch */
+#define VSW_MAX_CAPTURES 16 /* packet captures at once (capture.h) */
 #define VSW_BURST_MAX 64 /* largest rx burst (rte_hash bulk lookup limit) */
 #define VSW_MAX_VNI 0xffffffu /* VNIs are 24 bits (RFC 7348) */
 #define VSW_PORT_NONE 0xffffu /* "no port" in FDB lookups */
