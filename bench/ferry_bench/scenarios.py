@@ -10,7 +10,7 @@ import time
 from ferrytest import ferry as fy
 from ferrytest import testpmd
 from ferrytest.ovs import OvsDpdk
-from ferrytest.proc import Proc
+from ferrytest.proc import Proc, wait_socket
 
 from . import report, rfc2544, vxlan, wireguard, xdp
 
@@ -21,20 +21,47 @@ from . import report, rfc2544, vxlan, wireguard, xdp
 # on the other.
 
 
-def _ferry_vhost_switch(a, tmp, s0, s1):
+def _ferry_vhost_switch(a, tmp, s0, s1, control=None):
     cfg = os.path.join(tmp, "ferry-vhost.json")
+    doc = {
+        "switch": {"pmd_threads": 1, "pmd_cpus": [a.switch_cpu], "idle_sleep_us": 0,
+                   "hugepages": "auto", "mbufs": 32768},
+        "tenants": [{"name": "bench", "vni": 1}],
+        "vhost_user_ports": [
+            {"name": "vu0", "path": s0, "mode": "client", "tenant": "bench"},
+            {"name": "vu1", "path": s1, "mode": "client", "tenant": "bench"},
+        ],
+    }
+    if control:
+        doc["control"] = {"socket": control}
     with open(cfg, "w") as f:
-        json.dump({
-            "switch": {"pmd_threads": 1, "pmd_cpus": [a.switch_cpu], "idle_sleep_us": 0,
-                       "hugepages": "auto", "mbufs": 32768},
-            "tenants": [{"name": "bench", "vni": 1}],
-            "vhost_user_ports": [
-                {"name": "vu0", "path": s0, "mode": "client", "tenant": "bench"},
-                {"name": "vu1", "path": s1, "mode": "client", "tenant": "bench"},
-            ],
-        }, f)
+        json.dump(doc, f)
     # Ferry's control threads share the guest's CPU, as OVS's main thread does.
     return Proc("ferry", [a.ferry, "run", cfg], cpus=[a.guest_cpu], logdir=tmp)
+
+
+class _Together:
+    """Stops its processes in reverse order (a capture before its ferry)."""
+
+    def __init__(self, *procs):
+        self.procs = procs
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.stop()
+
+
+def _ferry_capture_switch(a, tmp, s0, s1):
+    """Ferry with a capture running on vu0, both directions, to /dev/null: what a
+    running capture costs the loop (every frame crosses vu0 twice)."""
+    sock = os.path.join(tmp, "ctl.sock")
+    ferry = _ferry_vhost_switch(a, tmp, s0, s1, control=sock)
+    wait_socket(sock)
+    ctl = os.path.join(os.path.dirname(a.ferry), "ferryctl")
+    cap = Proc("capture", [ctl, "-s", sock, "capture", "vu0", "-w", "/dev/null"],
+               cpus=[a.guest_cpu], logdir=tmp)
+    cap.wait_text(r"capturing on vu0", 30)
+    return _Together(ferry, cap)
 
 
 def _ovs_switch(a, tmp, s0, s1):
@@ -51,7 +78,8 @@ def _testpmd_switch(a, tmp, s0, s1):
     return sw
 
 
-VHOST_SWITCHES = {"ferry": _ferry_vhost_switch, "ovs": _ovs_switch, "testpmd": _testpmd_switch}
+VHOST_SWITCHES = {"ferry": _ferry_vhost_switch, "ferry_capture": _ferry_capture_switch,
+                  "ovs": _ovs_switch, "testpmd": _testpmd_switch}
 
 
 def vhost_measure(contender, size, a, tmp, progress):
@@ -162,7 +190,7 @@ SCENARIOS = {
     "vhost": {
         "describe": "testpmd loop guest (2 virtio-user ports, io fwd, tx_first) through the "
                     "switch's vhost-user ports",
-        "contenders": ["ferry", "ovs", "testpmd"],
+        "contenders": ["ferry", "ferry_capture", "ovs", "testpmd"],
         "measure": vhost_measure,
         "post": derive_imix,
         "smoke": {"sizes": [64], "seconds": 2, "warmup": 1},
