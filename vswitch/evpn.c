@@ -87,7 +87,7 @@ struct evpn_tenant {
 	char state[96];
 	struct evpn_remote *remote;
 	unsigned int n_remote, cap_remote;
-	uint8_t (*local)[6]; /* exported: in the bridge FDB now */
+	uint8_t (*local)[6]; /* exported: in the bridge FDB now; sorted (evpn_mac_cmp) */
 	unsigned int n_local;
 	struct evpn_neigh *neigh; /* local MACs' IPv4 addresses (MAC/IP routes) */
 	unsigned int n_neigh, cap_neigh;
@@ -659,18 +659,21 @@ static void evpn_retract(struct vsw_evpn *e, struct evpn_tenant *t)
 	t->n_neigh = 0;
 }
 
+static int evpn_mac_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 6);
+}
+
+/* Is @mac in @set, which is sorted (evpn_mac_cmp)? */
 static bool evpn_has(uint8_t (*set)[6], unsigned int n, const uint8_t mac[6])
 {
-	for (unsigned int i = 0; i < n; i++)
-		if (memcmp(set[i], mac, 6) == 0)
-			return true;
-	return false;
+	return n && bsearch(mac, set, n, sizeof(*set), evpn_mac_cmp);
 }
 
 /* Make the bridge hold exactly the tenant's local MACs. */
 static void evpn_export(struct vsw_evpn *e, struct evpn_tenant *t)
 {
-	unsigned int more = 0, i = 0, k;
+	unsigned int more = 0, kept = 0, k;
 	int n = ovl_local_macs(e->sw, t->vni, e->scratch, EVPN_MAX_ENTRIES, &more);
 
 	if (n < 0) {
@@ -680,18 +683,24 @@ static void evpn_export(struct vsw_evpn *e, struct evpn_tenant *t)
 	if (more)
 		LOG_RL(LOG_LVL_WARN, "evpn", "tenant %u: %u local MACs over %u are not exported",
 		       t->vni, more, EVPN_MAX_ENTRIES);
-	while (i < t->n_local) {
-		if (evpn_has(e->scratch, (unsigned int)n, t->local[i])) {
-			i++;
-			continue;
-		}
-		evpn_fdb_req(e, t, t->local[i], false);
-		memcpy(t->local[i], t->local[--t->n_local], 6);
+	/*
+	 * Both sets sorted, so a tenant with many MACs costs n log n a pass, not
+	 * n squared: the gone ones leave (t->local stays sorted as it shrinks),
+	 * the new ones join, then t->local is sorted again.
+	 */
+	qsort(e->scratch, (size_t)n, sizeof(*e->scratch), evpn_mac_cmp);
+	for (k = 0; k < t->n_local; k++) {
+		if (evpn_has(e->scratch, (unsigned int)n, t->local[k]))
+			memmove(t->local[kept++], t->local[k], 6);
+		else
+			evpn_fdb_req(e, t, t->local[k], false);
 	}
+	t->n_local = kept;
 	for (k = 0; k < (unsigned int)n; k++)
-		if (!evpn_has(t->local, t->n_local, e->scratch[k]) &&
+		if (!evpn_has(t->local, kept, e->scratch[k]) &&
 		    evpn_fdb_req(e, t, e->scratch[k], true) == 0)
 			memcpy(t->local[t->n_local++], e->scratch[k], 6);
+	qsort(t->local, t->n_local, sizeof(*t->local), evpn_mac_cmp);
 	evpn_export_neigh(e, t);
 }
 
