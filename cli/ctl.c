@@ -244,6 +244,31 @@ static json_t *cmd_evpn(struct job *j, json_t *req, struct config_error *err)
 	return r;
 }
 
+/* Per-PMD counters, like `ovs-appctl dpif-netdev/pmd-stats-show`. */
+static json_t *cmd_pmds(struct job *j, json_t *req, struct config_error *err)
+{
+	json_t *r = ctl_ok(), *a = json_array();
+	unsigned int n = j->sw ? vsw_pmd_count(j->sw) : 0;
+	struct vsw_pmd_stats st;
+
+	(void)req;
+	(void)err;
+	for (unsigned int i = 0; i < n; i++) {
+		if (vsw_pmd_stats(j->sw, i, &st))
+			continue;
+		json_array_append_new(
+			a, json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "pmd", (int)i,
+				     "cpu", st.cpu, "rx_queues", (int)st.n_rxq, "iterations",
+				     (json_int_t)st.iterations, "busy_iterations",
+				     (json_int_t)st.busy_iterations, "rx_packets",
+				     (json_int_t)st.rx_packets, "tx_packets",
+				     (json_int_t)st.tx_packets, "sleeps", (json_int_t)st.sleeps,
+				     "wakeups_measured", (json_int_t)st.wakeups_measured));
+	}
+	json_object_set_new(r, "pmds", a);
+	return r;
+}
+
 static json_t *cmd_stats(struct job *j, json_t *req, struct config_error *err)
 {
 	json_t *r = ctl_ok(), *ports = json_array(), *tenants = json_array();
@@ -503,6 +528,7 @@ static const struct {
 } ctl_cmds[] = {
 	{ "status", cmd_status },
 	{ "stats", cmd_stats },
+	{ "pmds", cmd_pmds },
 	{ "tenant-add", cmd_tenant_add },
 	{ "tenant-remove", cmd_tenant_remove },
 	{ "port-add", cmd_port_add },

@@ -1,22 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ferryctl.c - the client of a running ferry's control socket (ctl.c): sends
- * one JSON request built from the command line and prints the reply.
+ * ferryctl.c - a thin client of a running ferry's REST API (http.c) on its
+ * control socket: each command is one HTTP request, sent with libcurl over
+ * the Unix socket; the reply is printed as a table (ferryctl_show.c) or, with
+ * --json, as the JSON the daemon sent, for scripts.
  *
- *   ferryctl [-s SOCKET] status | stats
- *   ferryctl [-s SOCKET] port-add '{"name": "vu1", "path": "/tmp/vu1.sock", ...}'
- *   ferryctl [-s SOCKET] port-remove NAME
- *   ferryctl [-s SOCKET] tenant-add '{"name": "green", "vni": 300}'
- *   ferryctl [-s SOCKET] tenant-remove NAME
- *   ferryctl [-s SOCKET] vteps [--refresh]
- *   ferryctl [-s SOCKET] fdb TENANT
- *   ferryctl [-s SOCKET] vtep-add TENANT ADDRESS | vtep-remove TENANT ADDRESS
- *   ferryctl [-s SOCKET] filter list | filter add IFACE RULE [INDEX] | filter del IFACE INDEX
- *   ferryctl [-s SOCKET] wg [show] [--json] | wg peer-add JSON | wg peer-remove KEY
+ *   ferryctl [-s SOCKET] [--json] COMMAND [ARGS]   (ferryctl --help lists them)
+ *
+ * `capture` is the one exception: a pcap stream that runs until Ctrl-C is no
+ * request/reply, so it uses the control socket's line protocol, which hands
+ * the connection to the capture (ctl.c).
  *
  * Exit status: 0 when ferry answered ok, 1 when it refused (the reason is
  * printed), 2 for a usage error or when ferry cannot be reached.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,243 +29,120 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli/ferryctl.h"
+#include "util/compiler.h"
+
 #define DEFAULT_SOCKET "/run/ferry/ferry.sock"
+#define REPLY_MAX (16u << 20)
 
 static const char usage[] =
-	"Usage: ferryctl [-s SOCKET] COMMAND [ARG]\n"
+	"Usage: ferryctl [-s SOCKET] [--json] COMMAND [ARG...]\n"
 	"\n"
-	"Talk to a running ferry through its control socket (\"control\": {\"socket\": ...}\n"
-	"in its config; default " DEFAULT_SOCKET ").\n"
+	"Talk to a running ferry through the REST API on its control socket\n"
+	"(\"control\": {\"socket\": ...} in its config; default " DEFAULT_SOCKET ").\n"
+	"Replies print as tables; --json prints the JSON reply instead, for scripts.\n"
 	"\n"
 	"Commands:\n"
-	"  status               VMs, switch ports and the running config (JSON)\n"
-	"  stats                per-port and per-tenant counters (JSON)\n"
+	"  status               VMs, switch ports (--json: and the running config)\n"
+	"  stats                per-port, per-tenant and overlay counters\n"
+	"  pmd-stats            poll-mode threads: queues, packets, busy/idle share\n"
+	"  metrics              the OpenMetrics text a Prometheus scrape gets\n"
+	"  vms                  every VM: state, vCPUs, memory, exits, result\n"
+	"  vm-info NAME         one VM and its NICs' counters\n"
+	"  vm-create JSON [--boot]  create a VM (a config \"vms\" item); --boot starts it\n"
+	"  vm-boot|vm-pause|vm-resume|vm-shutdown NAME\n"
+	"  vm-delete NAME       delete a VM that is not running\n"
 	"  port-add JSON        add a vhost-user port: {\"name\", \"path\", \"mode\", \"tenant\", \"queues\"}\n"
 	"  port-remove NAME     remove a vhost-user port\n"
 	"  tenant-add JSON      add a tenant: {\"name\", \"vni\", \"vxlan\", \"remote_vteps\", ...}\n"
 	"  tenant-remove NAME   remove a tenant without ports\n"
 	"  vteps [--refresh]    remote VTEPs: next hop, uplink, counters; --refresh re-reads\n"
-	"                       routes and neighbours first (JSON)\n"
+	"                       routes and neighbours first\n"
 	"  fdb TENANT           a tenant's MAC table, local ports and remote VTEPs, each\n"
-	"                       learned from traffic or put there by EVPN (JSON)\n"
-	"  capture PORT [--direction rx|tx|both] [--filter EXPR] [--count N] [--snaplen N]\n"
-	"          -w FILE|-    the port's frames as pcap (libpcap filter syntax), to a\n"
-	"                       file or stdout (| tshark -r -); Ctrl-C ends it cleanly\n"
-	"  evpn                 tenants bound to FRR's kernel vxlan devices: state, what\n"
-	"                       came from EVPN, what went to it (JSON)\n"
+	"                       learned from traffic or put there by EVPN\n"
 	"  vtep-add TENANT IP   seed a remote VTEP for a tenant on the overlay\n"
 	"  vtep-remove TENANT IP  remove one\n"
-	"  filter list          XDP access lists (rules, counters) and uplink filters (JSON)\n"
+	"  evpn                 tenants bound to FRR's kernel vxlan devices\n"
+	"  filter list          XDP access lists (rules, counters) and uplink filters\n"
 	"  filter add IFACE RULE [INDEX]\n"
 	"                       add an access-list rule, e.g. '{\"action\": \"drop\",\n"
 	"                       \"proto\": \"udp\", \"src\": \"10.1.0.0/24\", \"dport\": \"5000-5010\"}'\n"
 	"  filter del IFACE INDEX  delete rule INDEX (from filter list)\n"
-	"  wg [show] [--json]   the WireGuard tunnel and its peers, as `wg show` prints them\n"
+	"  wg [show]            the WireGuard tunnel and its peers, as `wg show` prints them\n"
 	"  wg peer-add JSON     add a peer: {\"public_key\", \"endpoint\", \"allowed_ips\", ...}\n"
 	"  wg peer-remove KEY   remove the peer with that public key\n"
+	"  capture PORT [--direction rx|tx|both] [--filter EXPR] [--count N] [--snaplen N]\n"
+	"          -w FILE|-    the port's frames as pcap (libpcap filter syntax), to a\n"
+	"                       file or stdout (| tshark -r -); Ctrl-C ends it cleanly\n"
 	"\n"
-	"Items are checked exactly like the same keys in a config file (docs/config.md).\n";
+	"Items are checked exactly like the same keys in a config file (docs/config.md);\n"
+	"`curl --unix-socket SOCKET http://ferry/v1/openapi.json` describes the API.\n";
 
-/* "filter list|add|del ...": the request, or NULL after printing why. */
-static json_t *filter_request(int argc, char **argv)
+/* One HTTP request: method, path (URL-escaped parts), optional JSON body. */
+struct rest_req {
+	char method[8];
+	char path[512];
+	json_t *body; /* owned */
+	bool table; /* a GET whose reply has a table */
+	bool text; /* the reply is text, printed as is (/metrics) */
+};
+
+struct reply {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+static size_t reply_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t len = size * n;
+	char *grown;
+
+	if (r->len + len >= REPLY_MAX) {
+		r->too_big = true;
+		return 0;
+	}
+	grown = realloc(r->buf, r->len + len + 1);
+	if (!grown)
+		return 0;
+	memcpy(grown + r->len, data, len);
+	r->buf = grown;
+	r->len += len;
+	r->buf[r->len] = '\0';
+	return len;
+}
+
+/* Append @s to @q's path, percent-encoded (a WireGuard key has '/' and '+'). */
+static int path_add(CURL *c, struct rest_req *q, const char *s)
+{
+	char *e = curl_easy_escape(c, s, 0);
+	size_t used = strlen(q->path);
+	int n;
+
+	if (!e)
+		return -ENOMEM;
+	n = snprintf(q->path + used, sizeof(q->path) - used, "/%s", e);
+	curl_free(e);
+	return n > 0 && (size_t)n < sizeof(q->path) - used ? 0 : -ENAMETOOLONG;
+}
+
+static json_t *parse_json_arg(const char *what, const char *text)
 {
 	json_error_t jerr;
-	json_t *rule, *req;
-	char *end;
-	long idx;
+	json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 
-	if (argc >= 1 && !strcmp(argv[0], "list"))
-		return json_pack("{s:s}", "cmd", "filter-list");
-	if (argc >= 3 && !strcmp(argv[0], "del")) {
-		idx = strtol(argv[2], &end, 10);
-		if (*end || end == argv[2]) {
-			fprintf(stderr, "ferryctl: filter del: '%s' is not an index\n", argv[2]);
-			return NULL;
-		}
-		return json_pack("{s:s, s:s, s:i}", "cmd", "filter-del", "interface", argv[1],
-				 "index", (int)idx);
-	}
-	if (argc >= 3 && !strcmp(argv[0], "add")) {
-		rule = json_loads(argv[2], JSON_REJECT_DUPLICATES, &jerr);
-		if (!rule) {
-			fprintf(stderr, "ferryctl: filter add: invalid JSON at column %d: %s\n",
-				jerr.column, jerr.text);
-			return NULL;
-		}
-		req = json_pack("{s:s, s:s, s:o}", "cmd", "filter-add", "interface", argv[1],
-				"rule", rule);
-		if (argc >= 4)
-			json_object_set_new(req, "index", json_integer(strtol(argv[3], NULL, 10)));
-		return req;
-	}
-	fprintf(stderr, "ferryctl: filter list | add IFACE RULE [INDEX] | del IFACE INDEX\n");
-	return NULL;
-}
-
-/* "wg [show] [--json] | peer-add JSON | peer-remove KEY": the request, or NULL after printing why. */
-static json_t *wg_request(int argc, char **argv, bool *json_out)
-{
-	json_error_t jerr;
-	json_t *peer;
-
-	*json_out = false;
-	if (argc == 0 || !strcmp(argv[0], "show") || !strcmp(argv[0], "--json")) {
-		for (int i = 0; i < argc; i++)
-			*json_out |= !strcmp(argv[i], "--json");
-		return json_pack("{s:s}", "cmd", "wg");
-	}
-	if (argc >= 2 && !strcmp(argv[0], "peer-remove"))
-		return json_pack("{s:s, s:s}", "cmd", "wg-peer-remove", "public_key", argv[1]);
-	if (argc >= 2 && !strcmp(argv[0], "peer-add")) {
-		peer = json_loads(argv[1], JSON_REJECT_DUPLICATES, &jerr);
-		if (!peer) {
-			fprintf(stderr, "ferryctl: wg peer-add: invalid JSON at column %d: %s\n",
-				jerr.column, jerr.text);
-			return NULL;
-		}
-		return json_pack("{s:s, s:o}", "cmd", "wg-peer-add", "peer", peer);
-	}
-	fprintf(stderr, "ferryctl: wg [show] [--json] | peer-add JSON | peer-remove KEY\n");
-	return NULL;
-}
-
-/* Bytes as `wg show` writes them: B, KiB, MiB, GiB, TiB with two decimals. */
-static void print_bytes(json_int_t b)
-{
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int u = -1;
-
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	if (u < 0)
-		printf("%lld B", (long long)b);
-	else
-		printf("%.2f %s", v, unit[u]);
-}
-
-/* "1 minute, 5 seconds": seconds as `wg show` spells them. */
-static void print_ago(long long s)
-{
-	static const struct {
-		const char *name;
-		long long len;
-	} u[] = { { "day", 86400 }, { "hour", 3600 }, { "minute", 60 }, { "second", 1 } };
-	bool first = true;
-
-	if (s <= 0) {
-		printf("Now");
-		return;
-	}
-	for (unsigned int i = 0; i < 4; i++) {
-		long long n = s / u[i].len;
-
-		if (!n)
-			continue;
-		s %= u[i].len;
-		printf("%s%lld %s%s", first ? "" : ", ", n, u[i].name, n == 1 ? "" : "s");
-		first = false;
-	}
-	printf(" ago");
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
-static void print_wg_peer(json_t *p, long long now)
-{
-	json_t *ips = json_object_get(p, "allowed_ips"), *ip;
-	long long hs = json_integer_value(json_object_get(p, "latest_handshake"));
-	json_int_t ka = json_integer_value(json_object_get(p, "persistent_keepalive"));
-	size_t i;
-
-	printf("\npeer: %s\n", jstr(p, "public_key"));
-	if (json_object_get(p, "endpoint"))
-		printf("  endpoint: %s\n", jstr(p, "endpoint"));
-	printf("  allowed ips: ");
-	json_array_foreach(ips, i, ip) printf("%s%s", i ? ", " : "", json_string_value(ip));
-	printf("%s\n", json_array_size(ips) ? "" : "(none)");
-	if (hs) {
-		printf("  latest handshake: ");
-		print_ago(now - hs);
-		printf("\n");
-	}
-	printf("  transfer: ");
-	print_bytes(json_integer_value(json_object_get(p, "rx_bytes")));
-	printf(" received, ");
-	print_bytes(json_integer_value(json_object_get(p, "tx_bytes")));
-	printf(" sent\n");
-	if (ka)
-		printf("  persistent keepalive: every %lld seconds\n", (long long)ka);
-}
-
-/* The reply of "wg" the way `wg show` prints an interface. */
-static void print_wg(json_t *resp)
-{
-	json_t *w = json_object_get(resp, "wireguard"), *peers, *p;
-	long long now;
-	size_t i;
-
-	if (!json_is_true(json_object_get(w, "enabled"))) {
-		printf("this ferry runs no WireGuard tunnel\n");
-		return;
-	}
-	now = json_integer_value(json_object_get(w, "now"));
-	printf("interface: ferry\n  public key: %s\n  listening port: %lld\n"
-	       "  tunnel address: %s\n",
-	       jstr(w, "public_key"),
-	       (long long)json_integer_value(json_object_get(w, "listen_port")),
-	       jstr(w, "address"));
-	if (json_is_true(json_object_get(w, "under_load")))
-		printf("  under load: handshakes need a cookie\n");
-	peers = json_object_get(w, "peers");
-	json_array_foreach(peers, i, p) print_wg_peer(p, now);
-}
-
-/* The request for @cmd with its arguments, or NULL after printing why. */
-static json_t *build_request(const char *cmd, const char *arg, const char *arg2)
-{
-	json_error_t jerr;
-	json_t *item;
-
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "evpn"))
-		return json_pack("{s:s}", "cmd", cmd);
-	if (!strcmp(cmd, "vteps"))
-		return json_pack("{s:s, s:b}", "cmd", cmd, "refresh",
-				 arg && !strcmp(arg, "--refresh"));
-	if (!arg) {
-		fprintf(stderr, "ferryctl: %s needs an argument\n", cmd);
-		return NULL;
-	}
-	if (!strcmp(cmd, "vtep-add") || !strcmp(cmd, "vtep-remove")) {
-		if (!arg2) {
-			fprintf(stderr, "ferryctl: %s needs a tenant and an address\n", cmd);
-			return NULL;
-		}
-		return json_pack("{s:s, s:s, s:s}", "cmd", cmd, "tenant", arg, "address", arg2);
-	}
-	if (!strcmp(cmd, "port-remove") || !strcmp(cmd, "tenant-remove") || !strcmp(cmd, "fdb"))
-		return json_pack("{s:s, s:s}", "cmd", cmd, "name", arg);
-	if (strcmp(cmd, "port-add") && strcmp(cmd, "tenant-add")) {
-		fprintf(stderr, "ferryctl: unknown command '%s' (see ferryctl --help)\n", cmd);
-		return NULL;
-	}
-	item = json_loads(arg, JSON_REJECT_DUPLICATES, &jerr);
-	if (!item) {
-		fprintf(stderr, "ferryctl: %s: invalid JSON at column %d: %s\n", cmd, jerr.column,
+	if (!v)
+		fprintf(stderr, "ferryctl: %s: invalid JSON at column %d: %s\n", what, jerr.column,
 			jerr.text);
-		return NULL;
-	}
-	return json_pack("{s:s, s:o}", "cmd", cmd, strcmp(cmd, "port-add") ? "tenant" : "port",
-			 item);
+	return v;
 }
 
+static void set_req(struct rest_req *q, const char *method, const char *path)
+{
+	snprintf(q->method, sizeof(q->method), "%s", method);
+	snprintf(q->path, sizeof(q->path), "%s", path);
+}
 static int connect_to(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -285,28 +160,6 @@ static int connect_to(const char *path)
 	if (fd >= 0)
 		close(fd);
 	return -1;
-}
-
-/* Send one line, read one line back. */
-static json_t *exchange(int fd, json_t *req)
-{
-	char *text = json_dumps(req, JSON_COMPACT);
-	char buf[1 << 20];
-	size_t len = 0;
-	ssize_t n;
-
-	if (!text || dprintf(fd, "%s\n", text) < 0) {
-		free(text);
-		return NULL;
-	}
-	free(text);
-	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = '\0';
-	return json_loads(buf, 0, NULL);
 }
 
 /* ---- capture: a reply line, then the pcap stream until one side stops ---- */
@@ -431,16 +284,279 @@ static int capture_main(const char *sock, int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
+/* Commands that are a path with their arguments in it ('*'), no body. */
+static const struct {
+	const char *name, *method, *path;
+	unsigned int nargs;
+	bool table;
+} plain[] = {
+	{ "status", "GET", "/v1/status", 0, true },
+	{ "stats", "GET", "/v1/stats", 0, true },
+	{ "pmd-stats", "GET", "/v1/pmds", 0, true },
+	{ "metrics", "GET", "/metrics", 0, false },
+	{ "vms", "GET", "/v1/vms", 0, true },
+	{ "evpn", "GET", "/v1/evpn", 0, true },
+	{ "vm-info", "GET", "/v1/vms/*", 1, true },
+	{ "vm-boot", "PUT", "/v1/vms/*/boot", 1, false },
+	{ "vm-pause", "PUT", "/v1/vms/*/pause", 1, false },
+	{ "vm-resume", "PUT", "/v1/vms/*/resume", 1, false },
+	{ "vm-shutdown", "PUT", "/v1/vms/*/shutdown", 1, false },
+	{ "vm-delete", "DELETE", "/v1/vms/*", 1, false },
+	{ "port-remove", "DELETE", "/v1/vhost-user-ports/*", 1, false },
+	{ "tenant-remove", "DELETE", "/v1/tenants/*", 1, false },
+	{ "fdb", "GET", "/v1/tenants/*/fdb", 1, true },
+	{ "vtep-remove", "DELETE", "/v1/tenants/*/vteps/*", 2, false },
+};
+
+/* @tmpl with each '*' replaced by the next of @args, percent-encoded. */
+static int fill_path(CURL *c, struct rest_req *q, const char *tmpl, char **args)
+{
+	const char *star;
+	size_t used;
+
+	q->path[0] = '\0';
+	while ((star = strchr(tmpl, '*'))) {
+		used = strlen(q->path);
+		/* the text up to the '/' before the star; path_add writes the '/' */
+		snprintf(q->path + used, sizeof(q->path) - used, "%.*s", (int)(star - tmpl - 1),
+			 tmpl);
+		if (path_add(c, q, *args++))
+			return -ENAMETOOLONG;
+		tmpl = star + 1;
+	}
+	used = strlen(q->path);
+	snprintf(q->path + used, sizeof(q->path) - used, "%s", tmpl);
+	return 0;
+}
+
+/* "filter list | add IFACE RULE [INDEX] | del IFACE INDEX" */
+static int filter_req(CURL *c, struct rest_req *q, int argc, char **argv)
+{
+	json_t *rule;
+	char *end;
+
+	if (argc >= 1 && !strcmp(argv[0], "list")) {
+		set_req(q, "GET", "/v1/filters");
+		q->table = true;
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[0], "del")) {
+		strtol(argv[2], &end, 10);
+		if (*end || end == argv[2]) {
+			fprintf(stderr, "ferryctl: filter del: '%s' is not an index\n", argv[2]);
+			return -EINVAL;
+		}
+		set_req(q, "DELETE", "");
+		return fill_path(c, q, "/v1/filters/*/*", argv + 1);
+	}
+	if (argc >= 3 && !strcmp(argv[0], "add")) {
+		rule = parse_json_arg("filter add", argv[2]);
+		if (!rule)
+			return -EINVAL;
+		q->body = json_pack("{s:o}", "rule", rule);
+		if (argc >= 4)
+			json_object_set_new(q->body, "index",
+					    json_integer(strtol(argv[3], NULL, 10)));
+		set_req(q, "POST", "");
+		return fill_path(c, q, "/v1/filters/*", argv + 1);
+	}
+	fprintf(stderr, "ferryctl: filter list | add IFACE RULE [INDEX] | del IFACE INDEX\n");
+	return -EINVAL;
+}
+
+/* "wg [show] | peer-add JSON | peer-remove KEY" */
+static int wg_req(CURL *c, struct rest_req *q, int argc, char **argv)
+{
+	if (argc == 0 || !strcmp(argv[0], "show")) {
+		set_req(q, "GET", "/v1/wireguard");
+		q->table = true;
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[0], "peer-remove")) {
+		set_req(q, "DELETE", "");
+		return fill_path(c, q, "/v1/wireguard/peers/*", argv + 1);
+	}
+	if (argc >= 2 && !strcmp(argv[0], "peer-add")) {
+		q->body = parse_json_arg("wg peer-add", argv[1]);
+		set_req(q, "POST", "/v1/wireguard/peers");
+		return q->body ? 0 : -EINVAL;
+	}
+	fprintf(stderr, "ferryctl: wg [show] | peer-add JSON | peer-remove KEY\n");
+	return -EINVAL;
+}
+
+/* Commands whose last argument is a JSON item, the body of a POST. */
+static int body_req(struct rest_req *q, const char *cmd, int argc, char **argv)
+{
+	static const struct {
+		const char *name, *path;
+	} posts[] = { { "vm-create", "/v1/vms" },
+		      { "port-add", "/v1/vhost-user-ports" },
+		      { "tenant-add", "/v1/tenants" } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(posts); i++) {
+		if (strcmp(cmd, posts[i].name))
+			continue;
+		if (argc < 1) {
+			fprintf(stderr, "ferryctl: %s needs a JSON item\n", cmd);
+			return -EINVAL;
+		}
+		q->body = parse_json_arg(cmd, argv[0]);
+		set_req(q, "POST", posts[i].path);
+		if (argc >= 2 && !strcmp(argv[1], "--boot"))
+			strcat(q->path, "?boot=1");
+		return q->body ? 0 : -EINVAL;
+	}
+	return -ENOENT;
+}
+
+/* The request for @cmd and its arguments: 0, or -errno after printing why. */
+static int build_req(CURL *c, struct rest_req *q, const char *cmd, int argc, char **argv)
+{
+	int ret;
+
+	if (!strcmp(cmd, "filter"))
+		return filter_req(c, q, argc, argv);
+	if (!strcmp(cmd, "wg"))
+		return wg_req(c, q, argc, argv);
+	if (!strcmp(cmd, "vteps")) {
+		set_req(q, "GET",
+			argc && !strcmp(argv[0], "--refresh") ? "/v1/vteps?refresh=1" :
+								"/v1/vteps");
+		q->table = true;
+		return 0;
+	}
+	if (!strcmp(cmd, "vtep-add")) {
+		if (argc < 2) {
+			fprintf(stderr, "ferryctl: vtep-add needs a tenant and an address\n");
+			return -EINVAL;
+		}
+		q->body = json_pack("{s:s}", "address", argv[1]);
+		set_req(q, "POST", "");
+		return fill_path(c, q, "/v1/tenants/*/vteps", argv);
+	}
+	ret = body_req(q, cmd, argc, argv);
+	if (ret != -ENOENT)
+		return ret;
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+		if (strcmp(cmd, plain[i].name))
+			continue;
+		if ((unsigned int)argc < plain[i].nargs) {
+			fprintf(stderr, "ferryctl: %s needs %u argument%s (see ferryctl --help)\n",
+				cmd, plain[i].nargs, plain[i].nargs == 1 ? "" : "s");
+			return -EINVAL;
+		}
+		set_req(q, plain[i].method, "");
+		q->table = plain[i].table;
+		q->text = !strcmp(cmd, "metrics");
+		return fill_path(c, q, plain[i].path, argv);
+	}
+	fprintf(stderr, "ferryctl: unknown command '%s' (see ferryctl --help)\n", cmd);
+	return -EINVAL;
+}
+
+/* Send @q to the daemon at @sock: the HTTP status (0: unreachable), the body in @r. */
+static long rest_send(CURL *c, const char *sock, struct rest_req *q, struct reply *r)
+{
+	struct curl_slist *hdrs = NULL;
+	char url[600], *body = NULL;
+	CURLcode rc;
+	long status = 0;
+
+	snprintf(url, sizeof(url), "http://ferry%s", q->path);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, reply_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (q->body) {
+		body = json_dumps(q->body, JSON_COMPACT);
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else if (r->too_big)
+		fprintf(stderr, "ferryctl: the reply is longer than %u MiB\n", REPLY_MAX >> 20);
+	else
+		fprintf(stderr, "ferryctl: cannot reach ferry at %s: %s\n", sock,
+			curl_easy_strerror(rc));
+	curl_slist_free_all(hdrs);
+	free(body);
+	return status;
+}
+
+/* Print the reply to @cmd: table, JSON or text; the exit status. */
+static int print_reply(const char *cmd, const struct rest_req *q, long status, struct reply *r,
+		       bool json_out)
+{
+	json_t *resp;
+
+	if (q->text && status == 200) {
+		fwrite(r->buf, 1, r->len, stdout);
+		return 0;
+	}
+	resp = r->buf ? json_loadb(r->buf, r->len, 0, NULL) : NULL;
+	if (!resp) {
+		fprintf(stderr, "ferryctl: no valid reply from ferry (HTTP %ld)\n", status);
+		return 2;
+	}
+	if (status != 200 || !json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "ferry: %s\n", json_string_value(json_object_get(resp, "error")));
+		json_decref(resp);
+		return 1;
+	}
+	if (json_out) {
+		json_dumpf(resp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else if (q->table && !ferryctl_show(cmd, resp)) {
+		json_dumpf(resp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	}
+	json_decref(resp);
+	return 0;
+}
+
+static int rest_main(const char *sock, bool json_out, const char *cmd, int argc, char **argv)
+{
+	struct rest_req q = { .table = false };
+	struct reply r = { 0 };
+	CURL *c;
+	long status;
+	int ret = 2;
+
+	if (curl_global_init(CURL_GLOBAL_NOTHING) || !(c = curl_easy_init())) {
+		fprintf(stderr, "ferryctl: libcurl failed to start\n");
+		return 2;
+	}
+	if (build_req(c, &q, cmd, argc, argv) == 0) {
+		status = rest_send(c, sock, &q, &r);
+		ret = status ? print_reply(cmd, &q, status, &r, json_out) : 2;
+	}
+	json_decref(q.body);
+	free(r.buf);
+	curl_easy_cleanup(c);
+	curl_global_cleanup();
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	const char *sock = getenv("FERRY_CONTROL") ? getenv("FERRY_CONTROL") : DEFAULT_SOCKET;
-	bool json_out = true, human;
-	json_t *req, *resp;
-	int c, fd, ok;
+	bool json_out = false;
+	int c, n = 0;
 
-	while ((c = getopt(argc, argv, "+s:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:hj", opts, NULL)) != -1) {
 		if (c == 's') {
 			sock = optarg;
+		} else if (c == 'j') {
+			json_out = true;
 		} else {
 			fputs(usage, c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
@@ -450,40 +566,14 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (!strcmp(argv[optind], "--help")) {
-		fputs(usage, stdout);
-		return 0;
-	}
 	if (!strcmp(argv[optind], "capture"))
 		return capture_main(sock, argc - optind - 1, argv + optind + 1);
-	if (!strcmp(argv[optind], "filter"))
-		req = filter_request(argc - optind - 1, argv + optind + 1);
-	else if (!strcmp(argv[optind], "wg"))
-		req = wg_request(argc - optind - 1, argv + optind + 1, &json_out);
-	else
-		req = build_request(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
-				    optind + 2 < argc ? argv[optind + 2] : NULL);
-	fd = req ? connect_to(sock) : -1;
-	resp = fd >= 0 ? exchange(fd, req) : NULL;
-	json_decref(req);
-	if (fd >= 0)
-		close(fd);
-	if (!resp) {
-		if (fd >= 0)
-			fprintf(stderr, "ferryctl: no valid reply from ferry\n");
-		return 2;
+	/* --json also after the command (`ferryctl wg --json`, as `wg show` users type). */
+	for (int i = optind + 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json_out = true;
+		else
+			argv[optind + 1 + n++] = argv[i];
 	}
-	ok = json_is_true(json_object_get(resp, "ok"));
-	human = ok && !strcmp(argv[optind], "wg") && !json_out &&
-		json_object_get(resp, "wireguard");
-	if (human)
-		print_wg(resp);
-	else if (ok)
-		json_dumpf(resp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	else
-		fprintf(stderr, "ferry: %s\n", json_string_value(json_object_get(resp, "error")));
-	if (ok && !human)
-		putchar('\n');
-	json_decref(resp);
-	return ok ? 0 : 1;
+	return rest_main(sock, json_out, argv[optind], n, argv + optind + 1);
 }

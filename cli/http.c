@@ -8,7 +8,7 @@
  *
  *   GET    /v1/vms | /v1/vms/NAME   POST /v1/vms[?boot=1]   DELETE /v1/vms/NAME
  *   PUT    /v1/vms/NAME/boot | pause | resume | shutdown
- *   GET    /v1/status | /v1/stats | /v1/vteps[?refresh=1] | /v1/evpn |
+ *   GET    /v1/status | /v1/stats | /v1/pmds | /v1/vteps[?refresh=1] | /v1/evpn |
  *          /v1/wireguard | /v1/filters | /v1/tenants/NAME/fdb
  *   POST   /v1/tenants  /v1/tenants/NAME/vteps  /v1/vhost-user-ports
  *          /v1/filters/IFACE  /v1/wireguard/peers
@@ -96,6 +96,7 @@ static const struct http_route routes[] = {
 	  NULL,
 	  "delete a VM that is not running; its ports leave the switch" },
 	{ "GET", "/v1/stats", "stats", { NULL }, NULL, NULL, "port, tenant and overlay counters" },
+	{ "GET", "/v1/pmds", "pmds", { NULL }, NULL, NULL, "poll-mode threads: loops, busy share" },
 	{ "GET",
 	  "/v1/vteps",
 	  "vteps",

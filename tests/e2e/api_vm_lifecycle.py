@@ -9,8 +9,9 @@ one request, guest a created (state "created"), then booted; a pings b 50
 times and ends by itself, all answered, and its NIC counters show the
 traffic; a is deleted (its port leaves the switch) while b keeps running;
 b is paused, and a new guest c then gets no answer, not even to its ARP,
-while b's exit counts stand still; b is resumed, and a new guest d's pings are all
-answered, so b survived all of it; b is shut down and deleted.  Bad requests get a 400 naming the
+while b's exit counts stand still; `ferryctl vms` prints both in a table and
+`ferryctl --json vm-info` what the API answers; b is resumed by ferryctl,
+and a new guest d's pings are all answered, so b survived all of it; b is shut down and deleted.  Bad requests get a 400 naming the
 key path or the state: a bad memory size, a NIC on an unknown tenant, a
 duplicate name, deleting a running VM, pausing one never booted, an
 unknown VM."""
@@ -113,8 +114,17 @@ t.check(" rx=0 " in state("c")["result"] and "ping_recv=0 " in state("c")["resul
         during["exits"] == before["exits"] and offered > 0,
         "while b was paused, c got no answer, not even to ARP, though the switch offered b %d "
         "frames, and b's exits stood still (%s)" % (offered, during["exits"]))
-code, _ = api("PUT", "/v1/vms/b/resume")
-t.check(code == 200 and state("b")["state"] == "running", "PUT /v1/vms/b/resume: runs again")
+# ferryctl is a client of the same API: a table by default, the reply with --json.
+table = f.ferryctl(ctl, "vms", human=True)
+rows = {w[0]: w[1] for w in (line.split() for line in table.splitlines()[1:]) if w}
+t.check(table.startswith("VM ") and rows == {"b": "paused", "c": "ended"},
+        "ferryctl vms prints a table of both VMs and their states (%s)" % rows)
+t.check(json.loads(f.ferryctl(ctl, "vm-info", "b"))["vm"] == state("b"),
+        "ferryctl --json vm-info b prints what GET /v1/vms/b answers")
+out = f.ferryctl(ctl, "vm-resume", "nosuch", expect=1)
+t.check("no VM 'nosuch'" in out, "ferryctl vm-resume nosuch: refused, naming it (%s)" % out.strip())
+f.ferryctl(ctl, "vm-resume", "b")
+t.check(state("b")["state"] == "running", "ferryctl vm-resume b: runs again")
 code, _ = api("POST", "/v1/vms?boot=1", D)
 wait_until(lambda: state("d")["state"] == "ended", 60, "guest d to finish its pings")
 t.check("ping_recv=20" in state("d")["result"],

@@ -166,10 +166,13 @@ def summary(text):
 
 # ---- ferryctl ----
 
-def ferryctl(sock, *args, expect=0, timeout=30, quiet=False):
-    """`ferryctl -s SOCK ARGS...`, checked to exit @expect; its stdout + stderr.
-    @quiet: no "ok" line (for polling); a wrong status still fails."""
-    rc, out, err = run([ferryctl_bin(), "-s", sock] + list(args), timeout=timeout, quiet=True)
+def ferryctl(sock, *args, expect=0, timeout=30, quiet=False, human=False):
+    """`ferryctl -s SOCK --json ARGS...`, checked to exit @expect; its stdout +
+    stderr.  @quiet: no "ok" line (for polling); a wrong status still fails.
+    @human: without --json, the tables an operator reads."""
+    mode = [] if human else ["--json"]
+    rc, out, err = run([ferryctl_bin(), "-s", sock] + mode + list(args), timeout=timeout,
+                       quiet=True)
     what = "ferryctl %s -> %d (%s)" % (" ".join(args), rc, (out + err).strip()[:200])
     if quiet and rc != expect:
         fail(what)

@@ -123,7 +123,7 @@ t.check(p and p[0]["handshakes"] >= 1 and p[0]["latest_handshake"] > 0 and
         p[0]["endpoint"] == "%s:%d" % (LNX, WG_PORT),
         "ferryctl wg: handshake done, %s packets in, %s out, endpoint %s"
         % (p[0]["rx_packets"], p[0]["tx_packets"], p[0]["endpoint"]) if p else "no peer")
-human = f.ferryctl(ctl, "wg", quiet=True)
+human = f.ferryctl(ctl, "wg", quiet=True, human=True)
 t.check("peer: %s" % lnx_pub in human and "latest handshake:" in human and
         "public key: %s" % fer_pub in human and " received, " in human,
         "ferryctl wg prints the tunnel as wg show does")
