@@ -11,10 +11,10 @@ traffic; a is deleted (its port leaves the switch) while b keeps running;
 b is paused, and a new guest c then gets no answer, not even to its ARP,
 while b's exit counts stand still; `ferryctl vms` prints both in a table and
 `ferryctl --json vm-info` what the API answers; b is resumed by ferryctl,
-and a new guest d's pings are all answered, so b survived all of it; b is shut down and deleted.  Bad requests get a 400 naming the
-key path or the state: a bad memory size, a NIC on an unknown tenant, a
-duplicate name, deleting a running VM, pausing one never booted, an
-unknown VM."""
+and a new guest d's pings are all answered, so b survived all of it; b is
+shut down and deleted.  Bad requests get a 400 naming the key path or the
+state: a bad memory size, a NIC on an unknown tenant, a duplicate name,
+deleting a running VM, pausing one never booted, an unknown VM."""
 import json
 import os
 import subprocess
