@@ -41,7 +41,7 @@ static const char boot_help[] =
 	"  -h, --help             this text\n"
 	"\n"
 	"Exit status: the guest's debug-exit status if it wrote one; 0 after a guest\n"
-	"reset or SIGINT/SIGTERM; 1 if KVM failed to run the guest (the reason is\n"
+	"reset or power-off, or SIGINT/SIGTERM; 1 if KVM failed to run the guest (the reason is\n"
 	"printed); 2 for a bad command line or kernel; 3 if the guest triple-faulted.\n";
 
 static const char run_help[] =

@@ -274,7 +274,7 @@ static void job_teardown(struct job *j)
 enum job_verdict {
 	JOB_PASSED,
 	JOB_FAILED,
-	JOB_ENDED, /* reset, with no debug-exit port: no verdict to give */
+	JOB_ENDED, /* reset or power-off, with no debug-exit port: no verdict to give */
 	JOB_STOPPED, /* stopped by a signal before it ended */
 };
 
@@ -286,6 +286,7 @@ static enum job_verdict job_vm_verdict(const struct job_vm *jv, const struct vmm
 	case VMM_EXIT_STOPPED:
 		return JOB_STOPPED;
 	case VMM_EXIT_RESET:
+	case VMM_EXIT_POWEROFF:
 		return jv->cfg->debug_exit ? JOB_FAILED : JOB_ENDED;
 	default:
 		return JOB_FAILED;

@@ -21,6 +21,7 @@
 #define LAYOUT_CMDLINE 0x20000ull /* kernel command line */
 #define LAYOUT_CMDLINE_MAX 0x10000ull
 #define LAYOUT_EBDA 0x9fc00ull /* start of the reserved area below 1 MiB */
+#define LAYOUT_ACPI 0xe0000ull /* RSDP first (a guest scans 0xe0000-0xfffff), then tables */
 #define LAYOUT_MPTABLE 0xf0000ull /* MP floating pointer + config table (BIOS area) */
 #define LAYOUT_HIGH_START 0x100000ull /* where kernels load (1 MiB) */
 

@@ -2,7 +2,8 @@
 /*
  * legacy.h - the PC platform's odds and ends a guest expects to find: the
  * i8042 keyboard controller (whose reset line reboots the machine), the other
- * reset port 0x92, the POST port 0x80, the CMOS real-time clock,
+ * reset port 0x92, the POST port 0x80, the CMOS real-time clock, the ACPI
+ * PM1a event and control registers whose SLP_EN ends the VM (acpi.h),
  * and Ferry's debug-exit port that lets a test guest end the VM with a status.
  *
  * These devices end the VM through one callback; they know nothing else of it.
@@ -21,6 +22,7 @@
 enum legacy_stop {
 	LEGACY_STOP_RESET, /* the guest asked for a reset (i8042, 0x92) */
 	LEGACY_STOP_DEBUG_EXIT, /* the guest wrote a status to the debug-exit port */
+	LEGACY_STOP_POWEROFF, /* the guest entered ACPI S5 through PM1a_CNT */
 };
 
 typedef void (*legacy_stop_fn)(void *opaque, enum legacy_stop why, int status);
@@ -29,8 +31,11 @@ struct legacy_devs {
 	legacy_stop_fn stop;
 	void *opaque;
 	struct mutex lock;
-	uint8_t i8042_cmd GUARDED; /* pending controller command */
-	uint8_t i8042_ram0 GUARDED; /* controller command byte */
+	uint8_t i8042_cmd GUARDED; /* a command waiting for its data byte */
+	uint8_t i8042_ram0 GUARDED; /* controller command byte (CTR) */
+	uint8_t i8042_status GUARDED; /* status register (0x64 read) */
+	uint8_t i8042_out GUARDED; /* output buffer (0x60 read) */
+	uint16_t pm1_sts GUARDED, pm1_en GUARDED, pm1_cnt GUARDED; /* ACPI PM1a (acpi.h) */
 	uint8_t cmos_index GUARDED; /* selected CMOS register */
 	uint8_t cmos[128] GUARDED; /* CMOS RAM (time registers are computed) */
 };

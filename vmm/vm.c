@@ -21,6 +21,7 @@
 
 #include "util/log.h"
 #include "vmm/layout.h"
+#include "vmm/acpi.h"
 #include "vmm/mptable.h"
 #include "vmm/vm_internal.h"
 
@@ -226,6 +227,8 @@ static void vm_legacy_stop(void *opaque, enum legacy_stop why, int status)
 
 	if (why == LEGACY_STOP_DEBUG_EXIT)
 		vm_end(vm, VMM_EXIT_DEBUG, status, "guest exited with status %d", status);
+	else if (why == LEGACY_STOP_POWEROFF)
+		vm_end(vm, VMM_EXIT_POWEROFF, 0, "guest powered off (ACPI S5)");
 	else
 		vm_end(vm, VMM_EXIT_RESET, 0, "guest requested a reset");
 }
@@ -316,6 +319,27 @@ static int vm_write_mptable(struct vmm_vm *vm)
 	return ret < 0 ? ret : 0;
 }
 
+/* ACPI tables in the BIOS area, where a guest's RSDP scan finds them. */
+static int vm_write_acpi(struct vmm_vm *vm)
+{
+	struct acpi_params p = {
+		.nr_cpus = vm->nr_vcpus,
+		.ioapic_id = (uint8_t)vm->nr_vcpus, /* as in the MP table */
+		.ioapic_addr = (uint32_t)LAYOUT_IOAPIC,
+		.lapic_addr = (uint32_t)LAYOUT_LAPIC,
+		.pci_mmio_start = (uint32_t)LAYOUT_PCI_MMIO_START,
+		.pci_mmio_end = (uint32_t)LAYOUT_PCI_MMIO_END,
+	};
+	size_t room = LAYOUT_MPTABLE - LAYOUT_ACPI;
+	uint8_t *buf = vmm_mem_ptr(&vm->mem, LAYOUT_ACPI, room);
+	int ret;
+
+	ret = buf ? acpi_build(buf, room, LAYOUT_ACPI, &p) : -EFAULT;
+	if (ret < 0)
+		LOG_ERR("vmm", "cannot write the ACPI tables: %s", strerror(-ret));
+	return ret < 0 ? ret : 0;
+}
+
 static int level_firmware_init(struct vmm_vm *vm)
 {
 	struct boot_args args = {
@@ -332,7 +356,8 @@ static int level_firmware_init(struct vmm_vm *vm)
 		LOG_ERR("vmm", "kernel '%s': %s", vm->opts.kernel, err);
 		return ret;
 	}
-	return vm_write_mptable(vm);
+	ret = vm_write_mptable(vm);
+	return ret ? ret : vm_write_acpi(vm);
 }
 
 static void level_firmware_exit(struct vmm_vm *vm)
@@ -704,6 +729,7 @@ int vmm_exit_status(const struct vmm_exit *e)
 	case VMM_EXIT_DEBUG:
 		return e->status;
 	case VMM_EXIT_RESET:
+	case VMM_EXIT_POWEROFF:
 	case VMM_EXIT_STOPPED:
 		return 0;
 	case VMM_EXIT_TRIPLE_FAULT:

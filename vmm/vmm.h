@@ -50,6 +50,7 @@ enum vmm_exit_kind {
 	VMM_EXIT_NONE, /* still running */
 	VMM_EXIT_DEBUG, /* the guest wrote @status to the debug-exit port */
 	VMM_EXIT_RESET, /* the guest asked for a reset (Ferry does not reboot) */
+	VMM_EXIT_POWEROFF, /* the guest powered off (ACPI S5) */
 	VMM_EXIT_TRIPLE_FAULT, /* the guest triple-faulted */
 	VMM_EXIT_STOPPED, /* vmm_vm_stop() was called */
 	VMM_EXIT_ERROR, /* KVM could not run the guest; see @reason */

@@ -496,14 +496,17 @@ suite_qemu_kvm() {
 	suite_net_qemu_kvm "${cpu[@]}"
 }
 
-# Ferry: an MP table and no ACPI; its own host bridge (class 0600).
+# Ferry: ACPI tables (the guest reads the MADT first) and the MP table for
+# guests without ACPI (table=mp makes the guest read only that); its own
+# host bridge (class 0600).
 suite_ferry() {
 	local n
 	echo "== ferry"
 	calibrate ferry
-	run ferry 1 0 "" mode=hello cpus=1 table=mp exit=0
+	run ferry 1 0 "" mode=hello cpus=1 table=acpi exit=0
+	run ferry 2 0 "mode=hello table=mp" mode=hello cpus=2 table=mp exit=0
 	for n in 1 2 4; do
-		run_smp ferry "$n" mp
+		run_smp ferry "$n" acpi
 	done
 	run ferry 1 0 "mode=pci" mode=pci bdf=00:00.0 class=060000
 	suite_common ferry

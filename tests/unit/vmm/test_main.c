@@ -5,7 +5,8 @@
 
 int main(void)
 {
-	CU_SuiteInfo suites[] = { vmm_boot_suite, vmm_devices_suite, CU_SUITE_INFO_NULL };
+	CU_SuiteInfo suites[] = { vmm_boot_suite, vmm_devices_suite, vmm_acpi_suite,
+				  CU_SUITE_INFO_NULL };
 
 	return cunit_run(suites);
 }

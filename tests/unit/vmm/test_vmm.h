@@ -7,5 +7,6 @@
 
 extern CU_SuiteInfo vmm_boot_suite;
 extern CU_SuiteInfo vmm_devices_suite;
+extern CU_SuiteInfo vmm_acpi_suite;
 
 #endif
