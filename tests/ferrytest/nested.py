@@ -35,6 +35,7 @@ MARK = "NESTED-"
 L1_INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin:/sbin
+chmod 755 /  # the rootfs starts world-writable, and DPDK refuses plugins below it
 mkdir -p /proc /sys /dev
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
