@@ -37,6 +37,7 @@ static const char boot_help[] =
 	"  -l, --console-log FILE also append the console output to FILE\n"
 	"      --no-stdin         do not forward stdin to the guest console\n"
 	"      --no-debug-exit    do not offer the debug-exit port (0x501)\n"
+	"      --disk FILE[,ro]   a virtio-blk disk on a raw image (up to 8, in order)\n"
 	"  -v, --verbose          more messages (twice for debug)\n"
 	"  -h, --help             this text\n"
 	"\n"

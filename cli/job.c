@@ -21,6 +21,7 @@
 #include "cli/job_vhost.h"
 #include "config/config.h"
 #include "util/log.h"
+#include "vhost/blk.h"
 #include "vhost/net.h"
 #include "vhost/vhost_user.h"
 #include "vmm/virtio_pci.h"
@@ -131,6 +132,19 @@ static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)
 	return 0;
 }
 
+static int job_add_disk(struct job_vm *jv, unsigned int k)
+{
+	const struct config_disk *c = &jv->cfg->disks[k];
+	struct job_disk *d = &jv->disks[k];
+	char name[48];
+
+	snprintf(name, sizeof(name), "%s.disk%u", jv->cfg->name, k);
+	d->dev = vblk_create(&(struct vblk_params){
+		.name = name, .path = c->path, .readonly = c->readonly, .serial = c->serial });
+	d->vp = d->dev ? virtio_pci_create(jv->vm, vblk_virtio_dev(d->dev), name) : NULL;
+	return d->vp ? 0 : -EIO;
+}
+
 static void job_vm_opts(struct job_vm *jv, bool several, struct vmm_opts *o)
 {
 	const struct config_vm *v = jv->cfg;
@@ -184,12 +198,16 @@ int job_vm_add(struct job *j, const struct config_vm *c, struct job_vm **out)
 		ret = job_add_nic(j, jv, k);
 		jv->n_nics = k + 1; /* so teardown sees a half-built NIC too */
 	}
+	for (unsigned int k = 0; ret >= 0 && k < c->n_disks && k < JOB_MAX_DISKS; k++) {
+		ret = job_add_disk(jv, k);
+		jv->n_disks = k + 1;
+	}
 	if (out)
 		*out = jv;
 	return ret < 0 ? ret : 0;
 }
 
-/* The NICs leave the switch (no PMD touches their devices after), then go. */
+/* The NICs leave the switch (no PMD touches their devices after), then go; the disks too. */
 static void job_vm_nics_free(struct job *j, struct job_vm *jv)
 {
 	for (unsigned int k = 0; k < jv->n_nics; k++) {
@@ -202,6 +220,12 @@ static void job_vm_nics_free(struct job *j, struct job_vm *jv)
 		vnet_destroy(n->dev);
 	}
 	jv->n_nics = 0;
+	/* The transport stops the disk's queue (and its I/O thread) before the disk goes. */
+	for (unsigned int k = 0; k < jv->n_disks; k++) {
+		virtio_pci_destroy(jv->disks[k].vp);
+		vblk_destroy(jv->disks[k].dev);
+	}
+	jv->n_disks = 0;
 }
 
 /* Its NICs leave the switch, then the VM goes; the slot is free again. */

@@ -25,6 +25,14 @@ struct job_nic {
 	int port; /* switch port id, -1 if none */
 };
 
+/* A virtio-blk disk of a VM (vhost/blk.h) on its PCI bus. */
+struct job_disk {
+	struct vblk *dev;
+	struct virtio_pci *vp;
+};
+
+#define JOB_MAX_DISKS 8
+
 #define JOB_MAX_VMS 64 /* slots: a slot never moves, so threads may hold a job_vm */
 
 struct job_vm {
@@ -37,6 +45,8 @@ struct job_vm {
 	char result[RESULT_MAX]; /* the guest's last FERRY-RESULT line */
 	unsigned int n_nics;
 	struct job_nic nics[JOB_MAX_NICS];
+	unsigned int n_disks;
+	struct job_disk disks[JOB_MAX_DISKS];
 };
 
 struct ctl_server;

@@ -151,6 +151,13 @@ struct config_nic {
 	struct config_nic_backend backend;
 };
 
+/* "vms[].disks[]": one virtio-blk disk on a raw image. */
+struct config_disk {
+	char *path; /* the image (opened, locked and sized when the VM is built) */
+	bool readonly;
+	char *serial; /* NULL: the device's name */
+};
+
 /* "vms[].console": the 8250 serial console. */
 struct config_console {
 	char *log; /* file the console output is appended to; NULL = ferry's stdout */
@@ -170,6 +177,8 @@ struct config_vm {
 	bool debug_exit; /* expose the test guest's exit port */
 	struct config_nic *nics;
 	unsigned int n_nics;
+	struct config_disk *disks;
+	unsigned int n_disks;
 };
 
 /* "vhost_user_ports[]": a switch port whose peer speaks vhost-user (QEMU, testpmd...). */

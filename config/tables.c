@@ -83,6 +83,33 @@ static const struct cfg_object nic_obj = {
 	OBJECT(struct config_nic, nic_keys, NULL),
 };
 
+#define DISK(m) MEMBER(struct config_disk, m)
+static const struct cfg_key disk_keys[] = {
+	{ .name = "path",
+	  .type = &cfg_type_path,
+	  DISK(path),
+	  .required = true,
+	  .max = CFG_PATH_MAX,
+	  .doc = "A raw image file; its size, in whole 512-byte sectors, is the disk's." },
+	{ .name = "readonly",
+	  .type = &cfg_type_bool,
+	  DISK(readonly),
+	  .def = "false",
+	  .doc = "Offer the disk read-only (VIRTIO_BLK_F_RO) and open the image so." },
+	{ .name = "serial",
+	  .type = &cfg_type_string,
+	  DISK(serial),
+	  .max = 20,
+	  .doc = "What the guest reads as the disk's serial (default: the device's name)." },
+};
+#undef DISK
+
+static const struct cfg_object disk_obj = {
+	.name = "disk",
+	.doc = "One virtio-blk disk of a VM",
+	OBJECT(struct config_disk, disk_keys, NULL),
+};
+
 static const struct cfg_key console_keys[] = {
 	{ .name = "log",
 	  .type = &cfg_type_path,
@@ -163,6 +190,13 @@ static const struct cfg_key vm_keys[] = {
 	  .max_items = 16,
 	  .def = "[]",
 	  .doc = "The VM's virtio-net NICs, in PCI slot order." },
+	{ .name = "disks",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct config_vm, disks, n_disks),
+	  .obj = &disk_obj,
+	  .max_items = 8,
+	  .def = "[]",
+	  .doc = "The VM's virtio-blk disks, after the NICs in PCI slot order." },
 };
 #undef VM
 
