@@ -358,6 +358,47 @@ static void vcpu_insn_bytes(struct vmm_vcpu *vcpu, uint64_t rip, char *out, size
 		n += (size_t)snprintf(out + n, len - n, " %02x", p[i]);
 }
 
+/*
+ * The vCPU's state when the guest died (a triple fault, an internal error,
+ * a failed entry), as a few log lines: enough to tell from the log alone
+ * whether the guest or the VMM set it up wrong (the pending exception, the
+ * paging and mode registers, where it was), as QEMU's "info registers" does.
+ */
+static void vcpu_log_state(struct vmm_vcpu *vcpu, const char *why)
+{
+	struct kvm_vcpu_events ev = { 0 };
+	struct kvm_sregs s = { 0 };
+	struct kvm_regs r = { 0 };
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		LOG_ERR("vmm", "vcpu%u (%s): cannot read its registers: %s", vcpu->id, why,
+			strerror(errno));
+		return;
+	}
+	ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev);
+	LOG_ERR("vmm",
+		"vcpu%u (%s): rip=%#llx rsp=%#llx rflags=%#llx rax=%#llx rbx=%#llx rcx=%#llx "
+		"rdx=%#llx rsi=%#llx rdi=%#llx rbp=%#llx",
+		vcpu->id, why, (unsigned long long)r.rip, (unsigned long long)r.rsp,
+		(unsigned long long)r.rflags, (unsigned long long)r.rax, (unsigned long long)r.rbx,
+		(unsigned long long)r.rcx, (unsigned long long)r.rdx, (unsigned long long)r.rsi,
+		(unsigned long long)r.rdi, (unsigned long long)r.rbp);
+	LOG_ERR("vmm",
+		"vcpu%u (%s): cr0=%#llx cr2=%#llx cr3=%#llx cr4=%#llx efer=%#llx cs=%#x(base %#llx "
+		"l%u db%u) ss=%#x idt=%#llx/%#x gdt=%#llx/%#x apic_base=%#llx",
+		vcpu->id, why, (unsigned long long)s.cr0, (unsigned long long)s.cr2,
+		(unsigned long long)s.cr3, (unsigned long long)s.cr4, (unsigned long long)s.efer,
+		s.cs.selector, (unsigned long long)s.cs.base, s.cs.l, s.cs.db, s.ss.selector,
+		(unsigned long long)s.idt.base, s.idt.limit, (unsigned long long)s.gdt.base,
+		s.gdt.limit, (unsigned long long)s.apic_base);
+	LOG_ERR("vmm",
+		"vcpu%u (%s): exception injected %u pending %u nr %u error %#x; interrupt "
+		"injected %u nr %u; nmi injected %u pending %u masked %u",
+		vcpu->id, why, ev.exception.injected, ev.exception.pending, ev.exception.nr,
+		ev.exception.error_code, ev.interrupt.injected, ev.interrupt.nr, ev.nmi.injected,
+		ev.nmi.pending, ev.nmi.masked);
+}
+
 static const char *const internal_errors[] = {
 	[1] = "emulation failure",
 	[2] = "simultaneous exceptions",
@@ -375,6 +416,7 @@ static void vcpu_internal_error(struct vmm_vcpu *vcpu)
 	char bytes[80];
 
 	ioctl(vcpu->fd, KVM_GET_REGS, &r);
+	vcpu_log_state(vcpu, "internal error");
 	vcpu_insn_bytes(vcpu, r.rip, bytes, sizeof(bytes));
 	vm_end(vcpu->vm, VMM_EXIT_ERROR, 0,
 	       "vcpu%u: KVM internal error (suberror %u, %s) at rip %#llx%s", vcpu->id, sub, what,
@@ -396,7 +438,9 @@ static bool vcpu_handle_exit(struct vmm_vcpu *vcpu)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		vm_end(vcpu->vm, VMM_EXIT_TRIPLE_FAULT, 0, "vcpu%u: guest triple-faulted",
+		vcpu_log_state(vcpu, "triple fault");
+		vm_end(vcpu->vm, VMM_EXIT_TRIPLE_FAULT, 0,
+		       "vcpu%u: guest triple-faulted (its registers are in the log above)",
 		       vcpu->id);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
@@ -407,6 +451,7 @@ static bool vcpu_handle_exit(struct vmm_vcpu *vcpu)
 		vcpu_internal_error(vcpu);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
+		vcpu_log_state(vcpu, "failed entry");
 		vm_end(vcpu->vm, VMM_EXIT_ERROR, 0,
 		       "vcpu%u: KVM could not enter the guest (hardware reason %#llx)", vcpu->id,
 		       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);

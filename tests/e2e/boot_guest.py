@@ -3,8 +3,11 @@
 """e2e_boot_guest: boot Ferry's test guest under real KVM through the PVH
 path; check its console output, the console log, and that its debug-exit
 status becomes ferry's exit status; without the debug-exit port, SIGTERM
-stops ferry with status 0."""
+stops ferry with status 0; a guest that triple-faults (an empty IDT, then a
+fault in ring 0) ends ferry with status 3 and leaves its registers in the
+log: rip, the control registers, the empty IDT and the exception."""
 import os
+import re
 import time
 
 from ferrytest import check as t
@@ -44,4 +47,14 @@ p.wait_text(r"FERRY-RESULT .*no debug-exit port, halting", 60)
 time.sleep(0.2)
 t.check(p.alive(), "without the debug-exit port the guest reports and ferry keeps running")
 f.stop_ferry(p)
+
+rc, out, err = f.run_ferry(["boot", "--kernel", f.guest_bin(), "--cmdline",
+                            "mode=fault fault=triple", "--no-stdin"])
+state = [line for line in err.splitlines() if "(triple fault)" in line]
+t.check(rc == 3 and "guest triple-faulted" in err,
+        "a triple fault ends ferry with status 3 (got %d)" % rc)
+t.check(len(state) == 3 and re.search(r"rip=0x[0-9a-f]+ rsp=0x", state[0]) and
+        "idt=0/0" in state[1] and "cr3=0x" in state[1] and "exception" in state[2],
+        "the log holds the vCPU's registers, its empty IDT and the exception: %s"
+        % " | ".join(state)[:400])
 t.passed()

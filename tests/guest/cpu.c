@@ -249,6 +249,13 @@ static uint64_t cpu_serve(struct trap_frame *f)
 		cpu_park();
 	case SVC_FAULT:
 		__builtin_trap(); /* ud2 */
+	case SVC_TRIPLE: {
+		/* No gate for #UD, none for #DF: the third fault shuts the CPU down. */
+		struct desc_ptr none = { .limit = 0, .base = 0 };
+
+		__asm__ volatile("lidt %0" : : "m"(none));
+		__builtin_trap();
+	}
 	case SVC_WAIT_IRQ:
 		cpu_wait_irq(f->rdi);
 		return 0;

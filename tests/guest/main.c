@@ -171,6 +171,8 @@ static int mode_fault(const struct guest_opts *o)
 		__asm__ volatile("hlt"); /* privileged: #GP in ring 3 */
 	else if (!strcmp(o->fault, "ring0"))
 		svc_call(SVC_FAULT, 0, 0);
+	else if (!strcmp(o->fault, "triple"))
+		svc_call(SVC_TRIPLE, 0, 0);
 	con_log("fault=%s did not fault\n", o->fault);
 	con_printf(RESULT_PREFIX "mode=fault fault=none\n");
 	return EXIT_FAIL;
@@ -275,7 +277,7 @@ static int opt_table(struct guest_opts *o, const char *val)
 
 static int opt_fault(struct guest_opts *o, const char *val)
 {
-	static const char *const kinds[] = { "pf", "de", "ud", "gp", "ring0" };
+	static const char *const kinds[] = { "pf", "de", "ud", "gp", "ring0", "triple" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		if (!strcmp(val, kinds[i])) {

@@ -25,6 +25,7 @@ enum svc_nr {
 	SVC_FAULT = 4, /* raises #UD in ring 0: tests the ring-0 fault report */
 	SVC_WAIT_IRQ = 5, /* rdi = cpu_irq_total() seen; sti; hlt unless it moved since */
 	SVC_CPUID = 6, /* rdi = leaf, rsi = subleaf; returns eax, and ebx/ecx/edx in theirs */
+	SVC_TRIPLE = 7, /* empties the IDT and raises #UD: the CPU shuts down (triple fault) */
 };
 
 #define SVC_ENOSYS ((uint64_t)-38) /* unknown service number */
