@@ -29,6 +29,9 @@ from . import check as t
 BUSYBOX = "/bin/busybox"
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 MEMPOOL_PLUGINS = ("librte_mempool_ring.so", "librte_mempool_stack.so")
+# What QEMU's microvm machine loads: qboot, and the option ROM that boots a -kernel.
+QEMU_FIRMWARE = ("/usr/share/qemu/bios-microvm.bin", "/usr/share/qemu/linuxboot_dma.bin",
+                 "/usr/share/qemu/pvh.bin")
 MARK = "NESTED-"
 
 # L1's init: the pseudo filesystems, busybox's applets, KVM, then the payload.
@@ -61,6 +64,13 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev
 echo "NESTED-L2-UP $(cut -d' ' -f1 /proc/uptime)"
 """
+
+
+def _which(prog):
+    for d in os.environ.get("PATH", "/usr/bin").split(":"):
+        if os.access(os.path.join(d, prog), os.X_OK):
+            return os.path.join(d, prog)
+    return prog
 
 
 def kernel():
@@ -171,6 +181,18 @@ def _cpio_entry(f, name, mode, data, ino):
     f.write(b"\0" * (-len(data) % 4))
 
 
+def parse_markers(console):
+    """{WORD: [values, in order]} of the "NESTED-WORD value" lines in @console."""
+    markers = {}
+    for line in console.splitlines():
+        i = line.find(MARK)
+        if i >= 0:
+            w = line[i + len(MARK):].strip().split(None, 1)
+            if w:
+                markers.setdefault(w[0], []).append(w[1] if len(w) > 1 else "")
+    return markers
+
+
 def cache_dir():
     d = os.environ.get("FERRY_NESTED_CACHE") or os.path.join(
         os.environ.get("MESON_BUILD_ROOT", "/var/tmp"), "nested-cache")
@@ -205,9 +227,11 @@ def l2_initramfs(script, modules=()):
 class Bed:
     """One L1 archive: ferry and its libraries, KVM modules, the payload."""
 
-    def __init__(self, ferry, payload, files=None, l1_modules=("kvm_amd",)):
+    def __init__(self, ferry, payload, files=None, l1_modules=("kvm_amd",), qemu=False):
         """@payload: the shell script L1 runs (in /payload, as run.sh);
-        @files: {path in L1: host path} (an L2 kernel, archives, images)."""
+        @files: {path in L1: host path} (an L2 kernel, archives, images);
+        @qemu: QEMU too (as /usr/bin/qemu-system-x86_64, with the microvm
+        firmware), the control a test runs beside Ferry on L1's KVM."""
         kpath, kver = kernel()
         self.kernel = kpath
         r = Initramfs()
@@ -224,6 +248,10 @@ class Bed:
         r.add_text("/payload/run.sh", payload)
         for dest, src in (files or {}).items():
             r.add_file(dest, src)
+        if qemu:
+            r.add_binary("/usr/bin/qemu-system-x86_64", _which(QEMU))
+            for fw in QEMU_FIRMWARE:
+                r.add_file(fw, fw)
         self.initrd = cached(r, "l1")
 
     def run(self, logdir, name, timeout=600, mem="1G", extra=()):
@@ -247,13 +275,7 @@ class Bed:
         took = time.monotonic() - started
         with open(log, errors="replace") as f:
             console = f.read()
-        markers = {}
-        for line in console.splitlines():
-            i = line.find(MARK)
-            if i >= 0:
-                w = line[i + len(MARK):].strip().split(None, 1)
-                if w:
-                    markers.setdefault(w[0], []).append(w[1] if len(w) > 1 else "")
+        markers = parse_markers(console)
         t.log("nested: %s: QEMU exit %s after %.1f s; markers %s" % (
             name, rc, took, sorted(markers)))
         if rc != 0 or "L1-DONE" not in markers:

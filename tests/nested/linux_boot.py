@@ -7,8 +7,10 @@ Checked: Linux finds both CPUs (its /proc/cpuinfo, from Ferry's ACPI MADT)
 and both come online; it found the ACPI tables, the i8042 answered its probe
 (no "Can't read CTR"); `poweroff -f` in the guest reaches Ferry through the
 ACPI PM1a control register as S5, and ferry exits 0 saying the guest
-powered off.  Printed: how long the kernel took to reach its init, and
-ferry's whole run, both inside L1."""
+powered off.  The control, in the same L1 run: QEMU with -accel kvm (its
+microvm machine, its fastest) boots the same kernel and initramfs with 2
+vCPUs and powers off.  Printed, for both: how long the kernel took to reach
+its init, and the whole run from start to exit, both inside L1."""
 from ferrytest import check as t
 from ferrytest import ferry as f
 from ferrytest import nested
@@ -23,17 +25,27 @@ echo "NESTED-L2-ACPI $(ls /sys/firmware/acpi/tables | tr '\\n' ' ')"
 dmesg | grep -i -e i8042 -e serio | sed 's/^/NESTED-L2-KBC /'
 poweroff -f
 """
+CMDLINE = "console=ttyS0 panic=-1 loglevel=4 rdinit=/init"
 PAYLOAD = """
 echo "NESTED-FERRY-START $(cut -d' ' -f1 /proc/uptime)"
 ferry boot -v --no-stdin --kernel /l2/vmlinuz --initrd /l2/initrd --vcpus 2 --mem 256M \\
-    --cmdline "console=ttyS0 panic=-1 loglevel=4 rdinit=/init"
+    --cmdline "%s"
 echo "NESTED-FERRY-EXIT $? $(cut -d' ' -f1 /proc/uptime)"
-"""
+echo "NESTED-QEMU-START $(cut -d' ' -f1 /proc/uptime)"
+qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m 256M \\
+    -M microvm,x-option-roms=off,rtc=off,pit=on,pic=on,isa-serial=on \\
+    -kernel /l2/vmlinuz -initrd /l2/initrd -append "%s" \\
+    -nodefaults -no-reboot -nographic -serial stdio -monitor none -display none
+echo "NESTED-QEMU-EXIT $? $(cut -d' ' -f1 /proc/uptime)"
+""" % (CMDLINE, CMDLINE)
 
 kpath, kver = nested.kernel()
 files = {"/l2/vmlinuz": kpath, "/l2/initrd": nested.l2_initramfs(L2)}
-bed = nested.Bed(f.ferry_bin(), PAYLOAD, files=files)
-console, m, took = bed.run(tmp, "linux_boot")
+bed = nested.Bed(f.ferry_bin(), PAYLOAD, files=files, qemu=True)
+console, _, took = bed.run(tmp, "linux_boot", mem="2G")
+# Ferry's run, then QEMU's (the control) on the same L1 KVM, the same kernel and initramfs.
+ferry_part, _, qemu_part = console.partition("NESTED-QEMU-START")
+m, q = nested.parse_markers(ferry_part), nested.parse_markers("NESTED-QEMU-START" + qemu_part)
 t.check(m.get("L2-CPUS") == ["2"] and m.get("L2-ONLINE") == ["0-1"],
         "Linux under Ferry sees 2 CPUs, both online (cpuinfo %s, online %s)"
         % (m.get("L2-CPUS"), m.get("L2-ONLINE")))
@@ -50,7 +62,14 @@ t.check(exit_rc == "0" and "guest powered off (ACPI S5)" in console,
         "poweroff -f in the guest ends ferry with 0 (ACPI S5): exit %s" % exit_rc)
 start = float(m["FERRY-START"][0])
 l2_up = float(m["L2-UP"][0])
-t.log("boot: Linux %s reached its init after %.2f s of guest uptime; ferry's whole run "
-      "(create, boot, poweroff) took %.1f s in L1; the nested run %.0f s on the host"
-      % (kver, l2_up, float(done.split()[0]) - start, took))
+q_rc, _, q_done = (q.get("QEMU-EXIT") or ["? 0"])[0].partition(" ")
+t.check(q_rc == "0" and q.get("L2-CPUS") == ["2"],
+        "the control: QEMU -accel kvm (microvm) in the same L1 boots the same kernel with 2 "
+        "CPUs and powers off (exit %s, cpus %s)" % (q_rc, q.get("L2-CPUS")))
+q_start, q_up = float(q["QEMU-START"][0]), float((q.get("L2-UP") or ["0"])[0])
+t.log("boot: Linux %s reached its init after %.2f s of guest uptime under Ferry, %.2f s under "
+      "QEMU -accel kvm (microvm); the whole run (create, boot, poweroff) took %.1f s with "
+      "Ferry and %.1f s with QEMU, in L1 (%.2fx); the nested run %.0f s on the host"
+      % (kver, l2_up, q_up, float(done.split()[0]) - start, float(q_done or 0) - q_start,
+         (float(done.split()[0]) - start) / max(float(q_done or 0) - q_start, 0.01), took))
 t.passed()
