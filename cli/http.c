@@ -183,11 +183,13 @@ struct http_req {
 
 /*
  * Does @url match @pattern?  Parameters go to @out (copies, NUL-ended in
- * @buf).  The last parameter takes the rest of the path, so a WireGuard
- * key's '/' (percent-decoded by libmicrohttpd) stays in it.
+ * @buf).  A parameter is one path segment; with @greedy the last one takes
+ * the rest of the path, so a WireGuard key's '/' (percent-decoded by
+ * libmicrohttpd) stays in it.  Callers try every route without @greedy
+ * first, so /v1/tenants/T/vteps/A never reads as tenant "T/vteps/A".
  */
 static bool http_match(const char *pattern, const char *url, char *buf, size_t buflen,
-		       const char **out, unsigned int *n)
+		       const char **out, unsigned int *n, bool greedy)
 {
 	size_t used = 0, len;
 	const char *end;
@@ -200,8 +202,10 @@ static bool http_match(const char *pattern, const char *url, char *buf, size_t b
 			continue;
 		}
 		pattern++;
-		end = *pattern ? strchr(url, '/') : url + strlen(url);
-		if (!end || end == url || *n == HTTP_MAX_PARAMS)
+		end = *pattern || !greedy ? strchr(url, '/') : NULL;
+		if (!end)
+			end = url + strlen(url);
+		if (end == url || *n == HTTP_MAX_PARAMS)
 			return false;
 		len = (size_t)(end - url);
 		if (used + len + 1 > buflen)
@@ -413,6 +417,7 @@ static json_t *http_request(struct MHD_Connection *c, const struct http_route *r
 static enum MHD_Result http_dispatch(struct http_server *h, struct MHD_Connection *c,
 				     const char *url, const char *method, const struct http_req *q)
 {
+	const struct http_route *r = NULL;
 	const char *params[HTTP_MAX_PARAMS];
 	bool path_known = false;
 	json_t *body = NULL, *req, *resp;
@@ -427,12 +432,17 @@ static enum MHD_Result http_dispatch(struct http_server *h, struct MHD_Connectio
 			       http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "/metrics: GET only") :
 			       http_send(c, MHD_HTTP_OK, metrics_text(h->job),
 					 "text/plain; version=0.0.4; charset=utf-8");
-	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
-		if (!http_match(routes[i].path, url, buf, sizeof(buf), params, &n))
+	for (size_t k = 0; k < 2 * ARRAY_SIZE(routes) && !r; k++) {
+		const struct http_route *rt = &routes[k % ARRAY_SIZE(routes)];
+
+		if (!http_match(rt->path, url, buf, sizeof(buf), params, &n,
+				k >= ARRAY_SIZE(routes)))
 			continue;
 		path_known = true;
-		if (strcmp(routes[i].method, method) != 0)
-			continue;
+		if (strcmp(rt->method, method) == 0)
+			r = rt;
+	}
+	if (r) {
 		if (q->len) {
 			body = json_loadb(q->body, q->len, JSON_REJECT_DUPLICATES, &jerr);
 			if (!body) {
@@ -441,7 +451,7 @@ static enum MHD_Result http_dispatch(struct http_server *h, struct MHD_Connectio
 				return http_error(c, MHD_HTTP_BAD_REQUEST, msg);
 			}
 		}
-		req = http_request(c, &routes[i], params, n, body);
+		req = http_request(c, r, params, n, body);
 		json_decref(body);
 		resp = ctl_run(h->job, req);
 		json_decref(req);
