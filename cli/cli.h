@@ -56,6 +56,12 @@ int runner_add_vm(struct runner *r, const struct vmm_opts *opts, struct vmm_vm *
 int runner_boot_vm(struct runner *r, struct vmm_vm *vm);
 /* Stop a running VM and reap it before returning (-EALREADY if it does not run). */
 int runner_stop_vm(struct runner *r, struct vmm_vm *vm);
+/*
+ * Shut a VM down the way a cloud host does: press its ACPI power button and
+ * stop it if it has not powered off @grace_ms later (0: stop it now).
+ * Returns at once; the main loop enforces the deadline.
+ */
+int runner_shutdown_vm(struct runner *r, struct vmm_vm *vm, unsigned int grace_ms);
 /* Destroy a VM that has ended or never started (-EBUSY if it runs); its slot is reused. */
 int runner_remove_vm(struct runner *r, struct vmm_vm *vm);
 int runner_vm_slot(const struct runner *r, const struct vmm_vm *vm);

@@ -50,7 +50,10 @@ static const char usage[] =
 	"  vms                  every VM: state, vCPUs, memory, exits, result\n"
 	"  vm-info NAME         one VM and its NICs' counters\n"
 	"  vm-create JSON [--boot]  create a VM (a config \"vms\" item); --boot starts it\n"
-	"  vm-boot|vm-pause|vm-resume|vm-shutdown NAME\n"
+	"  vm-boot|vm-pause|vm-resume NAME\n"
+	"  vm-shutdown NAME [--timeout S | --force]\n"
+	"                       press its ACPI power button; stop it if it has not powered\n"
+	"                       off after S seconds (default 10); --force: stop it now\n"
 	"  vm-delete NAME       delete a VM that is not running\n"
 	"  port-add JSON        add a vhost-user port: {\"name\", \"path\", \"mode\", \"tenant\", \"queues\"}\n"
 	"  port-remove NAME     remove a vhost-user port\n"
@@ -385,6 +388,36 @@ static int wg_req(CURL *c, struct rest_req *q, int argc, char **argv)
 	return -EINVAL;
 }
 
+/* "vm-shutdown NAME [--timeout S | --force]": the power button, then a stop after S seconds. */
+static int shutdown_req(CURL *c, struct rest_req *q, int argc, char **argv)
+{
+	const char *timeout = NULL;
+	size_t used;
+	int ret;
+
+	if (argc >= 3 && !strcmp(argv[1], "--timeout"))
+		timeout = argv[2];
+	else if (argc >= 2 && !strcmp(argv[1], "--force"))
+		timeout = "0";
+	else if (argc >= 2) {
+		fprintf(stderr, "ferryctl: vm-shutdown NAME [--timeout SECONDS | --force]\n");
+		return -EINVAL;
+	}
+	set_req(q, "PUT", "");
+	ret = fill_path(c, q, "/v1/vms/*/shutdown", argv);
+	used = strlen(q->path);
+	if (!ret && timeout)
+		ret = path_add(c, q, timeout) ? -ENAMETOOLONG : 0;
+	/* path_add wrote "/S": make it the query "?timeout=S" (S percent-encoded). */
+	if (!ret && timeout) {
+		char val[64];
+
+		snprintf(val, sizeof(val), "%s", q->path + used + 1);
+		snprintf(q->path + used, sizeof(q->path) - used, "?timeout=%s", val);
+	}
+	return ret;
+}
+
 /* Commands whose last argument is a JSON item, the body of a POST. */
 static int body_req(struct rest_req *q, const char *cmd, int argc, char **argv)
 {
@@ -438,6 +471,8 @@ static int build_req(CURL *c, struct rest_req *q, const char *cmd, int argc, cha
 	ret = body_req(q, cmd, argc, argv);
 	if (ret != -ENOENT)
 		return ret;
+	if (!strcmp(cmd, "vm-shutdown") && argc >= 1)
+		return shutdown_req(c, q, argc, argv);
 	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
 		if (strcmp(cmd, plain[i].name))
 			continue;

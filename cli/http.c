@@ -7,7 +7,7 @@
  * validation (config/), so a bad request gets the same key path in a 400.
  *
  *   GET    /v1/vms | /v1/vms/NAME   POST /v1/vms[?boot=1]   DELETE /v1/vms/NAME
- *   PUT    /v1/vms/NAME/boot | pause | resume | shutdown
+ *   PUT    /v1/vms/NAME/boot | pause | resume | shutdown[?timeout=S]
  *   GET    /v1/status | /v1/stats | /v1/pmds | /v1/vteps[?refresh=1] | /v1/evpn |
  *          /v1/wireguard | /v1/filters | /v1/tenants/NAME/fdb
  *   POST   /v1/tenants  /v1/tenants/NAME/vteps  /v1/vhost-user-ports
@@ -55,6 +55,7 @@ struct http_route {
 	/* OpenAPI: the body's schema, a config object ("$defs" name) or inline JSON ("{..."). */
 	const char *body_schema;
 	const char *summary;
+	const char *query; /* OpenAPI: its one query parameter (an integer), or NULL */
 };
 
 #define VTEP_BODY                                                                               \
@@ -76,7 +77,8 @@ static const struct http_route routes[] = {
 	  { NULL },
 	  "vm",
 	  "vm",
-	  "create a VM (?boot=1 boots it too); its NICs join the switch" },
+	  "create a VM (?boot=1 boots it too); its NICs join the switch",
+	  "boot" },
 	{ "PUT", "/v1/vms/*/boot", "vm-action", { "name" }, NULL, NULL, "boot a created VM" },
 	{ "PUT", "/v1/vms/*/pause", "vm-action", { "name" }, NULL, NULL, "pause a running VM" },
 	{ "PUT", "/v1/vms/*/resume", "vm-action", { "name" }, NULL, NULL, "resume a paused VM" },
@@ -86,7 +88,9 @@ static const struct http_route routes[] = {
 	  { "name" },
 	  NULL,
 	  NULL,
-	  "stop a VM (no ACPI yet: at once)" },
+	  "shut a VM down: the ACPI power button, then a stop once ?timeout=S seconds (default "
+	  "10; 0: at once) pass without a power-off",
+	  "timeout" },
 	{ "GET", "/v1/vms/*", "vm-info", { "name" }, NULL, NULL, "one VM" },
 	{ "DELETE",
 	  "/v1/vms/*",
@@ -103,7 +107,8 @@ static const struct http_route routes[] = {
 	  { NULL },
 	  NULL,
 	  NULL,
-	  "remote VTEPs and their next hops (?refresh=1 re-reads the kernel first)" },
+	  "remote VTEPs and their next hops (?refresh=1 re-reads the kernel first)",
+	  "refresh" },
 	{ "GET", "/v1/evpn", "evpn", { NULL }, NULL, NULL, "EVPN bindings" },
 	{ "GET", "/v1/wireguard", "wg", { NULL }, NULL, NULL, "the WireGuard tunnel and its peers" },
 	{ "GET", "/v1/filters", "filter-list", { NULL }, NULL, NULL, "XDP access lists" },
@@ -274,6 +279,10 @@ static json_t *openapi_operation(const struct http_route *r, char *path, size_t 
 		n++;
 	}
 	path[MIN(used, len - 1)] = '\0';
+	if (r->query)
+		json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s, s:i}}", "name",
+							r->query, "in", "query", "required", 0,
+							"schema", "type", "integer", "minimum", 0));
 	if (json_array_size(params))
 		json_object_set(op, "parameters", params);
 	json_decref(params);
@@ -389,6 +398,7 @@ static json_t *http_request(struct MHD_Connection *c, const struct http_route *r
 	json_t *req = json_pack("{s:s}", "cmd", r->cmd);
 	const char *refresh = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "refresh");
 	const char *boot = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "boot");
+	const char *timeout = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "timeout");
 
 	for (unsigned int i = 0; i < n; i++) {
 		char *end;
@@ -404,6 +414,8 @@ static json_t *http_request(struct MHD_Connection *c, const struct http_route *r
 		json_object_set_new(req, "refresh", json_true());
 	if (boot && strcmp(boot, "0") != 0)
 		json_object_set_new(req, "boot", json_true());
+	if (timeout) /* checked as a number by the command, so a bad one names "timeout" */
+		json_object_set_new(req, "timeout", json_string(timeout));
 	/* PUT /v1/vms/NAME/ACTION: the action is the path's last word. */
 	if (strcmp(r->cmd, "vm-action") == 0)
 		json_object_set_new(req, "action", json_string(strrchr(r->path, '/') + 1));

@@ -136,6 +136,32 @@ json_t *api_vm_create(struct job *j, json_t *req, struct config_error *err)
 	return api_ok();
 }
 
+#define SHUTDOWN_GRACE_S 10 /* what a guest gets to answer its power button by default */
+
+/*
+ * "timeout": seconds the guest has to power off after the ACPI power button
+ * before it is stopped (default SHUTDOWN_GRACE_S; 0 stops it at once).
+ */
+static int api_shutdown(struct job *j, struct job_vm *jv, json_t *req, struct config_error *err)
+{
+	json_t *t = json_object_get(req, "timeout");
+	json_int_t grace = SHUTDOWN_GRACE_S;
+
+	if (t && json_is_string(t)) {
+		char *end;
+		long v = strtol(json_string_value(t), &end, 10);
+
+		grace = *end || end == json_string_value(t) ? -1 : v;
+	} else if (t) {
+		grace = json_is_integer(t) ? json_integer_value(t) : -1;
+	}
+	if (grace < 0 || grace > 3600) {
+		snprintf(err->msg, sizeof(err->msg), "timeout: seconds from 0 to 3600");
+		return -EINVAL;
+	}
+	return runner_shutdown_vm(j->r, jv->vm, (unsigned int)grace * 1000u);
+}
+
 /* boot, pause, resume, shutdown: each from the states it makes sense in. */
 json_t *api_vm_action(struct job *j, json_t *req, struct config_error *err)
 {
@@ -158,7 +184,7 @@ json_t *api_vm_action(struct job *j, json_t *req, struct config_error *err)
 	else if (!strcmp(action, "resume") && s == RUNNER_VM_PAUSED)
 		ret = (vmm_vm_resume(jv->vm), 0);
 	else if (!strcmp(action, "shutdown") && (s == RUNNER_VM_RUNNING || s == RUNNER_VM_PAUSED))
-		ret = runner_stop_vm(j->r, jv->vm);
+		ret = api_shutdown(j, jv, req, err);
 	else if (strcmp(action, "boot") && strcmp(action, "pause") && strcmp(action, "resume") &&
 		 strcmp(action, "shutdown")) {
 		snprintf(err->msg, sizeof(err->msg),
@@ -169,6 +195,8 @@ json_t *api_vm_action(struct job *j, json_t *req, struct config_error *err)
 			 state_names[s], action);
 		return NULL;
 	}
+	if (ret && err->msg[0])
+		return NULL;
 	if (ret) {
 		snprintf(err->msg, sizeof(err->msg), "name: cannot %s VM '%s': %s", action,
 			 jv->name, strerror(-ret));

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -44,6 +46,10 @@ struct runner {
 	struct runner_watch watches[RUNNER_MAX_WATCHES];
 	void (*on_end)(void *arg, unsigned int i); /* a VM ended (runner_on_vm_end) */
 	void *on_end_arg;
+	/* Shutdowns waiting on the ACPI power button: when to stop VM i (0: none). */
+	uint64_t deadline_ns[RUNNER_MAX_VMS];
+	unsigned int deadline_ms[RUNNER_MAX_VMS]; /* the grace it was given, for the log */
+	int timer_fd; /* one timerfd, armed for the earliest deadline (-1 until needed) */
 };
 
 struct runner *runner_create(void)
@@ -55,6 +61,7 @@ struct runner *runner_create(void)
 		return NULL;
 	for (unsigned int i = 0; i < RUNNER_MAX_WATCHES; i++)
 		r->watches[i].fd = -1;
+	r->timer_fd = -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -158,6 +165,85 @@ int runner_stop_vm(struct runner *r, struct vmm_vm *vm)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Arm the timer for the earliest pending deadline, or disarm it. */
+static void runner_arm_deadlines(struct runner *r)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	uint64_t first = 0;
+
+	for (unsigned int i = 0; i < r->nr_vms; i++)
+		if (r->deadline_ns[i] && (!first || r->deadline_ns[i] < first))
+			first = r->deadline_ns[i];
+	if (first) {
+		its.it_value.tv_sec = (time_t)(first / 1000000000ull);
+		its.it_value.tv_nsec = (long)(first % 1000000000ull);
+	}
+	timerfd_settime(r->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* The timer fired: stop every VM whose grace ran out without a power-off. */
+static void runner_deadlines_due(void *arg)
+{
+	struct runner *r = arg;
+	uint64_t expirations, now = now_ns();
+
+	if (read(r->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		LOG_WARN("cli", "shutdown timer: %s", strerror(errno));
+	for (unsigned int i = 0; i < r->nr_vms; i++) {
+		if (!r->deadline_ns[i] || r->deadline_ns[i] > now)
+			continue;
+		r->deadline_ns[i] = 0;
+		if (!r->vms[i] || !r->started[i] || r->ended[i])
+			continue;
+		LOG_WARN("cli", "%s: no power-off %u ms after the ACPI power button: stopping it",
+			 vmm_vm_name(r->vms[i]), r->deadline_ms[i]);
+		runner_stop_vm(r, r->vms[i]);
+	}
+	runner_arm_deadlines(r);
+}
+
+int runner_shutdown_vm(struct runner *r, struct vmm_vm *vm, unsigned int grace_ms)
+{
+	int i = runner_vm_slot(r, vm), ret;
+
+	if (i < 0)
+		return i;
+	if (!r->started[i] || r->ended[i])
+		return -EALREADY;
+	if (!grace_ms)
+		return runner_stop_vm(r, vm);
+	if (r->timer_fd < 0) {
+		r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (r->timer_fd < 0)
+			return -errno;
+		ret = runner_watch_fd(r, r->timer_fd, runner_deadlines_due, r);
+		if (ret) {
+			close(r->timer_fd);
+			r->timer_fd = -1;
+			return ret;
+		}
+	}
+	/* A paused VM cannot answer its power button: let it run first. */
+	if (vmm_vm_paused(vm))
+		vmm_vm_resume(vm);
+	vmm_vm_power_button(vm);
+	/* A second request keeps the first deadline: pressing again does not buy time. */
+	if (!r->deadline_ns[i]) {
+		r->deadline_ns[i] = now_ns() + (uint64_t)grace_ms * 1000000ull;
+		r->deadline_ms[i] = grace_ms;
+		runner_arm_deadlines(r);
+	}
+	return 0;
+}
+
 int runner_remove_vm(struct runner *r, struct vmm_vm *vm)
 {
 	int i = runner_vm_slot(r, vm);
@@ -222,6 +308,7 @@ static void runner_reap(struct runner *r, unsigned int i)
 
 	vmm_vm_wait(r->vms[i], e);
 	r->ended[i] = true;
+	r->deadline_ns[i] = 0; /* it ended by itself (or was stopped): nothing left to force */
 	epoll_ctl(r->ep_fd, EPOLL_CTL_DEL, vmm_vm_done_fd(r->vms[i]), NULL);
 	if (e->kind == VMM_EXIT_ERROR || e->kind == VMM_EXIT_TRIPLE_FAULT)
 		LOG_ERR("cli", "%s: %s", vmm_vm_name(r->vms[i]), e->reason);
@@ -311,6 +398,8 @@ void runner_destroy(struct runner *r)
 			vmm_vm_destroy(r->vms[i]);
 	if (r->sig_fd >= 0)
 		close(r->sig_fd);
+	if (r->timer_fd >= 0)
+		close(r->timer_fd);
 	if (r->ep_fd >= 0)
 		close(r->ep_fd);
 	pthread_sigmask(SIG_SETMASK, &r->old_mask, NULL);

@@ -29,7 +29,6 @@
 
 /* FADT flags (5.2.9, table 5.10). */
 #define FADT_WBINVD (1u << 0)
-#define FADT_PWR_BUTTON (1u << 4) /* no fixed-feature power button */
 #define FADT_SLP_BUTTON (1u << 5)
 #define FADT_FIX_RTC (1u << 6)
 #define FADT_RESET_REG_SUP (1u << 10)
@@ -390,8 +389,8 @@ static void build_fadt(uint8_t *t, uint64_t dsdt, uint64_t facs)
 	put16(t + 98, 1001); /* C3 latency > 1000: no C3 */
 	t[108] = 0x32; /* CMOS century register */
 	put16(t + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_VGA_NOT_PRESENT);
-	put32(t + 112,
-	      FADT_WBINVD | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_FIX_RTC | FADT_RESET_REG_SUP);
+	/* PWR_BUTTON clear: the power button is the fixed feature in PM1 (legacy.c). */
+	put32(t + 112, FADT_WBINVD | FADT_SLP_BUTTON | FADT_FIX_RTC | FADT_RESET_REG_SUP);
 	put_gas_io(t + 116, 8, GAS_ACCESS_BYTE, ACPI_RESET_PORT);
 	t[128] = ACPI_RESET_VALUE;
 	t[131] = 5; /* FADT minor version: ACPI 6.5 */

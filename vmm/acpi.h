@@ -20,6 +20,7 @@
 #define ACPI_PM1_CNT_LEN 2
 #define ACPI_SCI_IRQ 9
 #define ACPI_S5_SLP_TYP 5 /* the \_S5 package's value, written back on power-off */
+#define ACPI_PM1_PWRBTN 0x0100 /* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
 #define ACPI_PM1_CNT_SCI_EN 0x0001
 #define ACPI_PM1_CNT_SLP_EN 0x2000
 #define ACPI_PM1_CNT_SLP_TYP(v) (((v) >> 10) & 7)

@@ -291,11 +291,31 @@ static void cmos_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, boo
  * ACPI PM1a (acpi.h): status at +0 (write 1 to clear), enable at +2, control
  * at +4.  SCI_EN always reads 1: the guest is in ACPI mode from the start.
  * Writing SLP_EN with the \_S5 sleep type powers the machine off; other
- * sleep states are not offered, so they do nothing.
+ * sleep states are not offered, so they do nothing.  The one event is the
+ * power button: the SCI (level-triggered) is high while its status and
+ * enable bits are both set.
  */
 static uint16_t *pm_reg(struct legacy_devs *d, unsigned int off) REQUIRES(d->lock)
 {
 	return off < 2 ? &d->pm1_sts : off < 4 ? &d->pm1_en : &d->pm1_cnt;
+}
+
+static void pm_update_sci(struct legacy_devs *d) REQUIRES(d->lock)
+{
+	bool level = d->pm1_sts & d->pm1_en & ACPI_PM1_PWRBTN;
+
+	if (level != d->sci && d->irq) {
+		d->sci = level;
+		d->irq(d->opaque, ACPI_SCI_IRQ, level);
+	}
+}
+
+void legacy_power_button(struct legacy_devs *d)
+{
+	mutex_lock(&d->lock);
+	d->pm1_sts |= ACPI_PM1_PWRBTN;
+	pm_update_sci(d);
+	mutex_unlock(&d->lock);
 }
 
 static void pm_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
@@ -326,6 +346,7 @@ static void pm_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool 
 		poweroff = ACPI_PM1_CNT_SLP_TYP(d->pm1_cnt) == ACPI_S5_SLP_TYP;
 		d->pm1_cnt &= (uint16_t)~ACPI_PM1_CNT_SLP_EN; /* self-clearing */
 	}
+	pm_update_sci(d);
 	mutex_unlock(&d->lock);
 	if (poweroff)
 		d->stop(d->opaque, LEGACY_STOP_POWEROFF, 0);
@@ -348,7 +369,7 @@ static const struct legacy_port legacy_ports[] = {
 };
 
 int legacy_init(struct legacy_devs *d, struct iotrap_bus *pio, bool debug_exit, legacy_stop_fn stop,
-		void *opaque) NO_THREAD_SAFETY_ANALYSIS
+		legacy_irq_fn irq, void *opaque) NO_THREAD_SAFETY_ANALYSIS
 {
 	unsigned int i;
 	int ret = 0;
@@ -356,6 +377,7 @@ int legacy_init(struct legacy_devs *d, struct iotrap_bus *pio, bool debug_exit, 
 	memset(d, 0, sizeof(*d));
 	mutex_init(&d->lock);
 	d->stop = stop;
+	d->irq = irq;
 	d->opaque = opaque;
 	d->i8042_ram0 = 0x01 | I8042_CTR_SYS; /* keyboard interrupt on, POST passed */
 	d->i8042_status = I8042_STR_SYS | I8042_STR_KEYLOCK;

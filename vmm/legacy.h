@@ -26,10 +26,14 @@ enum legacy_stop {
 };
 
 typedef void (*legacy_stop_fn)(void *opaque, enum legacy_stop why, int status);
+/* Set an ISA interrupt line's level (the SCI, IRQ 9, level-triggered). */
+typedef void (*legacy_irq_fn)(void *opaque, unsigned int irq, int level);
 
 struct legacy_devs {
 	legacy_stop_fn stop;
+	legacy_irq_fn irq; /* may be NULL: no SCI */
 	void *opaque;
+	bool sci GUARDED; /* the SCI line's level as last set */
 	struct mutex lock;
 	uint8_t i8042_cmd GUARDED; /* a command waiting for its data byte */
 	uint8_t i8042_ram0 GUARDED; /* controller command byte (CTR) */
@@ -44,7 +48,12 @@ struct iotrap_bus;
 
 /* Register the ports on @pio; @debug_exit enables port 0x501. */
 int legacy_init(struct legacy_devs *d, struct iotrap_bus *pio, bool debug_exit, legacy_stop_fn stop,
-		void *opaque);
+		legacy_irq_fn irq, void *opaque);
+/*
+ * Press the ACPI power button: PWRBTN_STS, and the SCI if the guest enabled
+ * the event.  An ACPI guest (Linux with acpid or logind) then powers off.
+ */
+void legacy_power_button(struct legacy_devs *d);
 void legacy_fini(struct legacy_devs *d, struct iotrap_bus *pio);
 
 /* Exposed for unit tests: the CMOS data register model. */

@@ -221,6 +221,16 @@ static void vm_serial_irq(void *opaque, int level)
 		LOG_RL(LOG_LVL_WARN, "vmm", "KVM_IRQ_LINE %u: %s", irq.irq, strerror(errno));
 }
 
+/* An ISA line of KVM's in-kernel PIC and IOAPIC (the SCI). */
+static void vm_isa_irq(void *opaque, unsigned int line, int level)
+{
+	struct vmm_vm *vm = opaque;
+	struct kvm_irq_level irq = { .irq = line, .level = (uint32_t)level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		LOG_RL(LOG_LVL_WARN, "vmm", "KVM_IRQ_LINE %u: %s", irq.irq, strerror(errno));
+}
+
 static void vm_legacy_stop(void *opaque, enum legacy_stop why, int status)
 {
 	struct vmm_vm *vm = opaque;
@@ -263,7 +273,8 @@ static int level_devices_init(struct vmm_vm *vm)
 	ret = iotrap_register(&vm->pio, SERIAL_COM1_BASE, SERIAL_NR_REGS, serial_io, &vm->com1);
 	if (ret)
 		goto err_mmio;
-	ret = legacy_init(&vm->legacy, &vm->pio, vm->opts.debug_exit, vm_legacy_stop, vm);
+	ret = legacy_init(&vm->legacy, &vm->pio, vm->opts.debug_exit, vm_legacy_stop, vm_isa_irq,
+			  vm);
 	if (ret)
 		goto err_serial;
 	ret = pci_bus_init(&vm->pci, &vm->pio, vm_pci_reset, vm);
@@ -555,6 +566,11 @@ void vm_end(struct vmm_vm *vm, enum vmm_exit_kind kind, int status, const char *
 void vmm_vm_stop(struct vmm_vm *vm)
 {
 	vm_end(vm, VMM_EXIT_STOPPED, 0, "stopped on request");
+}
+
+void vmm_vm_power_button(struct vmm_vm *vm)
+{
+	legacy_power_button(&vm->legacy);
 }
 
 static unsigned int vm_started_vcpus(const struct vmm_vm *vm)

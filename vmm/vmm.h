@@ -72,6 +72,11 @@ int vmm_vm_start(struct vmm_vm *vm);
 /* Ask a running VM to stop; returns at once (thread-safe). */
 void vmm_vm_stop(struct vmm_vm *vm);
 /*
+ * Press the VM's ACPI power button (thread-safe): a guest that handles it
+ * powers off, and the VM ends as VMM_EXIT_POWEROFF; one that does not runs on.
+ */
+void vmm_vm_power_button(struct vmm_vm *vm);
+/*
  * Hold every vCPU out of the guest (devices keep their state; the switch may
  * still fill its rings) and return once they all are: 0, -ETIMEDOUT, or
  * -ESRCH if the VM has ended.  vmm_vm_resume() lets them go on.

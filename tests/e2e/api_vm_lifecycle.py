@@ -12,7 +12,8 @@ b is paused, and a new guest c then gets no answer, not even to its ARP,
 while b's exit counts stand still; `ferryctl vms` prints both in a table and
 `ferryctl --json vm-info` what the API answers; b is resumed by ferryctl,
 and a new guest d's pings are all answered, so b survived all of it; b is
-shut down and deleted.  Bad requests get a 400 naming the key path or the
+shut down (the ACPI power button, which the test guest ignores, then a stop
+once ?timeout=1 has passed) and deleted.  Bad requests get a 400 naming the key path or the
 state: a bad memory size, a NIC on an unknown tenant, a duplicate name,
 deleting a running VM, pausing one never booted, an unknown VM."""
 import json
@@ -129,8 +130,17 @@ code, _ = api("POST", "/v1/vms?boot=1", D)
 wait_until(lambda: state("d")["state"] == "ended", 60, "guest d to finish its pings")
 t.check("ping_recv=20" in state("d")["result"],
         "after the resume a new guest d pinged b 20 times, all answered")
-code, _ = api("PUT", "/v1/vms/b/shutdown")
-t.check(code == 200 and state("b")["state"] == "ended", "PUT /v1/vms/b/shutdown: b ended")
+# Shut down: the ACPI power button, which the test guest ignores, then a stop after the grace.
+code, r = api("PUT", "/v1/vms/b/shutdown?timeout=soon")
+t.check(code == 400 and "timeout" in r.get("error", ""),
+        "PUT /v1/vms/b/shutdown?timeout=soon: 400 naming timeout (%s)" % r.get("error"))
+code, _ = api("PUT", "/v1/vms/b/shutdown?timeout=1")
+t.check(code == 200 and state("b")["state"] == "running",
+        "PUT /v1/vms/b/shutdown?timeout=1: 200, and b still runs while its grace lasts")
+wait_until(lambda: state("b")["state"] == "ended", 30, "b to be stopped after its grace")
+t.check(state("b")["ended"] == "stopped on request",
+        "b, deaf to the power button, was stopped when the grace ran out (%s)"
+        % state("b")["ended"])
 for name in ("b", "c", "d"):
     code, _ = api("DELETE", "/v1/vms/" + name)
     t.check(code == 200, "DELETE /v1/vms/%s: 200" % name)

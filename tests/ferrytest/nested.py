@@ -227,11 +227,13 @@ def l2_initramfs(script, modules=()):
 class Bed:
     """One L1 archive: ferry and its libraries, KVM modules, the payload."""
 
-    def __init__(self, ferry, payload, files=None, l1_modules=("kvm_amd",), qemu=False):
+    def __init__(self, ferry, payload, files=None, l1_modules=("kvm_amd",), qemu=False,
+                 binaries=None):
         """@payload: the shell script L1 runs (in /payload, as run.sh);
         @files: {path in L1: host path} (an L2 kernel, archives, images);
         @qemu: QEMU too (as /usr/bin/qemu-system-x86_64, with the microvm
-        firmware), the control a test runs beside Ferry on L1's KVM."""
+        firmware), the control a test runs beside Ferry on L1's KVM;
+        @binaries: {path in L1: host program}, each with its libraries."""
         kpath, kver = kernel()
         self.kernel = kpath
         r = Initramfs()
@@ -248,6 +250,8 @@ class Bed:
         r.add_text("/payload/run.sh", payload)
         for dest, src in (files or {}).items():
             r.add_file(dest, src)
+        for dest, src in (binaries or {}).items():
+            r.add_binary(dest, src)
         if qemu:
             r.add_binary("/usr/bin/qemu-system-x86_64", _which(QEMU))
             for fw in QEMU_FIRMWARE:

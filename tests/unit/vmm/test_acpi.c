@@ -88,6 +88,7 @@ static void test_acpi_tables(void)
 	CU_ASSERT_EQUAL(get32(fadt + 40), get64(fadt + 140));
 	CU_ASSERT_EQUAL(get32(fadt + 56), ACPI_PM_BASE);
 	CU_ASSERT_EQUAL(get32(fadt + 64), ACPI_PM_BASE + ACPI_PM1_EVT_LEN);
+	CU_ASSERT_EQUAL(get32(fadt + 112) & (1u << 4), 0); /* a fixed power button */
 	CU_ASSERT_EQUAL(fadt[88], ACPI_PM1_EVT_LEN);
 	CU_ASSERT_EQUAL(fadt[89], ACPI_PM1_CNT_LEN);
 	CU_ASSERT_EQUAL(fadt[46], ACPI_SCI_IRQ);
@@ -138,6 +139,7 @@ static void test_acpi_limits(void)
 
 struct stops {
 	int reset, poweroff;
+	int sci, sci_changes; /* the SCI line's level, and how often it moved */
 };
 
 static void on_stop(void *opaque, enum legacy_stop why, int status)
@@ -147,6 +149,15 @@ static void on_stop(void *opaque, enum legacy_stop why, int status)
 	(void)status;
 	s->reset += why == LEGACY_STOP_RESET;
 	s->poweroff += why == LEGACY_STOP_POWEROFF;
+}
+
+static void on_irq(void *opaque, unsigned int irq, int level)
+{
+	struct stops *s = opaque;
+
+	CU_ASSERT_EQUAL(irq, ACPI_SCI_IRQ);
+	s->sci = level;
+	s->sci_changes++;
 }
 
 static uint16_t pm_rd16(struct iotrap_bus *pio, uint16_t port)
@@ -173,7 +184,7 @@ static void test_acpi_pm(void)
 	uint8_t b4[4];
 
 	iotrap_bus_init(&pio, "pio");
-	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, on_stop, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, on_stop, on_irq, &st), 0);
 	CU_ASSERT_EQUAL(pm_rd16(&pio, cnt) & ACPI_PM1_CNT_SCI_EN, ACPI_PM1_CNT_SCI_EN);
 	/* Enable is read/write; status clears only the bits written as 1. */
 	pm_wr16(&pio, ACPI_PM_BASE + 2, 0x0121);
@@ -187,6 +198,22 @@ static void test_acpi_pm(void)
 	pm_wr16(&pio, cnt, (uint16_t)(3 << 10 | ACPI_PM1_CNT_SLP_EN));
 	CU_ASSERT_EQUAL(st.poweroff, 0);
 	CU_ASSERT_EQUAL(pm_rd16(&pio, cnt) & ACPI_PM1_CNT_SLP_EN, 0);
+	/*
+	 * The power button: its status bit is set at once, the SCI rises only
+	 * while the guest enabled the event, and falls when it clears the status.
+	 */
+	pm_wr16(&pio, ACPI_PM_BASE + 2, 0);
+	legacy_power_button(&d);
+	CU_ASSERT_EQUAL(pm_rd16(&pio, ACPI_PM_BASE) & ACPI_PM1_PWRBTN, ACPI_PM1_PWRBTN);
+	CU_ASSERT_EQUAL(st.sci_changes, 0);
+	pm_wr16(&pio, ACPI_PM_BASE + 2, ACPI_PM1_PWRBTN);
+	CU_ASSERT(st.sci == 1 && st.sci_changes == 1);
+	pm_wr16(&pio, ACPI_PM_BASE, ACPI_PM1_PWRBTN); /* write 1 to clear */
+	CU_ASSERT(st.sci == 0 && st.sci_changes == 2);
+	legacy_power_button(&d);
+	CU_ASSERT(st.sci == 1 && st.sci_changes == 3);
+	pm_wr16(&pio, ACPI_PM_BASE, ACPI_PM1_PWRBTN);
+	CU_ASSERT_EQUAL(st.sci, 0);
 	/* Linux writes the type first, then the type with SLP_EN: S5 powers off. */
 	pm_wr16(&pio, cnt, (uint16_t)(ACPI_S5_SLP_TYP << 10));
 	CU_ASSERT_EQUAL(st.poweroff, 0);
@@ -229,7 +256,7 @@ static void test_i8042(void)
 	uint8_t v;
 
 	iotrap_bus_init(&pio, "pio");
-	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, on_stop, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, on_stop, on_irq, &st), 0);
 	CU_ASSERT_EQUAL(kbc_reply(&pio), -1); /* nothing waiting: i8042_flush ends at once */
 	CU_ASSERT(kbc_status(&pio) & 0x10); /* not keylocked */
 	kbc_cmd(&pio, 0x20); /* read CTR */
@@ -275,7 +302,7 @@ static void test_i8042_random(void)
 	int want_resets = 0;
 
 	iotrap_bus_init(&pio, "pio");
-	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, on_stop, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, on_stop, on_irq, &st), 0);
 	for (int i = 0; i < 100000; i++) {
 		uint8_t v = (uint8_t)rand_r(&seed);
 		uint16_t port = rand_r(&seed) & 1 ? 0x64 : 0x60;

@@ -362,7 +362,7 @@ static void test_legacy(void)
 	uint8_t v = 42, sec;
 
 	iotrap_bus_init(&pio, "pio");
-	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, true, record_stop, &rec), 0);
+	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, true, record_stop, NULL, &rec), 0);
 	CU_ASSERT(iotrap_dispatch(&pio, LEGACY_DEBUG_EXIT_PORT, &v, 1, true));
 	CU_ASSERT_EQUAL(rec.why, LEGACY_STOP_DEBUG_EXIT);
 	CU_ASSERT_EQUAL(rec.status, 42);
@@ -377,7 +377,7 @@ static void test_legacy(void)
 	CU_ASSERT_EQUAL(legacy_cmos_read(&d, 0x0d), 0x80);
 	legacy_fini(&d, &pio);
 	/* Without debug_exit the port is not claimed. */
-	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, record_stop, &rec), 0);
+	CU_ASSERT_EQUAL_FATAL(legacy_init(&d, &pio, false, record_stop, NULL, &rec), 0);
 	CU_ASSERT_FALSE(iotrap_dispatch(&pio, LEGACY_DEBUG_EXIT_PORT, &v, 1, true));
 	legacy_fini(&d, &pio);
 	iotrap_bus_fini(&pio);
