@@ -53,7 +53,7 @@ def _rx_packets(ns):
 
 
 def _ferry_dropped(ferryctl, ctl):
-    rc, out, err = run([ferryctl, "-s", ctl, "filter", "list"], quiet=True)
+    rc, out, err = run([ferryctl, "-s", ctl, "--json", "filter", "list"], quiet=True)
     if rc:
         raise RuntimeError("ferryctl filter list: " + (out + err)[-300:])
     return json.loads(out)["acls"][0]["stats"]["dropped"]
