@@ -49,6 +49,9 @@ def parse_args(argv):
     ap.add_argument("--guest-cpu", type=int, default=0)
     ap.add_argument("--switch-cpu", type=int, default=1)
     ap.add_argument("--ferry", default=os.path.join(ROOT, "build", "cli", "ferry"))
+    ap.add_argument("--ferry-baseline", default=None,
+                    help="another ferry build, the vhost contender ferry_baseline (name it in "
+                         "--contenders): a change measured against the build before it")
     ap.add_argument("--guest", default=os.path.join(ROOT, "build", "tests", "guest", "ferry-guest"))
     a = ap.parse_args(argv)
     if a.repeat < 1 or a.repeat % 2 == 0:

@@ -3,6 +3,7 @@
 its contenders and one function per contender that measures one frame size.
 A new scenario is one more entry in SCENARIOS (vxlan, wireguard and xdp live in
 their own files)."""
+import argparse
 import json
 import os
 import time
@@ -78,7 +79,17 @@ def _testpmd_switch(a, tmp, s0, s1):
     return sw
 
 
+def _ferry_baseline_switch(a, tmp, s0, s1):
+    """Another build of Ferry (--ferry-baseline), the same config: what a change
+    costs or gains, measured in one run against the build before it."""
+    if not a.ferry_baseline:
+        raise RuntimeError("the ferry_baseline contender needs --ferry-baseline PATH")
+    return _ferry_vhost_switch(argparse.Namespace(**dict(vars(a), ferry=a.ferry_baseline)),
+                               tmp, s0, s1)
+
+
 VHOST_SWITCHES = {"ferry": _ferry_vhost_switch, "ferry_capture": _ferry_capture_switch,
+                  "ferry_baseline": _ferry_baseline_switch,
                   "ovs": _ovs_switch, "testpmd": _testpmd_switch}
 
 
