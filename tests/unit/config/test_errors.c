@@ -152,7 +152,7 @@ static void test_vms(void)
 		  "vms[0].hugepages: must be true or false, got a string" },
 		{ "{'vms': [" VM_A ", 'vcpu': 2}]}",
 		  "vms[0].vcpu: unknown key (expected one of: name, kernel, initrd, cmdline, memory, "
-		  "vcpus, hugepages, console, debug_exit, nics)" },
+		  "vcpus, hugepages, console, debug_exit, nics, disks)" },
 		{ "{'vms': [" VM_A ", 'console': {'stdin': 1}}]}",
 		  "vms[0].console.stdin: must be true or false, got an integer" },
 		{ "{'vms': [" VM_A ", 'console': {'log': ''}}]}",

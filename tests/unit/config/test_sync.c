@@ -87,6 +87,7 @@ static void test_schema_shape(void)
 		"vm",
 		"console",
 		"nic",
+		"disk",
 		"vhost_user_backend",
 		"vhost_user_port",
 		"control",
