@@ -86,20 +86,14 @@ int cfg_check_acl_rule(struct cfg_ctx *ctx, void *obj)
 	return 0;
 }
 
-/*
- * The key takes up to 16 (it is the contract multiqueue will fill), but the
- * virtio-net device does not offer VIRTIO_NET_F_MQ yet: a guest or peer would
- * silently use one pair.  Say so instead.
- */
-#define CFG_QUEUES_BUILT 1
-
-static int check_queues(struct cfg_ctx *ctx, unsigned int queues)
+/* Ferry's vhost-user frontend (a NIC on an external backend) drives one queue pair. */
+static int check_frontend_queues(struct cfg_ctx *ctx, const struct config_nic *nic)
 {
-	if (queues > CFG_QUEUES_BUILT)
+	if (nic->backend.kind == CONFIG_BACKEND_VHOST_USER && nic->queues > 1)
 		return cfg_fail_at(ctx, "queues",
-				   "%u queue pairs asked, but virtio-net multiqueue "
-				   "(VIRTIO_NET_F_MQ) is not built yet: use 1",
-				   queues);
+				   "%u queue pairs asked, but a NIC on an external vhost-user "
+				   "backend has one (Ferry's frontend has no multiqueue): use 1",
+				   nic->queues);
 	return 0;
 }
 
@@ -374,7 +368,7 @@ static int check_nic(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsign
 	struct nic_owner o;
 	char mac[18];
 
-	if (check_queues(ctx, nic->queues))
+	if (check_frontend_queues(ctx, nic))
 		return -EINVAL;
 	if (nic->backend.kind == CONFIG_BACKEND_VHOST_USER)
 		return check_nic_socket(ctx, cfg, n_prior, vm, n);
@@ -428,8 +422,6 @@ static int check_vhost_port(struct cfg_ctx *ctx, const struct ferry_config *cfg,
 					   port->name, "vhost_user_ports", i);
 	if (!config_find_tenant(cfg, port->tenant))
 		return cfg_fail_at(ctx, "tenant", "unknown tenant '%s'", port->tenant);
-	if (check_queues(ctx, port->queues))
-		return -EINVAL;
 	p = port_with_socket(cfg, n_prior, port->path);
 	if (p >= 0)
 		return cfg_fail_at(ctx, "path", "socket '%s' is already used by port '%s'",

@@ -65,7 +65,8 @@ static const struct cfg_key nic_keys[] = {
 	  .min = 1,
 	  .max = 16,
 	  .def = "1",
-	  .doc = "Queue pairs (virtio-net multiqueue); only 1 until multiqueue is built." },
+	  .doc = "Queue pairs (virtio-net multiqueue: VIRTIO_NET_F_MQ and a control queue); "
+		 "1 on an external vhost-user backend." },
 	{ .name = "backend",
 	  .type = &cfg_type_backend,
 	  NIC(backend),
@@ -291,7 +292,7 @@ static const struct cfg_key vhost_port_keys[] = {
 	  .min = 1,
 	  .max = 16,
 	  .def = "1",
-	  .doc = "Queue pairs offered to the peer; only 1 until multiqueue is built." },
+	  .doc = "Queue pairs offered to the peer (VIRTIO_NET_F_MQ with more than one)." },
 };
 #undef VU
 

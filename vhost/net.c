@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "vhost/net_priv.h"
@@ -79,16 +81,44 @@ int vnet_get_stats(const struct vnet_dev *dev, uint16_t qidx, struct vnet_queue_
 
 /* --- struct virtio_dev_ops ------------------------------------------------------------- */
 
+#define VNET_CTRL_QUEUE_SIZE 64
+
+static bool net_has_ctrl(const struct vnet_dev *dev)
+{
+	return dev->offered & VNET_BIT(VIRTIO_NET_F_CTRL_VQ);
+}
+
 static uint16_t net_num_queues(struct virtio_dev *vdev)
 {
-	return 2 * vdev_to_net(vdev)->nr_qp;
+	struct vnet_dev *dev = vdev_to_net(vdev);
+
+	return (uint16_t)(2 * dev->nr_qp + net_has_ctrl(dev));
 }
 
 static uint16_t net_max_queue_size(struct virtio_dev *vdev, uint16_t qidx)
 {
 	struct vnet_dev *dev = vdev_to_net(vdev);
 
+	if (qidx == 2u * dev->nr_qp && net_has_ctrl(dev))
+		return VNET_CTRL_QUEUE_SIZE;
 	return qidx < 2u * dev->nr_qp ? dev->max_queue_size : 0;
+}
+
+uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev)
+{
+	uint16_t n = 0;
+
+	/* A driver without MQ uses the first pair only (virtio 1.2, 5.1.5). */
+	if (!(dev->acked & VNET_BIT(VIRTIO_NET_F_MQ)))
+		return 1;
+	/* The control queue runs only where Ferry answers it: then the driver's count rules. */
+	if (dev->ctrl.running)
+		return atomic_load_explicit(&dev->active_qp, memory_order_relaxed);
+	/* A vhost-user peer enables the rings it uses, from the first on. */
+	while (n < dev->nr_qp && atomic_load_explicit(&dev->queues[2 * n].state,
+						      memory_order_relaxed) == VNET_Q_RUNNING)
+		n++;
+	return n ? n : 1;
 }
 
 static uint64_t net_get_features(struct virtio_dev *vdev)
@@ -108,6 +138,8 @@ static int net_set_features(struct virtio_dev *vdev, uint64_t features)
 	}
 	/* Running queues keep the snapshot they started with (vhost-user may re-send features). */
 	dev->acked = features;
+	/* virtio 1.2, 5.1.6.5.5: one pair until the driver sets more. */
+	atomic_store_explicit(&dev->active_qp, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -177,6 +209,9 @@ static int net_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 	char name[32];
 	int ret;
 
+	if (qidx == 2u * dev->nr_qp && net_has_ctrl(dev) && vdev->mem &&
+	    cfg->size <= VNET_CTRL_QUEUE_SIZE)
+		return vnet_ctrl_start(dev, cfg);
 	if (qidx >= 2u * dev->nr_qp || cfg->size > dev->max_queue_size || !vdev->mem)
 		return -EINVAL;
 	q = &dev->queues[qidx];
@@ -214,6 +249,8 @@ static uint16_t net_queue_stop(struct virtio_dev *vdev, uint16_t qidx)
 	struct vnet_dev *dev = vdev_to_net(vdev);
 	struct vnet_queue *q;
 
+	if (qidx == 2u * dev->nr_qp && net_has_ctrl(dev))
+		return vnet_ctrl_stop(dev);
 	if (qidx >= 2u * dev->nr_qp)
 		return 0;
 	q = &dev->queues[qidx];
@@ -227,6 +264,10 @@ static void net_queue_set_call_fd(struct virtio_dev *vdev, uint16_t qidx, int ca
 {
 	struct vnet_dev *dev = vdev_to_net(vdev);
 
+	if (qidx == 2u * dev->nr_qp && net_has_ctrl(dev)) {
+		vq_set_call_fd(&dev->ctrl.vq, call_fd);
+		return;
+	}
 	if (qidx >= 2u * dev->nr_qp)
 		return;
 	vq_set_call_fd(&dev->queues[qidx].vq, call_fd);
@@ -248,6 +289,11 @@ static void net_reset(struct virtio_dev *vdev)
 		vnet_sync(dev);
 	for (i = 0; i < 2u * dev->nr_qp; i++)
 		dev->queues[i].vq.last_avail_idx = 0;
+	vnet_ctrl_stop(dev);
+	dev->ctrl.vq.last_avail_idx = 0;
+	atomic_store_explicit(&dev->active_qp, 1, memory_order_relaxed);
+	atomic_store_explicit(&dev->promisc, false, memory_order_relaxed);
+	atomic_store_explicit(&dev->allmulti, false, memory_order_relaxed);
 	dev->acked = 0;
 }
 
@@ -300,6 +346,12 @@ struct vnet_dev *vnet_create(const struct vnet_params *p)
 		dev->queues[i].vq.kick_fd = -1;
 		atomic_init(&dev->queues[i].vq.call_fd, -1);
 	}
+	dev->ctrl.vq.kick_fd = -1;
+	atomic_init(&dev->ctrl.vq.call_fd, -1);
+	atomic_init(&dev->active_qp, 1);
+	dev->ctrl.stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (dev->ctrl.stop_fd < 0)
+		goto err_free_queues;
 	dev->vdev.ops = &vnet_ops;
 	snprintf(dev->name, sizeof(dev->name), "%s", p->name ? p->name : "vnet");
 	memcpy(dev->mac, p->mac, sizeof(dev->mac));
@@ -309,9 +361,13 @@ struct vnet_dev *vnet_create(const struct vnet_params *p)
 		       VNET_FEATURES_SUPPORTED;
 	if (!p->mtu)
 		dev->offered &= ~VNET_BIT(VIRTIO_NET_F_MTU);
+	if (dev->nr_qp < 2)
+		dev->offered &= ~VNET_FEATURES_CTRL;
 	atomic_init(&dev->link_status, VIRTIO_NET_S_LINK_UP);
 	return dev;
 
+err_free_queues:
+	free(dev->queues);
 err_free_dev:
 	free(dev);
 	return NULL;
@@ -321,6 +377,8 @@ void vnet_destroy(struct vnet_dev *dev)
 {
 	if (!dev)
 		return;
+	vnet_ctrl_stop(dev);
+	close(dev->ctrl.stop_fd);
 	free(dev->queues);
 	free(dev);
 }

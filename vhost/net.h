@@ -8,7 +8,8 @@
  * Queue numbering (virtio 1.2, 5.1.2): queue 2*qp is receiveq qp (frames to
  * the guest, filled by vnet_enqueue_burst), 2*qp+1 is transmitq qp (frames
  * from the guest, drained by vnet_dequeue_burst).  The control queue, when
- * it comes with VIRTIO_NET_F_CTRL_VQ/MQ, will be queue 2*max_queue_pairs.
+ * it comes with VIRTIO_NET_F_CTRL_VQ (offered with multiqueue), is queue
+ * 2*max_queue_pairs and is answered by a thread of its own (net_ctrl.c).
  *
  * Threads: control ops run on the transport's thread with its device lock;
  * burst and notify functions run on PMD threads, one thread per queue at a
@@ -32,13 +33,21 @@ struct vnet_dev;
 #include <linux/virtio_net.h>
 
 #define VNET_BIT(b) (1ull << (b))
-/* Everything this device can offer; VIRTIO_NET_F_MTU only when an MTU is set. */
+/*
+ * Everything this device can offer; VIRTIO_NET_F_MTU only when an MTU is
+ * set; the control queue and what needs it (CTRL_*, MQ) only with more than
+ * one queue pair, so a single-queue NIC negotiates as it always did.
+ */
+/* The control queue and the features that need it. */
+#define VNET_FEATURES_CTRL                                                 \
+	(VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_CTRL_RX) | \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VNET_BIT(VIRTIO_NET_F_MQ))
 #define VNET_FEATURES_SUPPORTED                                                      \
 	(VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) |                 \
 	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |          \
 	 VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |           \
 	 VNET_BIT(VIRTIO_RING_F_EVENT_IDX) | VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC) | \
-	 VNET_BIT(VIRTIO_NET_F_MTU))
+	 VNET_BIT(VIRTIO_NET_F_MTU) | VNET_FEATURES_CTRL)
 
 #define VNET_DEFAULT_QUEUE_SIZE 256
 /* Most frames one burst call handles; the return value says how many were. */
@@ -52,6 +61,13 @@ struct vnet_params {
 	uint16_t mtu; /* 0: VIRTIO_NET_F_MTU is not offered */
 	uint64_t features; /* offered: masked by VNET_FEATURES_SUPPORTED; 0 offers all */
 };
+
+/*
+ * Receive queues (pairs) frames to the guest may use now: 1 without
+ * VIRTIO_NET_F_MQ; what the driver set with VQ_PAIRS_SET where Ferry runs
+ * the control queue; else the pairs a vhost-user peer has enabled.
+ */
+uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev);
 
 /* Counters of one queue since the device was created. */
 struct vnet_queue_stats {

@@ -8,6 +8,7 @@
 #ifndef FERRY_VHOST_NET_PRIV_H
 #define FERRY_VHOST_NET_PRIV_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,6 +69,15 @@ struct vnet_queue {
 	struct vnet_qcounters cnt; /* statistics */
 } __attribute__((aligned(64))); /* queues of one device sit on different PMDs */
 
+/* The control queue (net_ctrl.c): its ring and the thread that answers it. */
+struct vnet_ctrl {
+	struct vq vq;
+	pthread_t thread;
+	bool running; /* control side only: the thread exists */
+	int stop_fd; /* eventfd: the thread leaves */
+	uint64_t commands, errors; /* written by its thread */
+};
+
 struct vnet_dev {
 	struct virtio_dev vdev; /* what transports see; must stay first for container_of */
 	char name[24]; /* for logs */
@@ -81,6 +91,9 @@ struct vnet_dev {
 	void (*sync)(void *arg); /* datapath fence, NULL: callers serialise */
 	void *sync_arg; /* its argument */
 	struct vnet_queue *queues; /* 2 * nr_qp, cache-line aligned */
+	struct vnet_ctrl ctrl; /* queue 2 * nr_qp, with VIRTIO_NET_F_CTRL_VQ */
+	_Atomic uint16_t active_qp; /* pairs the driver uses (VQ_PAIRS_SET; 1 until then) */
+	_Atomic bool promisc, allmulti; /* receive modes the driver asked for */
 };
 
 /* Bump a single-writer counter without a locked instruction. */
@@ -106,6 +119,10 @@ static inline struct vnet_queue *vnet_running_queue(struct vnet_dev *dev, uint32
 		return NULL;
 	return q;
 }
+
+/* net_ctrl.c: start and stop the control queue (control side, device lock held). */
+int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg);
+uint16_t vnet_ctrl_stop(struct vnet_dev *dev);
 
 /* net_offload.c */
 int vnet_offload_from_hdr(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m, bool csum_ok);

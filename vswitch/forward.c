@@ -12,7 +12,9 @@
  * every rejected frame is counted by reason.  No allocation, lock (except a
  * shared tx queue's, see port.h) or syscall happens here.
  */
+#include <netinet/in.h>
 #include <rte_ether.h>
+#include <rte_jhash.h>
 #include <rte_mbuf.h>
 
 #include "vswitch/evpn.h"
@@ -37,27 +39,95 @@ static void fwd_drop(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct r
 	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].dropped, 1);
 }
 
+/*
+ * A flow's hash: the MAC pair and, for IPv4/IPv6 (one VLAN tag skipped),
+ * the addresses and TCP/UDP ports of an unfragmented packet.  Read within
+ * the first segment only; a short or odd frame just hashes on less.
+ */
+static uint32_t fwd_flow_hash(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), off = 12, h, l4 = 0;
+	uint16_t type;
+	uint8_t proto = 0;
+
+	if (len < 14)
+		return 0;
+	h = rte_jhash(p, 12, 0);
+	type = (uint16_t)(p[off] << 8 | p[off + 1]);
+	if (type == RTE_ETHER_TYPE_VLAN && len >= 18) {
+		off += 4;
+		type = (uint16_t)(p[off] << 8 | p[off + 1]);
+	}
+	off += 2;
+	if (type == RTE_ETHER_TYPE_IPV4 && len >= off + 20 && !(p[off + 6] & 0x3f) && !p[off + 7]) {
+		proto = p[off + 9];
+		h = rte_jhash(p + off + 12, 8, h);
+		l4 = off + (uint32_t)(p[off] & 0xf) * 4;
+	} else if (type == RTE_ETHER_TYPE_IPV6 && len >= off + 40) {
+		proto = p[off + 6];
+		h = rte_jhash(p + off + 8, 32, h);
+		l4 = off + 40;
+	}
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && l4 && len >= l4 + 4)
+		h = rte_jhash(p + l4, 4, h);
+	return h;
+}
+
+static uint16_t fwd_tx_locked(struct vsw_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent;
+
+	if (!port->shared_txq)
+		return port->ops->tx_burst(port, q, pkts, n);
+	spinlock_lock(&port->txq_lock[q]);
+	sent = port->ops->tx_burst(port, q, pkts, n);
+	spinlock_unlock(&port->txq_lock[q]);
+	return sent;
+}
+
+/* Send by flow: one tx_burst per queue; what a queue refused is freed. */
+static uint16_t fwd_tx_by_flow(struct vsw_port *port, struct vsw_txbuf *txb, uint64_t *lost)
+{
+	struct rte_mbuf *byq[VSW_PORT_MAX_QUEUES][VSW_BURST_MAX];
+	uint16_t cnt[VSW_PORT_MAX_QUEUES] = { 0 }, sent = 0, i, q, s;
+
+	for (i = 0; i < txb->n; i++) {
+		q = (uint16_t)(fwd_flow_hash(txb->pkts[i]) % port->n_txq);
+		byq[q][cnt[q]++] = txb->pkts[i];
+	}
+	for (q = 0; q < port->n_txq; q++) {
+		if (!cnt[q])
+			continue;
+		s = fwd_tx_locked(port, q, byq[q], cnt[q]);
+		for (i = s; i < cnt[q]; i++) {
+			*lost += rte_pktmbuf_pkt_len(byq[q][i]);
+			rte_pktmbuf_free(byq[q][i]);
+		}
+		sent += s;
+	}
+	return sent;
+}
+
 static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
 {
 	struct vsw_port *port = txb->port;
 	struct vsw_port_ctr *pc = &pmd->port_ctr[port->id];
-	uint16_t q = pmd->txq % port->n_txq, sent, i;
+	uint16_t sent, i;
 	uint64_t bytes = 0, lost = 0;
 
 	/* Count before sending: a port may free what it took right away. */
 	for (i = 0; i < txb->n; i++)
 		bytes += rte_pktmbuf_pkt_len(txb->pkts[i]);
 	vsw_capture_hook(pmd->sw, port, txb->pkts, txb->n, true);
-	if (port->shared_txq) {
-		spinlock_lock(&port->txq_lock[q]);
-		sent = port->ops->tx_burst(port, q, txb->pkts, txb->n);
-		spinlock_unlock(&port->txq_lock[q]);
+	if (port->txq_by_flow && port->n_txq > 1) {
+		sent = fwd_tx_by_flow(port, txb, &lost);
 	} else {
-		sent = port->ops->tx_burst(port, q, txb->pkts, txb->n);
-	}
-	for (i = sent; i < txb->n; i++) {
-		lost += rte_pktmbuf_pkt_len(txb->pkts[i]);
-		rte_pktmbuf_free(txb->pkts[i]);
+		sent = fwd_tx_locked(port, pmd->txq % port->n_txq, txb->pkts, txb->n);
+		for (i = sent; i < txb->n; i++) {
+			lost += rte_pktmbuf_pkt_len(txb->pkts[i]);
+			rte_pktmbuf_free(txb->pkts[i]);
+		}
 	}
 	vsw_ctr_add(&pc->tx_packets, sent);
 	vsw_ctr_add(&pc->tx_bytes, bytes - lost);

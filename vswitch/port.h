@@ -112,6 +112,12 @@ struct vsw_port {
 	uint16_t id; /* index in the switch's port table */
 	uint16_t n_rxq, n_txq; /* set by construct */
 	bool shared_txq; /* fewer tx queues than PMDs: txq_lock serialises them */
+	/*
+	 * Set by construct: frames go to tx queue (flow hash % n_txq) rather than
+	 * the PMD's own, so a guest's receive queues share the flows and each
+	 * flow keeps its order (then txq_lock is taken whenever PMDs > 1).
+	 */
+	bool txq_by_flow;
 	struct spinlock txq_lock[VSW_PORT_MAX_QUEUES];
 	/* PMD polling each rx queue, VSW_PMD_NONE while moving (control side only). */
 	uint16_t rxq_pmd[VSW_PORT_MAX_QUEUES];

@@ -4,7 +4,8 @@
  * (vhost/net.h) to the switch's port ops (port.h).  Port queue q is the
  * device's queue pair q: rx_burst drains transmitq 2q+1 (frames the guest
  * sent), tx_burst fills receiveq 2q (frames to the guest), and the PMD sleeps
- * on transmitq's kick eventfd.
+ * on transmitq's kick eventfd.  With several pairs the switch picks the tx
+ * queue by flow (port.h), folded onto the pairs the guest uses.
  *
  * vnet_enqueue_burst() copies and leaves every mbuf to the caller, and may
  * skip a frame in the middle (too big for the guest's buffers); so tx_burst
@@ -67,6 +68,7 @@ static int pvnet_construct(struct vsw_port *port, const void *args)
 	v->dev = a->dev;
 	port->n_rxq = qps;
 	port->n_txq = qps;
+	port->txq_by_flow = qps > 1;
 	port->has_mac = a->has_mac;
 	memcpy(port->mac, a->mac, sizeof(port->mac));
 	vnet_set_datapath_sync(v->dev, pvnet_sync, port);
@@ -94,7 +96,9 @@ static uint16_t pvnet_tx_burst(struct vsw_port *port, uint16_t q, struct rte_mbu
 			       uint16_t n)
 {
 	struct port_vnet *v = vnet_port(port);
-	uint16_t done = vnet_enqueue_burst(v->dev, q, pkts, n);
+	/* Only the pairs the guest uses now take frames (it may use fewer than it has). */
+	uint16_t done =
+		vnet_enqueue_burst(v->dev, (uint16_t)(q % vnet_tx_queue_pairs(v->dev)), pkts, n);
 
 	rte_pktmbuf_free_bulk(pkts, n);
 	if (done < n)

@@ -405,7 +405,7 @@ static int vsw_port_make(struct vsw *sw, const struct vsw_port_cfg *cfg,
 		ops->dealloc(p);
 		return -EINVAL;
 	}
-	p->shared_txq = p->n_txq < sw->n_pmds;
+	p->shared_txq = p->n_txq < sw->n_pmds || (p->txq_by_flow && sw->n_pmds > 1);
 	*out = p;
 	return 0;
 }

@@ -9,12 +9,14 @@
  * and the queue life cycle.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "fake_guest.h"
@@ -73,8 +75,9 @@ static void tdev_up(struct tdev *t, uint16_t qps, uint64_t features)
 	t->vdev->config_changed = count_config;
 	vnet_set_datapath_sync(t->dev, count_sync, NULL);
 	CU_ASSERT_EQUAL_FATAL(t->vdev->ops->set_features(t->vdev, features), 0);
-	t->nq = t->vdev->ops->num_queues(t->vdev);
-	CU_ASSERT_EQUAL_FATAL(t->nq, 2u * qps);
+	/* With several pairs the control queue comes last (test_vnet_ctrl drives it). */
+	t->nq = 2u * qps;
+	CU_ASSERT_EQUAL_FATAL(t->vdev->ops->num_queues(t->vdev), t->nq + (qps > 1));
 	for (i = 0; i < t->nq; i++) {
 		CU_ASSERT_EQUAL_FATAL(fg_vq_init(&t->q[i], &g, QSIZE), 0);
 		fg_vq_cfg(&t->q[i], &cfg);
@@ -668,8 +671,9 @@ static void test_config_and_features(void)
 
 	CU_ASSERT_PTR_EQUAL(vnet_from_virtio_dev(vd), d);
 	CU_ASSERT_EQUAL(vd->ops->device_id, VIRTIO_ID_NET);
-	CU_ASSERT_EQUAL(vd->ops->get_features(vd),
-			VNET_FEATURES_SUPPORTED & ~VNET_BIT(VIRTIO_NET_F_MTU));
+	CU_ASSERT_EQUAL(vd->ops->get_features(vd), VNET_FEATURES_SUPPORTED &
+							   ~VNET_BIT(VIRTIO_NET_F_MTU) &
+							   ~VNET_FEATURES_CTRL);
 	CU_ASSERT_EQUAL(vd->ops->set_features(vd, VNET_BIT(VIRTIO_NET_F_MTU)), -EINVAL);
 	CU_ASSERT_EQUAL(vd->ops->set_features(vd, VNET_BIT(VIRTIO_NET_F_MQ)), -EINVAL);
 	CU_ASSERT_EQUAL(vd->ops->max_queue_size(vd, 0), VNET_DEFAULT_QUEUE_SIZE);
@@ -892,6 +896,108 @@ static void test_quiesce_race(void)
 	down();
 }
 
+/* --- the control queue (net_ctrl.c) ------------------------------------------------------------ */
+
+static int ctrl_resets;
+
+static void ctrl_needs_reset(struct virtio_dev *vd)
+{
+	(void)vd;
+	ctrl_resets++;
+}
+
+/* Send one command (class, cmd, @arg) and wait for the ack; -1 if none came. */
+static int ctrl_cmd(struct fg_vq *cq, uint8_t cls, uint8_t cmd, const void *arg, uint32_t len,
+		    bool with_ack)
+{
+	uint64_t hdr = fg_alloc(&g, 2, 2), a = fg_alloc(&g, len ? len : 1, 8),
+		 ack = fg_alloc(&g, 1, 1), one = 1;
+	struct fg_buf b[3];
+	unsigned int n = 0;
+	uint32_t id, used_len;
+	uint8_t *h = fg_ptr(&g, hdr);
+
+	h[0] = cls;
+	h[1] = cmd;
+	b[n++] = (struct fg_buf){ hdr, 2, false };
+	if (len) {
+		memcpy(fg_ptr(&g, a), arg, len);
+		b[n++] = (struct fg_buf){ a, len, false };
+	}
+	*(uint8_t *)fg_ptr(&g, ack) = 0xee;
+	if (with_ack)
+		b[n++] = (struct fg_buf){ ack, 1, true };
+	fg_vq_add(cq, b, n);
+	CU_ASSERT(write(cq->kick_fd, &one, sizeof(one)) == sizeof(one));
+	for (int i = 0; i < 5000; i++) {
+		if (fg_vq_get_used(cq, &id, &used_len))
+			return *(uint8_t *)fg_ptr(&g, ack);
+		poll(NULL, 0, 1);
+	}
+	return -1;
+}
+
+static void test_ctrl_queue(void)
+{
+	const uint64_t feat = VNET_BIT(VIRTIO_F_VERSION_1) | VNET_FEATURES_CTRL;
+	struct vnet_params p = { .name = "mq", .mac = { 2, 0, 0, 0, 0, 9 }, .queue_pairs = 4 };
+	uint8_t mac[6] = { 2, 1, 2, 3, 4, 5 }, mcast[6] = { 1, 0, 0x5e, 0, 0, 1 }, on = 1;
+	uint8_t table[4 + 6 + 4] = { 1, 0, 0, 0, 2, 0, 0, 0, 0, 7, 0, 0, 0, 0 }, bad[8] = { 9 };
+	struct virtio_net_config cfg;
+	struct virtio_queue_cfg qc;
+	struct fg_vq cq;
+	struct vnet_dev *d;
+	struct virtio_dev *vd;
+	uint16_t pairs;
+
+	CU_ASSERT_FATAL(fg_mem_init(&g) == 0);
+	d = vnet_create(&p);
+	vd = vnet_virtio_dev(d);
+	vd->mem = g.map;
+	vd->needs_reset = ctrl_needs_reset;
+	ctrl_resets = 0;
+	CU_ASSERT_EQUAL(vd->ops->get_features(vd) & VNET_FEATURES_CTRL, VNET_FEATURES_CTRL);
+	CU_ASSERT_EQUAL(vd->ops->num_queues(vd), 9);
+	CU_ASSERT_EQUAL(vd->ops->max_queue_size(vd, 8), 64);
+	CU_ASSERT_EQUAL_FATAL(vd->ops->set_features(vd, feat), 0);
+	CU_ASSERT_EQUAL_FATAL(fg_vq_init(&cq, &g, 64), 0);
+	fg_vq_cfg(&cq, &qc);
+	CU_ASSERT_EQUAL_FATAL(vd->ops->queue_start(vd, 8, &qc), 0);
+	CU_ASSERT_EQUAL(vnet_tx_queue_pairs(d), 1); /* one pair until the driver says more */
+	pairs = 3;
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MQ, 0, &pairs, 2, true), VIRTIO_NET_OK);
+	CU_ASSERT_EQUAL(vnet_tx_queue_pairs(d), 3);
+	pairs = 0;
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MQ, 0, &pairs, 2, true), VIRTIO_NET_ERR);
+	pairs = 5; /* more than the device has */
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MQ, 0, &pairs, 2, true), VIRTIO_NET_ERR);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MQ, 0, &pairs, 1, true), VIRTIO_NET_ERR);
+	CU_ASSERT_EQUAL(vnet_tx_queue_pairs(d), 3); /* refusals changed nothing */
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_RX, 0, &on, 1, true), VIRTIO_NET_OK);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_RX, 1, &on, 1, true), VIRTIO_NET_OK);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_RX, 0, bad, 2, true), VIRTIO_NET_ERR);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MAC, 1, mcast, 6, true), VIRTIO_NET_ERR);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MAC, 1, mac, 6, true), VIRTIO_NET_OK);
+	vd->ops->config_read(vd, 0, &cfg, sizeof(cfg));
+	CU_ASSERT_EQUAL(memcmp(cfg.mac, mac, 6), 0);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MAC, 0, table, sizeof(table), true),
+			VIRTIO_NET_OK);
+	table[0] = 200; /* a count past the buffer */
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MAC, 0, table, sizeof(table), true),
+			VIRTIO_NET_ERR);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, 99, 0, NULL, 0, true), VIRTIO_NET_ERR);
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_VLAN, 0, bad, 2, true), VIRTIO_NET_ERR);
+	CU_ASSERT_EQUAL(ctrl_resets, 0);
+	/* No byte for the ack: the queue breaks and the transport is told. */
+	CU_ASSERT_EQUAL(ctrl_cmd(&cq, VIRTIO_NET_CTRL_MQ, 0, &pairs, 2, false), -1);
+	CU_ASSERT_EQUAL(ctrl_resets, 1);
+	vd->ops->reset(vd);
+	CU_ASSERT_EQUAL(vnet_tx_queue_pairs(d), 1); /* reset: no MQ negotiated, one pair */
+	fg_vq_fini(&cq);
+	vnet_destroy(d);
+	fg_mem_fini(&g);
+}
+
 static CU_TestInfo tx_tests[] = {
 	{ "basic", test_tx_basic },
 	{ "multi-segment", test_tx_multiseg },
@@ -918,6 +1024,7 @@ static CU_TestInfo ctl_tests[] = {
 	{ "config and features", test_config_and_features },
 	{ "queue life cycle", test_queue_lifecycle },
 	{ "event idx per burst", test_event_idx_burst },
+	{ "control queue", test_ctrl_queue },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_ctrl.c - the virtio-net control queue (virtio 1.2, 5.1.6.5), queue
+ * 2 * max_queue_pairs: receive modes (promiscuous, all-multicast), the MAC
+ * table and address, the announce acknowledgement and the number of queue
+ * pairs in use (VIRTIO_NET_F_MQ).
+ *
+ * Linux sends a command and spins until the device answers, so the queue
+ * has a thread of its own that sleeps on its kick eventfd and answers at
+ * once, rather than waiting for a PMD that may be asleep.  vhost-user peers
+ * (QEMU, virtio-user) answer their guests' control queues themselves and
+ * never start this one.
+ *
+ * Commands are hostile input: the header and every argument are copied out
+ * of guest memory before they are read, lengths are checked exactly, and
+ * anything unknown or malformed gets VIRTIO_NET_ERR.  Only a chain with no
+ * writable byte for the ack breaks the queue.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vhost/iov.h"
+#include "vhost/net_priv.h"
+
+#define CTRL_IOV 8 /* header, up to two MAC tables, the ack */
+#define CTRL_MAX_CMD 4096 /* bytes of arguments: a MAC table of ~680 entries */
+
+/* The MAC table (5.1.6.5.2): two lists of u32 count + 6-byte entries; checked, not kept. */
+static bool ctrl_mac_table_ok(const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+
+	for (int t = 0; t < 2; t++) {
+		uint32_t n;
+
+		if (len - off < 4)
+			return false;
+		memcpy(&n, p + off, 4);
+		off += 4;
+		if (n > (len - off) / 6)
+			return false;
+		off += (size_t)n * 6;
+	}
+	return off == len;
+}
+
+static uint8_t ctrl_command(struct vnet_dev *dev, uint8_t cls, uint8_t cmd, const uint8_t *arg,
+			    size_t len)
+{
+	uint16_t pairs;
+
+	switch (cls << 8 | cmd) {
+	case VIRTIO_NET_CTRL_RX << 8 | VIRTIO_NET_CTRL_RX_PROMISC:
+	case VIRTIO_NET_CTRL_RX << 8 | VIRTIO_NET_CTRL_RX_ALLMULTI:
+		if (len != 1 || !(dev->acked & VNET_BIT(VIRTIO_NET_F_CTRL_RX)))
+			return VIRTIO_NET_ERR;
+		/* A switch port gets its tenant's floods and its own unicast either way. */
+		atomic_store_explicit(cmd ? &dev->allmulti : &dev->promisc, arg[0] != 0,
+				      memory_order_relaxed);
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_MAC << 8 | VIRTIO_NET_CTRL_MAC_TABLE_SET:
+		return (dev->acked & VNET_BIT(VIRTIO_NET_F_CTRL_RX)) &&
+				       ctrl_mac_table_ok(arg, len) ?
+			       VIRTIO_NET_OK :
+			       VIRTIO_NET_ERR;
+	case VIRTIO_NET_CTRL_MAC << 8 | VIRTIO_NET_CTRL_MAC_ADDR_SET:
+		if (len != 6 || !(dev->acked & VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR)) || arg[0] & 1)
+			return VIRTIO_NET_ERR;
+		memcpy(dev->mac, arg, 6);
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_ANNOUNCE << 8 | VIRTIO_NET_CTRL_ANNOUNCE_ACK:
+		if (len != 0)
+			return VIRTIO_NET_ERR;
+		atomic_fetch_and_explicit(&dev->link_status, (uint16_t)~VIRTIO_NET_S_ANNOUNCE,
+					  memory_order_relaxed);
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_MQ << 8 | VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET:
+		if (len != 2 || !(dev->acked & VNET_BIT(VIRTIO_NET_F_MQ)))
+			return VIRTIO_NET_ERR;
+		memcpy(&pairs, arg, 2);
+		if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > dev->nr_qp)
+			return VIRTIO_NET_ERR;
+		atomic_store_explicit(&dev->active_qp, pairs, memory_order_relaxed);
+		LOG_INFO("vhost", "%s: the driver uses %u of %u queue pairs", dev->name, pairs,
+			 dev->nr_qp);
+		return VIRTIO_NET_OK;
+	default:
+		return VIRTIO_NET_ERR;
+	}
+}
+
+/* One command chain: header and arguments readable, the ack the last writable byte. */
+static void ctrl_chain(struct vnet_dev *dev, const struct vq_chain *c)
+{
+	struct vnet_ctrl *ctl = &dev->ctrl;
+	uint8_t hdr[2], arg[CTRL_MAX_CMD], ack = VIRTIO_NET_ERR;
+	const struct iovec *last;
+	struct iov_iter it;
+	size_t len;
+
+	if (!c->n_in || !c->in_len) {
+		vq_mark_broken(&ctl->vq, "%s: a control command with nowhere to put its ack",
+			       dev->name);
+		return;
+	}
+	iov_iter_init(&it, c->iov, c->n_out);
+	len = c->out_len;
+	if (len >= sizeof(hdr) && len - sizeof(hdr) <= sizeof(arg)) {
+		iov_iter_copy_from(&it, hdr, sizeof(hdr));
+		iov_iter_copy_from(&it, arg, len - sizeof(hdr));
+		ack = ctrl_command(dev, hdr[0], hdr[1], arg, len - sizeof(hdr));
+	}
+	ctl->commands++;
+	ctl->errors += ack != VIRTIO_NET_OK;
+	last = &c->iov[c->n_out + c->n_in - 1];
+	((uint8_t *)last->iov_base)[last->iov_len - 1] = ack;
+	vq_push_used(&ctl->vq, c->head, 1);
+}
+
+/* Answer everything on the ring; false once it is broken. */
+static bool ctrl_drain(struct vnet_dev *dev)
+{
+	struct vnet_ctrl *ctl = &dev->ctrl;
+	struct iovec iov[CTRL_IOV];
+	struct vq_chain c = { .iov = iov, .iov_cap = CTRL_IOV };
+	int ret;
+
+	do {
+		vq_disable_notify(&ctl->vq);
+		vq_burst_begin(&ctl->vq);
+		while ((ret = vq_pop_chain(&ctl->vq, &c)) == 0 || ret == -ENOBUFS ||
+		       ret == -EMSGSIZE) {
+			if (ret) {
+				vq_push_used(&ctl->vq, c.head, 0);
+				ctl->errors++;
+				continue;
+			}
+			ctrl_chain(dev, &c);
+			if (vq_is_broken(&ctl->vq))
+				return false;
+		}
+		vq_flush_used(&ctl->vq);
+		if (ret == -EIO)
+			return false;
+	} while (vq_avail_count(&ctl->vq) || vq_enable_notify(&ctl->vq));
+	return true;
+}
+
+static void *ctrl_thread(void *arg)
+{
+	struct vnet_dev *dev = arg;
+	struct vnet_ctrl *ctl = &dev->ctrl;
+	struct pollfd p[2] = { { .fd = ctl->stop_fd, .events = POLLIN },
+			       { .fd = ctl->vq.kick_fd, .events = POLLIN } };
+	uint64_t v;
+
+	ctrl_drain(dev);
+	for (;;) {
+		if (poll(p, ctl->vq.kick_fd >= 0 ? 2 : 1, ctl->vq.kick_fd >= 0 ? -1 : 1) < 0 &&
+		    errno != EINTR)
+			break;
+		if (p[0].revents)
+			break;
+		if (p[1].revents && read(ctl->vq.kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			break;
+		if (!ctrl_drain(dev))
+			break; /* broken: the transport was told; wait to be stopped */
+	}
+	return NULL;
+}
+
+static void ctrl_broken(void *arg)
+{
+	struct vnet_dev *dev = arg;
+
+	if (dev->vdev.needs_reset)
+		dev->vdev.needs_reset(&dev->vdev);
+}
+
+int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg)
+{
+	struct vnet_ctrl *ctl = &dev->ctrl;
+	char name[40];
+	int ret;
+
+	if (ctl->running)
+		return -EBUSY;
+	snprintf(name, sizeof(name), "%s ctrl", dev->name);
+	ret = vq_init(&ctl->vq,
+		      &(struct vq_params){
+			      .cfg = cfg,
+			      .mem = dev->vdev.mem,
+			      .event_idx = dev->acked & VNET_BIT(VIRTIO_RING_F_EVENT_IDX),
+			      .indirect = dev->acked & VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC),
+			      .max_chain_len = 2 + CTRL_MAX_CMD + 1,
+			      .name = name,
+			      .on_broken = ctrl_broken,
+			      .on_broken_arg = dev,
+		      });
+	if (ret)
+		return ret;
+	ret = pthread_create(&ctl->thread, NULL, ctrl_thread, dev);
+	if (ret)
+		return -ret;
+	ctl->running = true;
+	return 0;
+}
+
+uint16_t vnet_ctrl_stop(struct vnet_dev *dev)
+{
+	struct vnet_ctrl *ctl = &dev->ctrl;
+	uint64_t one = 1;
+
+	if (!ctl->running)
+		return vq_last_avail_idx(&ctl->vq);
+	if (write(ctl->stop_fd, &one, sizeof(one)) != sizeof(one))
+		LOG_WARN("vhost", "%s: cannot wake the control queue's thread", dev->name);
+	pthread_join(ctl->thread, NULL);
+	if (read(ctl->stop_fd, &one, sizeof(one)) < 0)
+		LOG_WARN("vhost", "%s: control stop eventfd: %s", dev->name, strerror(errno));
+	ctl->running = false;
+	return vq_last_avail_idx(&ctl->vq);
+}
