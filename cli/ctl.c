@@ -84,7 +84,22 @@ static json_t *cmd_status(struct job *j, json_t *req, struct config_error *err)
 	return r;
 }
 
-static json_t *port_stats_json(const struct vsw_port_stats *st)
+/* Per-queue counters of a multiqueue port: [{"queue", "rx_packets", "tx_packets"}]. */
+static void port_queues_json(json_t *o, const struct vsw_port_stats *st)
+{
+	json_t *a;
+
+	if (st->drv.n_queues < 2)
+		return;
+	a = json_array();
+	for (uint16_t q = 0; q < st->drv.n_queues; q++)
+		json_array_append_new(a, json_pack("{s:i, s:I, s:I}", "queue", (int)q, "rx_packets",
+						   (json_int_t)st->drv.q_rx[q], "tx_packets",
+						   (json_int_t)st->drv.q_tx[q]));
+	json_object_set_new(o, "queues", a);
+}
+
+static json_t *port_stats_json_base(const struct vsw_port_stats *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 			 "s:I}",
@@ -96,6 +111,14 @@ static json_t *port_stats_json(const struct vsw_port_stats *st)
 			 "drops_hairpin", (json_int_t)st->drops[VSW_DROP_HAIRPIN], "drops_runt",
 			 (json_int_t)st->drops[VSW_DROP_RUNT], "tx_undelivered",
 			 (json_int_t)st->drv.tx_errors, "rx_missed", (json_int_t)st->drv.rx_missed);
+}
+
+static json_t *port_stats_json(const struct vsw_port_stats *st)
+{
+	json_t *o = port_stats_json_base(st);
+
+	port_queues_json(o, st);
+	return o;
 }
 
 static json_t *ctl_addr_json(const struct vsw_addr *a)

@@ -175,7 +175,23 @@ static void show_stats(json_t *r)
 		{ "MACS", "macs", true },
 	};
 
+	static const struct col queues[] = {
+		{ "QUEUE", "queue", true },
+		{ "RX_PKTS", "rx_packets", true },
+		{ "TX_PKTS", "tx_packets", true },
+	};
+	json_t *p;
+	size_t i;
+
 	show_table(json_object_get(r, "ports"), ports, ARRAY_SIZE(ports));
+	/* Multiqueue ports: how their queue pairs share the traffic. */
+	json_array_foreach(json_object_get(r, "ports"), i, p)
+	{
+		if (!json_array_size(json_object_get(p, "queues")))
+			continue;
+		printf("\n%s queues:\n", jstr(p, "name"));
+		show_table(json_object_get(p, "queues"), queues, ARRAY_SIZE(queues));
+	}
 	printf("\n");
 	show_table(json_object_get(r, "tenants"), tenants, ARRAY_SIZE(tenants));
 	show_overlay(json_object_get(r, "overlay"));

@@ -111,9 +111,17 @@ static void pvnet_get_stats(const struct vsw_port *port, struct vsw_port_drv_sta
 {
 	const struct port_vnet *v = container_of(port, const struct port_vnet, up);
 
+	struct vnet_queue_stats qs;
+
 	st->rx_missed = 0;
 	st->notifications = 0;
 	st->tx_errors = atomic_load_explicit(&v->tx_undelivered, memory_order_relaxed);
+	/* Pair q: transmitq 2q+1 is what the port receives, receiveq 2q what it delivers. */
+	st->n_queues = (uint16_t)MIN(port->n_rxq, VSW_STATS_MAX_QUEUES);
+	for (uint16_t q = 0; q < st->n_queues; q++) {
+		st->q_rx[q] = vnet_get_stats(v->dev, (uint16_t)(2 * q + 1), &qs) ? 0 : qs.packets;
+		st->q_tx[q] = vnet_get_stats(v->dev, (uint16_t)(2 * q), &qs) ? 0 : qs.packets;
+	}
 }
 
 static int pvnet_wait_fd(struct vsw_port *port, uint16_t q)

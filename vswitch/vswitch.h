@@ -75,10 +75,16 @@ enum vsw_drop_reason {
 };
 
 /* Counters a port driver keeps itself (port.h, get_stats op). */
+#define VSW_STATS_MAX_QUEUES 16
+
 struct vsw_port_drv_stats {
 	uint64_t rx_missed; /* frames the driver lost before the switch saw them */
 	uint64_t tx_errors; /* frames the driver failed to deliver after accepting */
 	uint64_t notifications; /* wake-ups the port sent to a sleeping PMD */
+	/* Per queue, where the kind counts them (vnet: the device's queue pairs); else 0. */
+	uint16_t n_queues;
+	uint64_t q_rx[VSW_STATS_MAX_QUEUES]; /* frames received on queue q */
+	uint64_t q_tx[VSW_STATS_MAX_QUEUES]; /* frames delivered on queue q */
 };
 
 struct vsw_port_stats {

@@ -211,11 +211,15 @@ def cached(ramfs, what):
     return path
 
 
-def l2_initramfs(script, modules=()):
-    """L2's archive: busybox, @modules (loaded first) and @script as its init."""
+def l2_initramfs(script, modules=(), binaries=None):
+    """L2's archive: busybox, @modules (loaded first), @binaries ({path:
+    host program}, with their libraries) and @script as its init.  Also the
+    guest of tests that boot Debian's kernel under QEMU directly."""
     _, kver = kernel()
     r = Initramfs()
     r.add_file("/bin/busybox", BUSYBOX, 0o755)
+    for dest, src in (binaries or {}).items():
+        r.add_binary(dest, src)
     mods = module_files(kver, modules)
     for m in mods:
         r.add_file(m, m)
