@@ -20,6 +20,7 @@
 #include "net.h"
 #include "pci.h"
 #include "ipnode.h"
+#include "mq.h"
 #include "pktgen.h"
 #include "smp.h"
 #include "start_info.h"
@@ -42,6 +43,7 @@ struct guest_opts {
 	struct net_opts net; /* role=, tag=, peer=, ... for mode=net (net.h) */
 	struct pktgen_opts pktgen; /* role=, size=, rate=, ... for mode=pktgen (pktgen.h) */
 	struct ipnode_opts ip; /* ip=, ping=, ... for mode=ip (ipnode.h) */
+	struct mq_opts mq; /* role=, peer=, count= for mode=mq (mq.h) */
 	const struct hvm_start_info *si; /* not an option: the boot information */
 	const char *cmdline; /* not an option: the command line as given */
 };
@@ -227,11 +229,22 @@ static int ip_opt(struct guest_opts *o, const char *key, const char *val)
 	return ipnode_parse_opt(&o->ip, key, val);
 }
 
+static int mode_mq(const struct guest_opts *o)
+{
+	return mq_run(&o->mq, o->timeout_ms);
+}
+
+static int mq_opt(struct guest_opts *o, const char *key, const char *val)
+{
+	return mq_parse_opt(&o->mq, key, val);
+}
+
 static const struct guest_mode guest_modes[] = {
 	{ "hello", mode_hello, NULL }, { "smp", mode_smp, NULL },
 	{ "pci", mode_pci, NULL },     { "fault", mode_fault, NULL },
 	{ "net", mode_net, net_opt },  { "pktgen", mode_pktgen, pktgen_opt },
 	{ "reset", mode_reset, NULL }, { "ip", mode_ip, ip_opt },
+	{ "mq", mode_mq, mq_opt },
 };
 
 /* ---- command line ---- */
@@ -407,6 +420,7 @@ void guest_main(uint64_t start_info_pa)
 	net_opts_init(&o.net);
 	pktgen_opts_init(&o.pktgen);
 	ipnode_opts_init(&o.ip);
+	mq_opts_init(&o.mq);
 	uart_init();
 	con_log("ferry-guest %s: booted through PVH, running in ring 3\n", GUEST_VERSION);
 	if (!start_info_pa || start_info_pa >= 0x100000000ULL || si->magic != HVM_START_MAGIC) {
