@@ -267,10 +267,38 @@ static json_t *cmd_evpn(struct job *j, json_t *req, struct config_error *err)
 	return r;
 }
 
-/* Per-PMD counters, like `ovs-appctl dpif-netdev/pmd-stats-show`. */
+/*
+ * The rx queues PMD @pmd polls, with what each received, like
+ * `ovs-appctl dpif-netdev/pmd-rxq-show` (per-queue counts where the port
+ * kind keeps them, else the port's).
+ */
+static json_t *pmd_rxqs_json(struct vsw *sw, unsigned int pmd)
+{
+	uint16_t ids[VSW_MAX_PORTS];
+	unsigned int n = vsw_port_ids(sw, ids, VSW_MAX_PORTS);
+	json_t *a = json_array();
+	struct vsw_port_stats st;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (vsw_port_stats(sw, ids[i], &st))
+			continue;
+		for (uint16_t q = 0; q < st.n_rxq; q++) {
+			if (vsw_port_rxq_pmd(sw, ids[i], q) != (int)pmd)
+				continue;
+			json_array_append_new(a, json_pack("{s:s, s:i, s:I}", "port", st.name,
+							   "queue", (int)q, "rx_packets",
+							   (json_int_t)(q < st.drv.n_queues ?
+										st.drv.q_rx[q] :
+										st.rx_packets)));
+		}
+	}
+	return a;
+}
+
+/* Per-PMD counters and queues, like `ovs-appctl dpif-netdev/pmd-stats-show`. */
 static json_t *cmd_pmds(struct job *j, json_t *req, struct config_error *err)
 {
-	json_t *r = ctl_ok(), *a = json_array();
+	json_t *r = ctl_ok(), *a = json_array(), *o;
 	unsigned int n = j->sw ? vsw_pmd_count(j->sw) : 0;
 	struct vsw_pmd_stats st;
 
@@ -279,14 +307,15 @@ static json_t *cmd_pmds(struct job *j, json_t *req, struct config_error *err)
 	for (unsigned int i = 0; i < n; i++) {
 		if (vsw_pmd_stats(j->sw, i, &st))
 			continue;
-		json_array_append_new(
-			a, json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "pmd", (int)i,
-				     "cpu", st.cpu, "rx_queues", (int)st.n_rxq, "iterations",
-				     (json_int_t)st.iterations, "busy_iterations",
-				     (json_int_t)st.busy_iterations, "rx_packets",
-				     (json_int_t)st.rx_packets, "tx_packets",
-				     (json_int_t)st.tx_packets, "sleeps", (json_int_t)st.sleeps,
-				     "wakeups_measured", (json_int_t)st.wakeups_measured));
+		o = json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "pmd", (int)i, "cpu",
+			      st.cpu, "rx_queues", (int)st.n_rxq, "iterations",
+			      (json_int_t)st.iterations, "busy_iterations",
+			      (json_int_t)st.busy_iterations, "rx_packets",
+			      (json_int_t)st.rx_packets, "tx_packets", (json_int_t)st.tx_packets,
+			      "sleeps", (json_int_t)st.sleeps, "wakeups_measured",
+			      (json_int_t)st.wakeups_measured);
+		json_object_set_new(o, "rxqs", pmd_rxqs_json(j->sw, i));
+		json_array_append_new(a, o);
 	}
 	json_object_set_new(r, "pmds", a);
 	return r;

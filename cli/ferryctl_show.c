@@ -197,6 +197,22 @@ static void show_stats(json_t *r)
 	show_overlay(json_object_get(r, "overlay"));
 }
 
+/* The queues a PMD polls and each one's share of its packets (pmd-rxq-show). */
+static void show_pmd_rxqs(json_t *rxqs, long long total)
+{
+	json_t *q;
+	size_t i;
+
+	json_array_foreach(rxqs, i, q)
+	{
+		long long n = json_integer_value(json_object_get(q, "rx_packets"));
+
+		printf("  port: %-16s queue-id: %2lld  pmd usage: %3.0f %%\n", jstr(q, "port"),
+		       (long long)json_integer_value(json_object_get(q, "queue")),
+		       total > 0 ? 100.0 * (double)n / (double)total : 0.0);
+	}
+}
+
 /* Per PMD: how much of its loop found work, and frames per busy loop. */
 static void show_pmds(json_t *r)
 {
@@ -224,6 +240,7 @@ static void show_pmds(json_t *r)
 		printf("  avg packets per busy loop: %.2f\n  sleeps: %lld\n",
 		       busy > 0 ? (double)rx / busy : 0.0,
 		       (long long)json_integer_value(json_object_get(p, "sleeps")));
+		show_pmd_rxqs(json_object_get(p, "rxqs"), rx);
 	}
 	if (!json_array_size(json_object_get(r, "pmds")))
 		printf("this ferry runs no switch\n");

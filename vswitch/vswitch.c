@@ -622,6 +622,19 @@ int vsw_port_remove(struct vsw *sw, uint16_t id)
 	return ret;
 }
 
+int vsw_port_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q)
+{
+	struct vsw_port *p;
+	int ret = -ENOENT;
+
+	mutex_lock(&sw->ctl_lock);
+	p = vsw_port_get(sw, id);
+	if (p && q < p->n_rxq)
+		ret = p->rxq_pmd[q] == VSW_PMD_NONE ? -EAGAIN : p->rxq_pmd[q];
+	mutex_unlock(&sw->ctl_lock);
+	return ret;
+}
+
 int vsw_port_set_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q, unsigned int pmd)
 {
 	struct vsw_port *p;

@@ -179,6 +179,8 @@ unsigned int vsw_port_ids(struct vsw *sw, uint16_t *ids, unsigned int max);
 unsigned int vsw_tenant_vnis(struct vsw *sw, uint32_t *vnis, unsigned int max);
 /* Move rx queue @q of a port to PMD @pmd (0 .. pmd count - 1). */
 int vsw_port_set_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q, unsigned int pmd);
+/* The PMD polling rx queue @q of port @id: its index, -EAGAIN while moving, -ENOENT. */
+int vsw_port_rxq_pmd(struct vsw *sw, uint16_t id, uint16_t q);
 
 int vsw_port_stats(struct vsw *sw, uint16_t id, struct vsw_port_stats *st);
 int vsw_tenant_stats(struct vsw *sw, uint32_t vni, struct vsw_tenant_stats *st);

@@ -10,7 +10,8 @@ Checked: both guests got the ack; the receiver got every frame, each flow
 in order, on both of its receive queues (the switch picks a guest's queue
 by flow); the sender used both transmit queues; Ferry's per-queue counters
 (`ferryctl --json stats`) agree: the sender's port received on both queues
-and the receiver's delivered on both."""
+and the receiver's delivered on both; `ferryctl pmd-stats` lists every
+queue of both ports under the PMD that polls it."""
 import json
 import os
 
@@ -57,5 +58,13 @@ t.check(len(txq) == 2 and all(txq) and len(rxq) == 2 and all(rxq),
         "Ferry's per-queue counters agree: tx.0 received %s, rx.0 delivered %s" % (txq, rxq))
 t.check(rxq == [int(rx["rxq0"]), int(rx["rxq1"])],
         "what Ferry delivered on each queue is what the receiver counted there")
+pmds = json.loads(f.ferryctl(ctl, "pmd-stats"))["pmds"]
+polled = {(q["port"], q["queue"]) for p in pmds for q in p["rxqs"]}
+t.check({("tx.0", 0), ("tx.0", 1), ("rx.0", 0), ("rx.0", 1)} <= polled,
+        "ferryctl pmd-stats lists both queues of both ports among the PMDs' rx queues (%s)"
+        % sorted(polled))
+human = f.ferryctl(ctl, "pmd-stats", human=True)
+t.check("port: tx.0" in human and "queue-id:  1" in human and "pmd usage" in human,
+        "the table reads like ovs-appctl dpif-netdev/pmd-rxq-show")
 f.stop_ferry(ferry)
 t.passed()
