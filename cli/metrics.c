@@ -100,6 +100,38 @@ static void mb_family_of(struct mbuf *b, json_t *arr, const char *what, const ch
 	}
 }
 
+/* Multiqueue ports: ferry_port_queue_{rx,tx}_packets_total{port=...,queue="q"}. */
+static void mb_port_queues(struct mbuf *b, json_t *ports)
+{
+	static const char *const keys[] = { "rx_packets", "tx_packets" };
+	json_t *p, *q;
+	size_t i, k;
+
+	for (unsigned int f = 0; f < 2; f++) {
+		bool head = false;
+
+		json_array_foreach(ports, i, p)
+		{
+			json_array_foreach(json_object_get(p, "queues"), k, q)
+			{
+				if (!head)
+					mb_printf(
+						b,
+						"# HELP ferry_port_queue_%s_total per queue pair\n"
+						"# TYPE ferry_port_queue_%s_total counter\n",
+						keys[f], keys[f]);
+				head = true;
+				mb_printf(b, "ferry_port_queue_%s_total{port=\"", keys[f]);
+				mb_label(b, json_string_value(json_object_get(p, "name")) ?: "");
+				mb_printf(
+					b, "\",queue=\"%lld\"} %lld\n",
+					(long long)json_integer_value(json_object_get(q, "queue")),
+					(long long)json_integer_value(json_object_get(q, keys[f])));
+			}
+		}
+	}
+}
+
 static void mb_overlay(struct mbuf *b, json_t *ov)
 {
 	const char *key;
@@ -186,6 +218,7 @@ char *metrics_text(struct job *j)
 	}
 	b.s[0] = '\0';
 	mb_family_of(&b, json_object_get(st, "ports"), "port", "port", "name", NULL);
+	mb_port_queues(&b, json_object_get(st, "ports"));
 	mb_family_of(&b, json_object_get(st, "tenants"), "tenant", "tenant", "name", tenant_gauges);
 	mb_overlay(&b, json_object_get(st, "overlay"));
 	mb_pmds(&b, j);

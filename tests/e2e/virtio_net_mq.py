@@ -63,6 +63,9 @@ polled = {(q["port"], q["queue"]) for p in pmds for q in p["rxqs"]}
 t.check({("tx.0", 0), ("tx.0", 1), ("rx.0", 0), ("rx.0", 1)} <= polled,
         "ferryctl pmd-stats lists both queues of both ports among the PMDs' rx queues (%s)"
         % sorted(polled))
+metrics = f.ferryctl(ctl, "metrics")
+t.check('ferry_port_queue_rx_packets_total{port="tx.0",queue="1"} %d' % txq[1] in metrics,
+        "GET /metrics has the per-queue counters (ferry_port_queue_rx_packets_total)")
 human = f.ferryctl(ctl, "pmd-stats", human=True)
 t.check("port: tx.0" in human and "queue-id:  1" in human and "pmd usage" in human,
         "the table reads like ovs-appctl dpif-netdev/pmd-rxq-show")
