@@ -47,6 +47,8 @@ struct vblk {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	int fd;
 	bool readonly;
+	bool manual; /* no I/O thread: vblk_poll() */
+	bool started; /* manual: the queue runs */
 	uint64_t capacity; /* sectors */
 	uint64_t acked;
 	struct vq vq;
@@ -382,7 +384,7 @@ static int blk_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 
 	if (qidx != 0 || cfg->size > VBLK_QUEUE_SIZE || !vdev->mem)
 		return -EINVAL;
-	if (b->running)
+	if (b->running || b->started)
 		return -EBUSY;
 	snprintf(name, sizeof(name), "%s q0", b->name);
 	ret = vq_init(&b->vq, &(struct vq_params){
@@ -397,6 +399,10 @@ static int blk_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 			      });
 	if (ret)
 		return ret;
+	if (b->manual) {
+		b->started = true;
+		return 0;
+	}
 	ret = pthread_create(&b->thread, NULL, blk_thread, b);
 	if (ret)
 		return -ret;
@@ -404,11 +410,20 @@ static int blk_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 	return 0;
 }
 
+int vblk_poll(struct vblk *b)
+{
+	if (!b->manual || !b->started)
+		return -EINVAL;
+	return blk_drain(b) ? 0 : -EIO;
+}
+
 static uint16_t blk_queue_stop(struct virtio_dev *vdev, uint16_t qidx)
 {
 	struct vblk *b = to_blk(vdev);
 	uint64_t one = 1;
 
+	if (qidx == 0)
+		b->started = false;
 	if (qidx != 0 || !b->running)
 		return qidx == 0 ? vq_last_avail_idx(&b->vq) : 0;
 	if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one))
@@ -497,6 +512,7 @@ struct vblk *vblk_create(const struct vblk_params *p)
 	b->stop_fd = eventfd(0, EFD_CLOEXEC);
 	b->fd = -1;
 	b->readonly = p->readonly;
+	b->manual = p->manual;
 	snprintf(b->name, sizeof(b->name), "%s", p->name ? p->name : "vblk");
 	/* The serial is not a C string: exactly 20 bytes, NUL-padded if shorter. */
 	memcpy(b->serial, p->serial ? p->serial : b->name,

@@ -36,6 +36,7 @@ struct vblk_params {
 	const char *path; /* the raw image: a regular file or a block device */
 	bool readonly; /* VIRTIO_BLK_F_RO, and the image opened read-only */
 	const char *serial; /* GET_ID's answer (20 bytes at most); NULL: @name */
+	bool manual; /* tests and fuzzers: no I/O thread; vblk_poll() serves the queue */
 };
 
 /* Counters since the device was created. */
@@ -55,5 +56,7 @@ void vblk_destroy(struct vblk *b);
 struct virtio_dev *vblk_virtio_dev(struct vblk *b);
 uint64_t vblk_capacity(const struct vblk *b); /* in 512-byte sectors */
 void vblk_stats(const struct vblk *b, struct vblk_stats *out);
+/* With @manual: serve what the running queue holds, on this thread; -EIO once broken. */
+int vblk_poll(struct vblk *b);
 
 #endif

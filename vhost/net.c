@@ -347,6 +347,7 @@ struct vnet_dev *vnet_create(const struct vnet_params *p)
 		atomic_init(&dev->queues[i].vq.call_fd, -1);
 	}
 	dev->ctrl.vq.kick_fd = -1;
+	dev->ctrl.manual = p->manual_ctrl;
 	atomic_init(&dev->ctrl.vq.call_fd, -1);
 	atomic_init(&dev->active_qp, 1);
 	dev->ctrl.stop_fd = eventfd(0, EFD_CLOEXEC);

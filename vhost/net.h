@@ -60,6 +60,7 @@ struct vnet_params {
 	uint16_t max_queue_size; /* power of two <= 32768; 0 means 256 */
 	uint16_t mtu; /* 0: VIRTIO_NET_F_MTU is not offered */
 	uint64_t features; /* offered: masked by VNET_FEATURES_SUPPORTED; 0 offers all */
+	bool manual_ctrl; /* tests and fuzzers: no control-queue thread; vnet_ctrl_poll() */
 };
 
 /*
@@ -68,6 +69,9 @@ struct vnet_params {
  * the control queue; else the pairs a vhost-user peer has enabled.
  */
 uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev);
+
+/* With manual_ctrl: answer what the control queue holds, on this thread; -EIO once broken. */
+int vnet_ctrl_poll(struct vnet_dev *dev);
 
 /* Counters of one queue since the device was created. */
 struct vnet_queue_stats {

@@ -203,11 +203,20 @@ int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg)
 		      });
 	if (ret)
 		return ret;
-	ret = pthread_create(&ctl->thread, NULL, ctrl_thread, dev);
-	if (ret)
-		return -ret;
+	if (!ctl->manual) {
+		ret = pthread_create(&ctl->thread, NULL, ctrl_thread, dev);
+		if (ret)
+			return -ret;
+	}
 	ctl->running = true;
 	return 0;
+}
+
+int vnet_ctrl_poll(struct vnet_dev *dev)
+{
+	if (!dev->ctrl.manual || !dev->ctrl.running)
+		return -EINVAL;
+	return ctrl_drain(dev) ? 0 : -EIO;
 }
 
 uint16_t vnet_ctrl_stop(struct vnet_dev *dev)
@@ -217,6 +226,10 @@ uint16_t vnet_ctrl_stop(struct vnet_dev *dev)
 
 	if (!ctl->running)
 		return vq_last_avail_idx(&ctl->vq);
+	if (ctl->manual) {
+		ctl->running = false;
+		return vq_last_avail_idx(&ctl->vq);
+	}
 	if (write(ctl->stop_fd, &one, sizeof(one)) != sizeof(one))
 		LOG_WARN("vhost", "%s: cannot wake the control queue's thread", dev->name);
 	pthread_join(ctl->thread, NULL);

@@ -73,7 +73,8 @@ struct vnet_queue {
 struct vnet_ctrl {
 	struct vq vq;
 	pthread_t thread;
-	bool running; /* control side only: the thread exists */
+	bool running; /* control side only: the queue runs (its thread exists unless manual) */
+	bool manual; /* no thread: vnet_ctrl_poll() */
 	int stop_fd; /* eventfd: the thread leaves */
 	uint64_t commands, errors; /* written by its thread */
 };

@@ -103,6 +103,23 @@ seed += rec(3, b"")
 put("fuzz_virtq", "tx-then-rx", seed)
 put("fuzz_virtq", "empty", bytes([0]))
 
+# ---- fuzz_vqdev: a disk read and a VQ_PAIRS_SET (the disk's rings first, then the
+# control queue's, laid out as for fuzz_virtq) ----
+BLK_DESC, CTRL_DESC = 0x1000, 0x4000
+seed = bytes([0x3])  # EVENT_IDX and INDIRECT, a writable disk
+seed += gwrite(0x20000, struct.pack("<IIQ", 0, 0, 2))  # VIRTIO_BLK_T_IN at sector 2
+seed += gwrite(BLK_DESC, struct.pack("<QIHH", 0x20000, 16, 1, 1) +
+               struct.pack("<QIHH", 0x21000, 512, 3, 2) + struct.pack("<QIHH", 0x22000, 1, 2, 0))
+seed += gwrite(BLK_DESC + 16 * QSIZE, struct.pack("<HHH", 0, 1, 0))
+seed += rec(1, b"")
+seed += gwrite(0x23000, bytes([4, 0]) + struct.pack("<H", 2))  # VIRTIO_NET_CTRL_MQ, 2 pairs
+seed += gwrite(CTRL_DESC, struct.pack("<QIHH", 0x23000, 4, 1, 1) +
+               struct.pack("<QIHH", 0x24000, 1, 2, 0))
+seed += gwrite(CTRL_DESC + 16 * QSIZE, struct.pack("<HHH", 0, 1, 0))
+seed += rec(2, b"")
+put("fuzz_vqdev", "read-and-pairs", seed)
+put("fuzz_vqdev", "empty", bytes([0]))
+
 # ---- fuzz_vhost_user: a session as a frontend starts it ----
 
 
