@@ -109,10 +109,10 @@ uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev)
 	uint16_t n = 0;
 
 	/* A driver without MQ uses the first pair only (virtio 1.2, 5.1.5). */
-	if (!(dev->acked & VNET_BIT(VIRTIO_NET_F_MQ)))
+	if (!atomic_load_explicit(&dev->mq, memory_order_relaxed))
 		return 1;
 	/* The control queue runs only where Ferry answers it: then the driver's count rules. */
-	if (dev->ctrl.running)
+	if (atomic_load_explicit(&dev->ctrl.running, memory_order_relaxed))
 		return atomic_load_explicit(&dev->active_qp, memory_order_relaxed);
 	/* A vhost-user peer enables the rings it uses, from the first on. */
 	while (n < dev->nr_qp && atomic_load_explicit(&dev->queues[2 * n].state,
@@ -140,6 +140,7 @@ static int net_set_features(struct virtio_dev *vdev, uint64_t features)
 	dev->acked = features;
 	/* virtio 1.2, 5.1.6.5.5: one pair until the driver sets more. */
 	atomic_store_explicit(&dev->active_qp, 1, memory_order_relaxed);
+	atomic_store_explicit(&dev->mq, features & VNET_BIT(VIRTIO_NET_F_MQ), memory_order_relaxed);
 	return 0;
 }
 
@@ -294,6 +295,7 @@ static void net_reset(struct virtio_dev *vdev)
 	atomic_store_explicit(&dev->active_qp, 1, memory_order_relaxed);
 	atomic_store_explicit(&dev->promisc, false, memory_order_relaxed);
 	atomic_store_explicit(&dev->allmulti, false, memory_order_relaxed);
+	atomic_store_explicit(&dev->mq, false, memory_order_relaxed);
 	dev->acked = 0;
 }
 

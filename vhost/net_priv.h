@@ -73,7 +73,7 @@ struct vnet_queue {
 struct vnet_ctrl {
 	struct vq vq;
 	pthread_t thread;
-	bool running; /* control side only: the queue runs (its thread exists unless manual) */
+	_Atomic bool running; /* the queue runs (its thread exists unless manual); PMDs read it */
 	bool manual; /* no thread: vnet_ctrl_poll() */
 	int stop_fd; /* eventfd: the thread leaves */
 	uint64_t commands, errors; /* written by its thread */
@@ -94,6 +94,7 @@ struct vnet_dev {
 	struct vnet_queue *queues; /* 2 * nr_qp, cache-line aligned */
 	struct vnet_ctrl ctrl; /* queue 2 * nr_qp, with VIRTIO_NET_F_CTRL_VQ */
 	_Atomic uint16_t active_qp; /* pairs the driver uses (VQ_PAIRS_SET; 1 until then) */
+	_Atomic bool mq; /* VIRTIO_NET_F_MQ negotiated: for PMDs, which must not read acked */
 	_Atomic bool promisc, allmulti; /* receive modes the driver asked for */
 };
 
