@@ -3,21 +3,17 @@
  * blk.c - the virtio-blk device of blk.h.
  *
  * One request queue, served by an I/O thread that exists while the queue
- * runs: it sleeps in poll() on the kick eventfd and a stop eventfd, drains
- * the ring with notifications off, and publishes completions once per
- * burst.  Requests complete in order on that thread, with blocking
+ * runs (vq_worker.h): it sleeps on the kick eventfd, drains the ring with
+ * notifications off, and publishes completions once per burst.  Requests complete in order on that thread, with blocking
  * preadv/pwritev/fdatasync/fallocate on the image: simple, and a slow disk
  * stalls only its own VM's queue.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <linux/fs.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -29,6 +25,7 @@
 #include "vhost/blk.h"
 #include "vhost/iov.h"
 #include "vhost/virtq.h"
+#include "vhost/vq_worker.h"
 
 #define BIT(b) (1ull << (b))
 #define VBLK_FEATURES                                                                       \
@@ -47,14 +44,10 @@ struct vblk {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	int fd;
 	bool readonly;
-	bool manual; /* no I/O thread: vblk_poll() */
-	bool started; /* manual: the queue runs */
 	uint64_t capacity; /* sectors */
 	uint64_t acked;
 	struct vq vq;
-	bool running; /* control side only: the I/O thread exists */
-	pthread_t thread;
-	int stop_fd; /* eventfd: leave the I/O loop */
+	struct vq_worker w; /* the I/O thread */
 	struct vblk_stats st; /* written by the I/O thread only */
 };
 
@@ -197,8 +190,9 @@ static uint8_t blk_dwz(struct vblk *b, const struct vq_chain *c, bool zeroes)
 }
 
 /* Serve one chain; the status byte goes last, into the final writable byte. */
-static void blk_request(struct vblk *b, const struct vq_chain *c)
+static void blk_request(void *arg, const struct vq_chain *c)
 {
+	struct vblk *b = arg;
 	struct virtio_blk_outhdr hdr;
 	struct iov_iter it;
 	uint32_t written = 1; /* the status byte */
@@ -246,61 +240,6 @@ static void blk_request(struct vblk *b, const struct vq_chain *c)
 	b->st.errors += status != VIRTIO_BLK_S_OK;
 	*sp = status;
 	vq_push_used(&b->vq, c->head, written);
-}
-
-/* ---- the I/O thread ---- */
-
-/* Serve what the ring holds, one budgeted burst at a time; false once broken. */
-static bool blk_drain(struct vblk *b)
-{
-	struct iovec iov[IOV_CAP];
-	struct vq_chain c = { .iov = iov, .iov_cap = IOV_CAP };
-	int ret;
-
-	do {
-		vq_disable_notify(&b->vq);
-		vq_burst_begin(&b->vq);
-		while ((ret = vq_pop_chain(&b->vq, &c)) == 0 || ret == -ENOBUFS ||
-		       ret == -EMSGSIZE) {
-			if (ret) {
-				/* Too many segments or bytes: answered, never served. */
-				vq_push_used(&b->vq, c.head, 0);
-				b->st.errors++;
-				continue;
-			}
-			blk_request(b, &c);
-			if (vq_is_broken(&b->vq))
-				return false;
-		}
-		vq_flush_used(&b->vq);
-		if (ret == -EIO)
-			return false;
-		/* -EAGAIN: empty, or the burst spent its budget and more is waiting. */
-	} while (vq_avail_count(&b->vq) || vq_enable_notify(&b->vq));
-	return true;
-}
-
-static void *blk_thread(void *arg)
-{
-	struct vblk *b = arg;
-	struct pollfd p[2] = { { .fd = b->stop_fd, .events = POLLIN },
-			       { .fd = b->vq.kick_fd, .events = POLLIN } };
-	uint64_t v;
-
-	/* Requests may be waiting from before a reconnect or restart. */
-	blk_drain(b);
-	for (;;) {
-		if (poll(p, b->vq.kick_fd >= 0 ? 2 : 1, b->vq.kick_fd >= 0 ? -1 : 1) < 0 &&
-		    errno != EINTR)
-			break;
-		if (p[0].revents)
-			break;
-		if (p[1].revents && read(b->vq.kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			break;
-		if (!blk_drain(b))
-			break; /* broken: the transport was told; wait to be stopped */
-	}
-	return NULL;
 }
 
 /* ---- control ops ---- */
@@ -384,7 +323,7 @@ static int blk_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 
 	if (qidx != 0 || cfg->size > VBLK_QUEUE_SIZE || !vdev->mem)
 		return -EINVAL;
-	if (b->running || b->started)
+	if (atomic_load(&b->w.running))
 		return -EBUSY;
 	snprintf(name, sizeof(name), "%s q0", b->name);
 	ret = vq_init(&b->vq, &(struct vq_params){
@@ -397,42 +336,21 @@ static int blk_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 				      .on_broken = blk_queue_broken,
 				      .on_broken_arg = b,
 			      });
-	if (ret)
-		return ret;
-	if (b->manual) {
-		b->started = true;
-		return 0;
-	}
-	ret = pthread_create(&b->thread, NULL, blk_thread, b);
-	if (ret)
-		return -ret;
-	b->running = true;
-	return 0;
+	return ret ? ret : vq_worker_start(&b->w);
 }
 
 int vblk_poll(struct vblk *b)
 {
-	if (!b->manual || !b->started)
-		return -EINVAL;
-	return blk_drain(b) ? 0 : -EIO;
+	return vq_worker_poll(&b->w);
 }
 
 static uint16_t blk_queue_stop(struct virtio_dev *vdev, uint16_t qidx)
 {
 	struct vblk *b = to_blk(vdev);
-	uint64_t one = 1;
 
-	if (qidx == 0)
-		b->started = false;
-	if (qidx != 0 || !b->running)
-		return qidx == 0 ? vq_last_avail_idx(&b->vq) : 0;
-	if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one))
-		LOG_WARN("vblk", "%s: cannot wake the I/O thread", b->name);
-	pthread_join(b->thread, NULL);
-	/* Drain the stop event so the next start does not leave at once. */
-	if (read(b->stop_fd, &one, sizeof(one)) < 0)
-		LOG_WARN("vblk", "%s: stop eventfd: %s", b->name, strerror(errno));
-	b->running = false;
+	if (qidx != 0)
+		return 0;
+	vq_worker_stop(&b->w);
 	/* Every request taken was completed and flushed: resume here. */
 	return vq_last_avail_idx(&b->vq);
 }
@@ -509,15 +427,13 @@ struct vblk *vblk_create(const struct vblk_params *p)
 	if (!b)
 		return NULL;
 	b->vdev.ops = &vblk_ops;
-	b->stop_fd = eventfd(0, EFD_CLOEXEC);
 	b->fd = -1;
 	b->readonly = p->readonly;
-	b->manual = p->manual;
 	snprintf(b->name, sizeof(b->name), "%s", p->name ? p->name : "vblk");
 	/* The serial is not a C string: exactly 20 bytes, NUL-padded if shorter. */
 	memcpy(b->serial, p->serial ? p->serial : b->name,
 	       MIN(sizeof(b->serial), strlen(p->serial ? p->serial : b->name)));
-	if (b->stop_fd < 0 || blk_open(b, p)) {
+	if (vq_worker_init(&b->w, &b->vq, blk_request, b, IOV_CAP, p->manual) || blk_open(b, p)) {
 		vblk_destroy(b);
 		return NULL;
 	}
@@ -528,11 +444,9 @@ void vblk_destroy(struct vblk *b)
 {
 	if (!b)
 		return;
-	blk_queue_stop(&b->vdev, 0);
+	vq_worker_fini(&b->w);
 	if (b->fd >= 0)
 		close(b->fd);
-	if (b->stop_fd >= 0)
-		close(b->stop_fd);
 	free(b);
 }
 
@@ -549,4 +463,5 @@ uint64_t vblk_capacity(const struct vblk *b)
 void vblk_stats(const struct vblk *b, struct vblk_stats *out)
 {
 	*out = b->st;
+	out->errors += b->w.refused;
 }

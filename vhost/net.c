@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "util/log.h"
 #include "vhost/net_priv.h"
@@ -112,7 +110,7 @@ uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev)
 	if (!atomic_load_explicit(&dev->mq, memory_order_relaxed))
 		return 1;
 	/* The control queue runs only where Ferry answers it: then the driver's count rules. */
-	if (atomic_load_explicit(&dev->ctrl.running, memory_order_relaxed))
+	if (atomic_load_explicit(&dev->ctrl.w.running, memory_order_relaxed))
 		return atomic_load_explicit(&dev->active_qp, memory_order_relaxed);
 	/* A vhost-user peer enables the rings it uses, from the first on. */
 	while (n < dev->nr_qp && atomic_load_explicit(&dev->queues[2 * n].state,
@@ -349,11 +347,9 @@ struct vnet_dev *vnet_create(const struct vnet_params *p)
 		atomic_init(&dev->queues[i].vq.call_fd, -1);
 	}
 	dev->ctrl.vq.kick_fd = -1;
-	dev->ctrl.manual = p->manual_ctrl;
 	atomic_init(&dev->ctrl.vq.call_fd, -1);
 	atomic_init(&dev->active_qp, 1);
-	dev->ctrl.stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (dev->ctrl.stop_fd < 0)
+	if (vnet_ctrl_init(dev, p->manual_ctrl))
 		goto err_free_queues;
 	dev->vdev.ops = &vnet_ops;
 	snprintf(dev->name, sizeof(dev->name), "%s", p->name ? p->name : "vnet");
@@ -380,8 +376,7 @@ void vnet_destroy(struct vnet_dev *dev)
 {
 	if (!dev)
 		return;
-	vnet_ctrl_stop(dev);
-	close(dev->ctrl.stop_fd);
+	vq_worker_fini(&dev->ctrl.w);
 	free(dev->queues);
 	free(dev);
 }

@@ -6,8 +6,8 @@
  * pairs in use (VIRTIO_NET_F_MQ).
  *
  * Linux sends a command and spins until the device answers, so the queue
- * has a thread of its own that sleeps on its kick eventfd and answers at
- * once, rather than waiting for a PMD that may be asleep.  vhost-user peers
+ * has a thread of its own (vq_worker.h) that sleeps on its kick eventfd and
+ * answers at once, rather than waiting for a PMD that may be asleep.  vhost-user peers
  * (QEMU, virtio-user) answer their guests' control queues themselves and
  * never start this one.
  *
@@ -17,10 +17,8 @@
  * writable byte for the ack breaks the queue.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/log.h"
 #include "vhost/iov.h"
@@ -94,8 +92,9 @@ static uint8_t ctrl_command(struct vnet_dev *dev, uint8_t cls, uint8_t cmd, cons
 }
 
 /* One command chain: header and arguments readable, the ack the last writable byte. */
-static void ctrl_chain(struct vnet_dev *dev, const struct vq_chain *c)
+static void ctrl_chain(void *arg_dev, const struct vq_chain *c)
 {
+	struct vnet_dev *dev = arg_dev;
 	struct vnet_ctrl *ctl = &dev->ctrl;
 	uint8_t hdr[2], arg[CTRL_MAX_CMD], ack = VIRTIO_NET_ERR;
 	const struct iovec *last;
@@ -121,58 +120,6 @@ static void ctrl_chain(struct vnet_dev *dev, const struct vq_chain *c)
 	vq_push_used(&ctl->vq, c->head, 1);
 }
 
-/* Answer everything on the ring; false once it is broken. */
-static bool ctrl_drain(struct vnet_dev *dev)
-{
-	struct vnet_ctrl *ctl = &dev->ctrl;
-	struct iovec iov[CTRL_IOV];
-	struct vq_chain c = { .iov = iov, .iov_cap = CTRL_IOV };
-	int ret;
-
-	do {
-		vq_disable_notify(&ctl->vq);
-		vq_burst_begin(&ctl->vq);
-		while ((ret = vq_pop_chain(&ctl->vq, &c)) == 0 || ret == -ENOBUFS ||
-		       ret == -EMSGSIZE) {
-			if (ret) {
-				vq_push_used(&ctl->vq, c.head, 0);
-				ctl->errors++;
-				continue;
-			}
-			ctrl_chain(dev, &c);
-			if (vq_is_broken(&ctl->vq))
-				return false;
-		}
-		vq_flush_used(&ctl->vq);
-		if (ret == -EIO)
-			return false;
-	} while (vq_avail_count(&ctl->vq) || vq_enable_notify(&ctl->vq));
-	return true;
-}
-
-static void *ctrl_thread(void *arg)
-{
-	struct vnet_dev *dev = arg;
-	struct vnet_ctrl *ctl = &dev->ctrl;
-	struct pollfd p[2] = { { .fd = ctl->stop_fd, .events = POLLIN },
-			       { .fd = ctl->vq.kick_fd, .events = POLLIN } };
-	uint64_t v;
-
-	ctrl_drain(dev);
-	for (;;) {
-		if (poll(p, ctl->vq.kick_fd >= 0 ? 2 : 1, ctl->vq.kick_fd >= 0 ? -1 : 1) < 0 &&
-		    errno != EINTR)
-			break;
-		if (p[0].revents)
-			break;
-		if (p[1].revents && read(ctl->vq.kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			break;
-		if (!ctrl_drain(dev))
-			break; /* broken: the transport was told; wait to be stopped */
-	}
-	return NULL;
-}
-
 static void ctrl_broken(void *arg)
 {
 	struct vnet_dev *dev = arg;
@@ -181,13 +128,18 @@ static void ctrl_broken(void *arg)
 		dev->vdev.needs_reset(&dev->vdev);
 }
 
+int vnet_ctrl_init(struct vnet_dev *dev, bool manual)
+{
+	return vq_worker_init(&dev->ctrl.w, &dev->ctrl.vq, ctrl_chain, dev, CTRL_IOV, manual);
+}
+
 int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg)
 {
 	struct vnet_ctrl *ctl = &dev->ctrl;
 	char name[40];
 	int ret;
 
-	if (ctl->running)
+	if (atomic_load(&ctl->w.running))
 		return -EBUSY;
 	snprintf(name, sizeof(name), "%s ctrl", dev->name);
 	ret = vq_init(&ctl->vq,
@@ -201,40 +153,16 @@ int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg)
 			      .on_broken = ctrl_broken,
 			      .on_broken_arg = dev,
 		      });
-	if (ret)
-		return ret;
-	if (!ctl->manual) {
-		ret = pthread_create(&ctl->thread, NULL, ctrl_thread, dev);
-		if (ret)
-			return -ret;
-	}
-	ctl->running = true;
-	return 0;
+	return ret ? ret : vq_worker_start(&ctl->w);
 }
 
 int vnet_ctrl_poll(struct vnet_dev *dev)
 {
-	if (!dev->ctrl.manual || !dev->ctrl.running)
-		return -EINVAL;
-	return ctrl_drain(dev) ? 0 : -EIO;
+	return vq_worker_poll(&dev->ctrl.w);
 }
 
 uint16_t vnet_ctrl_stop(struct vnet_dev *dev)
 {
-	struct vnet_ctrl *ctl = &dev->ctrl;
-	uint64_t one = 1;
-
-	if (!ctl->running)
-		return vq_last_avail_idx(&ctl->vq);
-	if (ctl->manual) {
-		ctl->running = false;
-		return vq_last_avail_idx(&ctl->vq);
-	}
-	if (write(ctl->stop_fd, &one, sizeof(one)) != sizeof(one))
-		LOG_WARN("vhost", "%s: cannot wake the control queue's thread", dev->name);
-	pthread_join(ctl->thread, NULL);
-	if (read(ctl->stop_fd, &one, sizeof(one)) < 0)
-		LOG_WARN("vhost", "%s: control stop eventfd: %s", dev->name, strerror(errno));
-	ctl->running = false;
-	return vq_last_avail_idx(&ctl->vq);
+	vq_worker_stop(&dev->ctrl.w);
+	return vq_last_avail_idx(&dev->ctrl.vq);
 }

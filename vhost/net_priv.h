@@ -8,7 +8,6 @@
 #ifndef FERRY_VHOST_NET_PRIV_H
 #define FERRY_VHOST_NET_PRIV_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +19,7 @@
 #include "util/compiler.h"
 #include "vhost/net.h"
 #include "vhost/virtq.h"
+#include "vhost/vq_worker.h"
 
 struct rte_mbuf;
 
@@ -72,10 +72,7 @@ struct vnet_queue {
 /* The control queue (net_ctrl.c): its ring and the thread that answers it. */
 struct vnet_ctrl {
 	struct vq vq;
-	pthread_t thread;
-	_Atomic bool running; /* the queue runs (its thread exists unless manual); PMDs read it */
-	bool manual; /* no thread: vnet_ctrl_poll() */
-	int stop_fd; /* eventfd: the thread leaves */
+	struct vq_worker w; /* w.running: the queue runs (PMDs read it) */
 	uint64_t commands, errors; /* written by its thread */
 };
 
@@ -122,7 +119,8 @@ static inline struct vnet_queue *vnet_running_queue(struct vnet_dev *dev, uint32
 	return q;
 }
 
-/* net_ctrl.c: start and stop the control queue (control side, device lock held). */
+/* net_ctrl.c: set up, start and stop the control queue (control side, device lock held). */
+int vnet_ctrl_init(struct vnet_dev *dev, bool manual);
 int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg);
 uint16_t vnet_ctrl_stop(struct vnet_dev *dev);
 

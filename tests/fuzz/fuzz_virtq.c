@@ -61,28 +61,6 @@ static uint64_t features_of(uint8_t b)
 	return f;
 }
 
-/*
- * The guest writes @len bytes at the guest address in the first 3 bytes of
- * @a, within one region: the first two are adjacent in guest memory but not
- * in the harness's, so a write may not run from one into the other.
- */
-static void guest_write(const uint8_t *a, size_t len)
-{
-	uint64_t gpa, end;
-	void *p;
-
-	if (len < 3)
-		return;
-	gpa = ((uint64_t)a[0] | (uint64_t)a[1] << 8 | (uint64_t)a[2] << 16) % (2 * FG_REGION_SIZE);
-	len -= 3;
-	end = (gpa / FG_REGION_SIZE + 1) * FG_REGION_SIZE;
-	if (gpa + len > end)
-		len = end - gpa;
-	p = fg_ptr(&g, gpa);
-	if (p && len)
-		memcpy(p, a + 3, len);
-}
-
 static void device_rx(struct vnet_dev *dev, const uint8_t *a, size_t len)
 {
 	struct rte_mbuf *m[BURST];
@@ -122,7 +100,7 @@ static void play(struct vnet_dev *dev, const uint8_t *data, size_t size)
 			len = (uint8_t)(size - i - 2);
 		switch (op % 4) {
 		case 0:
-			guest_write(arg, len);
+			fg_fuzz_write(&g, arg, len);
 			break;
 		case 1:
 			device_tx(dev);

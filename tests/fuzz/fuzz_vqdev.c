@@ -51,24 +51,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The guest writes @len bytes at the guest address in @a's first 3 bytes, within one region. */
-static void guest_write(const uint8_t *a, size_t len)
-{
-	uint64_t gpa, end;
-	void *p;
-
-	if (len < 3)
-		return;
-	gpa = ((uint64_t)a[0] | (uint64_t)a[1] << 8 | (uint64_t)a[2] << 16) % (2 * FG_REGION_SIZE);
-	len -= 3;
-	end = (gpa / FG_REGION_SIZE + 1) * FG_REGION_SIZE;
-	if (gpa + len > end)
-		len = end - gpa;
-	p = fg_ptr(&g, gpa);
-	if (p && len)
-		memcpy(p, a + 3, len);
-}
-
 static void play(struct vblk *b, struct vnet_dev *n, const uint8_t *data, size_t size)
 {
 	for (size_t i = 0; i + 2 <= size;) {
@@ -79,7 +61,7 @@ static void play(struct vblk *b, struct vnet_dev *n, const uint8_t *data, size_t
 			len = (uint8_t)(size - i - 2);
 		switch (op % 4) {
 		case 0:
-			guest_write(arg, len);
+			fg_fuzz_write(&g, arg, len);
 			break;
 		case 1:
 			vblk_poll(b);

@@ -79,6 +79,23 @@ uint64_t fg_alloc(struct fg_mem *g, uint64_t len, uint64_t align)
 	return gpa;
 }
 
+void fg_fuzz_write(struct fg_mem *g, const uint8_t *a, size_t len)
+{
+	uint64_t gpa, end;
+	void *p;
+
+	if (len < 3)
+		return;
+	gpa = ((uint64_t)a[0] | (uint64_t)a[1] << 8 | (uint64_t)a[2] << 16) % (2 * FG_REGION_SIZE);
+	len -= 3;
+	end = (gpa / FG_REGION_SIZE + 1) * FG_REGION_SIZE;
+	if (gpa + len > end)
+		len = end - gpa;
+	p = fg_ptr(g, gpa);
+	if (p && len)
+		memcpy(p, a + 3, len);
+}
+
 void *fg_ptr(struct fg_mem *g, uint64_t gpa)
 {
 	uint64_t len = 1;

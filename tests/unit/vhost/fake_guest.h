@@ -11,6 +11,7 @@
 #define FERRY_TESTS_VHOST_FAKE_GUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vhost/mem.h"
@@ -37,6 +38,12 @@ void fg_mem_fini(struct fg_mem *g);
 /* Allocate guest memory; aborts the test program when exhausted (test code only). */
 uint64_t fg_alloc(struct fg_mem *g, uint64_t len, uint64_t align);
 void *fg_ptr(struct fg_mem *g, uint64_t gpa);
+/*
+ * A fuzzer's guest write: @len - 3 bytes of @a at the guest address in its
+ * first 3 bytes (taken modulo the first two regions), clipped to that
+ * region: the two are adjacent in guest memory but not in ours.
+ */
+void fg_fuzz_write(struct fg_mem *g, const uint8_t *a, size_t len);
 
 struct fg_buf {
 	uint64_t gpa; /* buffer address */
