@@ -90,30 +90,24 @@ static void device_tx(struct vnet_dev *dev)
 	rte_pktmbuf_free_bulk(m, n);
 }
 
-static void play(struct vnet_dev *dev, const uint8_t *data, size_t size)
+static void play(void *ctx, uint8_t op, const uint8_t *arg, uint8_t len)
 {
-	for (size_t i = 0; i + 2 <= size;) {
-		uint8_t op = data[i], len = data[i + 1];
-		const uint8_t *arg = data + i + 2;
+	struct vnet_dev *dev = ctx;
 
-		if (i + 2 + len > size)
-			len = (uint8_t)(size - i - 2);
-		switch (op % 4) {
-		case 0:
-			fg_fuzz_write(&g, arg, len);
-			break;
-		case 1:
-			device_tx(dev);
-			break;
-		case 2:
-			device_rx(dev, arg, len);
-			break;
-		default:
-			vnet_queue_disable_notify(dev, 1);
-			vnet_queue_enable_notify(dev, 1);
-			break;
-		}
-		i += 2 + (size_t)len;
+	switch (op % 4) {
+	case 0:
+		fg_fuzz_write(&g, arg, len);
+		break;
+	case 1:
+		device_tx(dev);
+		break;
+	case 2:
+		device_rx(dev, arg, len);
+		break;
+	default:
+		vnet_queue_disable_notify(dev, 1);
+		vnet_queue_enable_notify(dev, 1);
+		break;
 	}
 }
 
@@ -136,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vdev->ops->queue_start(vdev, 0, &cfg);
 		fg_vq_cfg(&txq, &cfg);
 		vdev->ops->queue_start(vdev, 1, &cfg);
-		play(dev, data + 1, size - 1);
+		fg_fuzz_records(data + 1, size - 1, play, dev);
 	}
 	vdev->ops->reset(vdev);
 	vnet_destroy(dev);

@@ -51,35 +51,34 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void play(struct vblk *b, struct vnet_dev *n, const uint8_t *data, size_t size)
-{
-	for (size_t i = 0; i + 2 <= size;) {
-		uint8_t op = data[i], len = data[i + 1];
-		const uint8_t *arg = data + i + 2;
+struct devs {
+	struct vblk *b;
+	struct vnet_dev *n;
+};
 
-		if (i + 2 + len > size)
-			len = (uint8_t)(size - i - 2);
-		switch (op % 4) {
-		case 0:
-			fg_fuzz_write(&g, arg, len);
+static void play(void *ctx, uint8_t op, const uint8_t *arg, uint8_t len)
+{
+	struct devs *d = ctx;
+
+	switch (op % 4) {
+	case 0:
+		fg_fuzz_write(&g, arg, len);
+		break;
+	case 1:
+		vblk_poll(d->b);
+		break;
+	case 2:
+		vnet_ctrl_poll(d->n);
+		break;
+	default:
+		if (len < 2)
 			break;
-		case 1:
-			vblk_poll(b);
-			break;
-		case 2:
-			vnet_ctrl_poll(n);
-			break;
-		default:
-			if (len >= 2) {
-				fg_vq_publish(arg[1] & 1 ? &cq : &bq, (uint16_t)(arg[0] % QSIZE));
-				if (arg[1] & 1)
-					vnet_ctrl_poll(n);
-				else
-					vblk_poll(b);
-			}
-			break;
-		}
-		i += 2 + (size_t)len;
+		fg_vq_publish(arg[1] & 1 ? &cq : &bq, (uint16_t)(arg[0] % QSIZE));
+		if (arg[1] & 1)
+			vnet_ctrl_poll(d->n);
+		else
+			vblk_poll(d->b);
+		break;
 	}
 }
 
@@ -113,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fg_vq_cfg(&cq, &qc);
 	qc.last_avail_idx = qc.used_idx = 0;
 	vnet_virtio_dev(n)->ops->queue_start(vnet_virtio_dev(n), 4, &qc);
-	play(b, n, data + 1, size - 1);
+	fg_fuzz_records(data + 1, size - 1, play, &(struct devs){ b, n });
 	vblk_destroy(b);
 	vnet_destroy(n);
 	return 0;

@@ -96,6 +96,18 @@ void fg_fuzz_write(struct fg_mem *g, const uint8_t *a, size_t len)
 		memcpy(p, a + 3, len);
 }
 
+void fg_fuzz_records(const uint8_t *data, size_t size, fg_record_fn fn, void *ctx)
+{
+	for (size_t i = 0; i + 2 <= size;) {
+		uint8_t len = data[i + 1];
+
+		if (i + 2 + len > size)
+			len = (uint8_t)(size - i - 2);
+		fn(ctx, data[i], data + i + 2, len);
+		i += 2 + (size_t)len;
+	}
+}
+
 void *fg_ptr(struct fg_mem *g, uint64_t gpa)
 {
 	uint64_t len = 1;

@@ -44,6 +44,12 @@ void *fg_ptr(struct fg_mem *g, uint64_t gpa);
  * region: the two are adjacent in guest memory but not in ours.
  */
 void fg_fuzz_write(struct fg_mem *g, const uint8_t *a, size_t len);
+/*
+ * A fuzzer's guest script: records of op (1 byte), len (1 byte) and len
+ * bytes of argument (the last clipped to what is left), each handed to @fn.
+ */
+typedef void (*fg_record_fn)(void *ctx, uint8_t op, const uint8_t *arg, uint8_t len);
+void fg_fuzz_records(const uint8_t *data, size_t size, fg_record_fn fn, void *ctx);
 
 struct fg_buf {
 	uint64_t gpa; /* buffer address */
