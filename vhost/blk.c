@@ -4,9 +4,10 @@
  *
  * One request queue, served by an I/O thread that exists while the queue
  * runs (vq_worker.h): it sleeps on the kick eventfd, drains the ring with
- * notifications off, and publishes completions once per burst.  Requests complete in order on that thread, with blocking
- * preadv/pwritev/fdatasync/fallocate on the image: simple, and a slow disk
- * stalls only its own VM's queue.
+ * notifications off, and publishes completions once per burst.  Requests
+ * complete in order on that thread, with blocking preadv/pwritev/fdatasync/
+ * fallocate on the image: simple, and a slow disk stalls only its own VM's
+ * queue.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +49,6 @@ struct vblk {
 	uint64_t acked;
 	struct vq vq;
 	struct vq_worker w; /* the I/O thread */
-	struct vblk_stats st; /* written by the I/O thread only */
 };
 
 static struct vblk *to_blk(struct virtio_dev *vdev)
@@ -139,14 +139,8 @@ static uint8_t blk_read_write(struct vblk *b, const struct vq_chain *c, uint64_t
 		       wr ? "write" : "read", len, (unsigned long long)sector, strerror(-ret));
 		return VIRTIO_BLK_S_IOERR;
 	}
-	if (wr) {
-		b->st.writes++;
-		b->st.written_bytes += len;
-	} else {
-		b->st.reads++;
-		b->st.read_bytes += len;
+	if (!wr)
 		*written += (uint32_t)len;
-	}
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -174,7 +168,6 @@ static uint8_t blk_dwz(struct vblk *b, const struct vq_chain *c, bool zeroes)
 	if (!zeroes) {
 		/* A hint: a file system that cannot punch holes still did a valid discard. */
 		fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
-		b->st.discards++;
 		return VIRTIO_BLK_S_OK;
 	}
 	ret = -1;
@@ -185,7 +178,6 @@ static uint8_t blk_dwz(struct vblk *b, const struct vq_chain *c, bool zeroes)
 		ret = fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 	if (ret < 0)
 		return VIRTIO_BLK_S_IOERR;
-	b->st.write_zeroes++;
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -216,7 +208,6 @@ static void blk_request(void *arg, const struct vq_chain *c)
 			break;
 		case VIRTIO_BLK_T_FLUSH:
 			status = fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-			b->st.flushes++;
 			break;
 		case VIRTIO_BLK_T_GET_ID: {
 			struct iovec data[IOV_CAP];
@@ -237,7 +228,6 @@ static void blk_request(void *arg, const struct vq_chain *c)
 			status = VIRTIO_BLK_S_UNSUPP;
 		}
 	}
-	b->st.errors += status != VIRTIO_BLK_S_OK;
 	*sp = status;
 	vq_push_used(&b->vq, c->head, written);
 }
@@ -406,9 +396,11 @@ static int blk_open(struct vblk *b, const struct vblk_params *p)
 		return -EBUSY;
 	}
 	/* A regular file, or a block device (a partition, an LVM volume). */
-	if (fstat(b->fd, &st) == 0 && S_ISREG(st.st_mode))
+	if (fstat(b->fd, &st) < 0)
+		size = 0;
+	else if (S_ISREG(st.st_mode))
 		size = (uint64_t)st.st_size;
-	else if (fstat(b->fd, &st) == 0 && S_ISBLK(st.st_mode) && ioctl(b->fd, BLKGETSIZE64, &size))
+	else if (!S_ISBLK(st.st_mode) || ioctl(b->fd, BLKGETSIZE64, &size))
 		size = 0;
 	if (size < VBLK_SECTOR) {
 		LOG_ERR("vblk",
@@ -458,10 +450,4 @@ struct virtio_dev *vblk_virtio_dev(struct vblk *b)
 uint64_t vblk_capacity(const struct vblk *b)
 {
 	return b->capacity;
-}
-
-void vblk_stats(const struct vblk *b, struct vblk_stats *out)
-{
-	*out = b->st;
-	out->errors += b->w.refused;
 }

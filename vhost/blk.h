@@ -39,13 +39,6 @@ struct vblk_params {
 	bool manual; /* tests and fuzzers: no I/O thread; vblk_poll() serves the queue */
 };
 
-/* Counters since the device was created. */
-struct vblk_stats {
-	uint64_t reads, writes, flushes, discards, write_zeroes; /* requests done */
-	uint64_t read_bytes, written_bytes;
-	uint64_t errors; /* requests answered IOERR or UNSUPP */
-};
-
 /*
  * Open the image (locked against other writers, as QEMU locks images) and
  * build the device; NULL after logging why.  The image's size, rounded down
@@ -55,7 +48,6 @@ struct vblk *vblk_create(const struct vblk_params *p);
 void vblk_destroy(struct vblk *b);
 struct virtio_dev *vblk_virtio_dev(struct vblk *b);
 uint64_t vblk_capacity(const struct vblk *b); /* in 512-byte sectors */
-void vblk_stats(const struct vblk *b, struct vblk_stats *out);
 /* With @manual: serve what the running queue holds, on this thread; -EIO once broken. */
 int vblk_poll(struct vblk *b);
 

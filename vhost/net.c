@@ -291,8 +291,6 @@ static void net_reset(struct virtio_dev *vdev)
 	vnet_ctrl_stop(dev);
 	dev->ctrl.vq.last_avail_idx = 0;
 	atomic_store_explicit(&dev->active_qp, 1, memory_order_relaxed);
-	atomic_store_explicit(&dev->promisc, false, memory_order_relaxed);
-	atomic_store_explicit(&dev->allmulti, false, memory_order_relaxed);
 	atomic_store_explicit(&dev->mq, false, memory_order_relaxed);
 	dev->acked = 0;
 }

@@ -56,9 +56,10 @@ static uint8_t ctrl_command(struct vnet_dev *dev, uint8_t cls, uint8_t cmd, cons
 	case VIRTIO_NET_CTRL_RX << 8 | VIRTIO_NET_CTRL_RX_ALLMULTI:
 		if (len != 1 || !(dev->acked & VNET_BIT(VIRTIO_NET_F_CTRL_RX)))
 			return VIRTIO_NET_ERR;
-		/* A switch port gets its tenant's floods and its own unicast either way. */
-		atomic_store_explicit(cmd ? &dev->allmulti : &dev->promisc, arg[0] != 0,
-				      memory_order_relaxed);
+		/*
+		 * Accepted, and nothing to change: a switch port gets its tenant's
+		 * floods and its own unicast whatever mode the guest asks for.
+		 */
 		return VIRTIO_NET_OK;
 	case VIRTIO_NET_CTRL_MAC << 8 | VIRTIO_NET_CTRL_MAC_TABLE_SET:
 		return (dev->acked & VNET_BIT(VIRTIO_NET_F_CTRL_RX)) &&
@@ -113,8 +114,6 @@ static void ctrl_chain(void *arg_dev, const struct vq_chain *c)
 		iov_iter_copy_from(&it, arg, len - sizeof(hdr));
 		ack = ctrl_command(dev, hdr[0], hdr[1], arg, len - sizeof(hdr));
 	}
-	ctl->commands++;
-	ctl->errors += ack != VIRTIO_NET_OK;
 	last = &c->iov[c->n_out + c->n_in - 1];
 	((uint8_t *)last->iov_base)[last->iov_len - 1] = ack;
 	vq_push_used(&ctl->vq, c->head, 1);

@@ -73,7 +73,6 @@ struct vnet_queue {
 struct vnet_ctrl {
 	struct vq vq;
 	struct vq_worker w; /* w.running: the queue runs (PMDs read it) */
-	uint64_t commands, errors; /* written by its thread */
 };
 
 struct vnet_dev {
@@ -92,7 +91,6 @@ struct vnet_dev {
 	struct vnet_ctrl ctrl; /* queue 2 * nr_qp, with VIRTIO_NET_F_CTRL_VQ */
 	_Atomic uint16_t active_qp; /* pairs the driver uses (VQ_PAIRS_SET; 1 until then) */
 	_Atomic bool mq; /* VIRTIO_NET_F_MQ negotiated: for PMDs, which must not read acked */
-	_Atomic bool promisc, allmulti; /* receive modes the driver asked for */
 };
 
 /* Bump a single-writer counter without a locked instruction. */
