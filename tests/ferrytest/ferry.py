@@ -38,14 +38,16 @@ def guest_vm(name, mac, cmdline, tenant=None, backend=None, memory="64M", guest=
 
 
 def write_config(path, tenants=None, vms=None, ports=None, switch=None, control=None):
-    """tenants {name: vni}; vms from guest_vm(); ports [(name, path, mode, tenant)]."""
+    """tenants {name: vni}; vms from guest_vm(); ports [(name, path, mode, tenant)],
+    each with an optional fifth element, its queue pairs."""
     cfg = {"switch": switch or {"hugepages": "auto", "mbufs": 16384, "idle_sleep_us": 200}}
     cfg["tenants"] = [{"name": n, "vni": v} for n, v in (tenants or {}).items()]
     if vms:
         cfg["vms"] = vms
     if ports:
-        cfg["vhost_user_ports"] = [{"name": n, "path": p, "mode": m, "tenant": t}
-                                   for n, p, m, t in ports]
+        cfg["vhost_user_ports"] = [{"name": port[0], "path": port[1], "mode": port[2],
+                                    "tenant": port[3], "queues": (port[4:] or (1,))[0]}
+                                   for port in ports]
     if control:
         cfg["control"] = {"socket": control}
     with open(path, "w") as f:

@@ -228,6 +228,25 @@ def l2_initramfs(script, modules=(), binaries=None):
     return cached(r, "l2")
 
 
+def qemu_vhost_user_argv(initrd, sock, mac, append, queues=1):
+    """QEMU (TCG) booting Debian's kernel with @initrd, its one virtio-net NIC
+    on the vhost-user socket @sock (4 queue pairs and mq=on with @queues > 1).
+    Guest RAM is a shared memfd, as vhost-user needs.  vectors=0 (INTx): QEMU
+    7.2 under TCG crashes in msix_set_vector_notifiers with a vhost-user
+    virtio-net-pci on MSI-X."""
+    kpath, _ = kernel()
+    netdev, device = "vhost-user,id=n0,chardev=c0", "virtio-net-pci,netdev=n0,mac=" + mac
+    if queues > 1:
+        netdev += ",queues=%d" % queues
+        device += ",mq=on"
+    return [_which(QEMU), "-accel", "tcg", "-m", "256", "-smp", "1", "-nodefaults",
+            "-display", "none", "-serial", "stdio", "-no-reboot",
+            "-kernel", kpath, "-initrd", initrd, "-append", append,
+            "-object", "memory-backend-memfd,id=mem,size=256M,share=on",
+            "-machine", "q35,memory-backend=mem", "-chardev", "socket,id=c0,path=" + sock,
+            "-netdev", netdev, "-device", device + ",vectors=0"]
+
+
 class Bed:
     """One L1 archive: ferry and its libraries, KVM modules, the payload."""
 

@@ -14,8 +14,7 @@ what Ferry's queues received adds up to the port's total; and the replies
 Ferry sends spread over Linux's receive queues by flow.  The guest's
 initramfs is built by the nested test bed's helper (ferrytest.nested).
 
-vectors=0 (INTx): QEMU 7.2 under TCG crashes in msix_set_vector_notifiers
-with a vhost-user virtio-net-pci on MSI-X (see interop_qemu_linux_vhost_user)."""
+vectors=0 (INTx): see nested.qemu_vhost_user_argv."""
 import json
 import os
 
@@ -28,7 +27,7 @@ QUEUES = 4
 LINUX_MAC, SRV_MAC = "52:54:00:00:4a:01", "52:54:00:00:4b:01"
 
 t.require_kvm()
-qemu = t.require_program("qemu-system-x86_64", "qemu-system-x86")
+t.require_program("qemu-system-x86_64", "qemu-system-x86")
 ethtool = t.require_program("ethtool", "ethtool")
 tmp = t.workdir()
 
@@ -54,31 +53,16 @@ poweroff -f
 
 initrd = nested.l2_initramfs(GUEST, ("virtio_net", "virtio_pci"),
                              binaries={"/bin/ethtool": ethtool})
-kpath, kver = nested.kernel()
 sock, ctl = os.path.join(tmp, "qemu0.sock"), os.path.join(tmp, "ctl.sock")
 cfg = os.path.join(tmp, "mq.json")
 f.write_config(cfg, {"lan": 77}, [
     f.guest_vm("srv", SRV_MAC, "mode=ip ip=10.77.0.2 irq=msix serve_ms=400000", tenant="lan"),
-], control=ctl)
-with open(cfg) as fp:
-    doc = json.load(fp)
-doc["vhost_user_ports"] = [{"name": "qemu0", "path": sock, "mode": "server", "tenant": "lan",
-                            "queues": QUEUES}]
-with open(cfg, "w") as fp:
-    json.dump(doc, fp, indent=1)
+], [("qemu0", sock, "server", "lan", QUEUES)], control=ctl)
 ferry = f.start_ferry(cfg, tmp)
 wait_socket(sock)
-vm = Proc("qemu", [
-    qemu, "-accel", "tcg", "-m", "256", "-smp", "1", "-nodefaults", "-display", "none",
-    "-serial", "stdio", "-no-reboot",
-    "-kernel", kpath, "-initrd", initrd,
-    "-append", "console=ttyS0 panic=-1 quiet rdinit=/init",
-    "-object", "memory-backend-memfd,id=mem,size=256M,share=on",
-    "-machine", "q35,memory-backend=mem",
-    "-chardev", "socket,id=c0,path=" + sock,
-    "-netdev", "vhost-user,id=n0,chardev=c0,queues=%d" % QUEUES,
-    "-device", "virtio-net-pci,netdev=n0,mac=%s,mq=on,vectors=0" % LINUX_MAC,
-], logdir=tmp)
+vm = Proc("qemu", nested.qemu_vhost_user_argv(
+    initrd, sock, LINUX_MAC, "console=ttyS0 panic=-1 quiet rdinit=/init", queues=QUEUES),
+    logdir=tmp)
 t.check(vm.wait(400) == 0, "QEMU ran the guest to its power-off")
 out = vm.text()
 m = nested.parse_markers(out.replace("MQ-", nested.MARK))
