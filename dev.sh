@@ -16,7 +16,7 @@ PACKAGES="gcc clang llvm lld libclang-rt-14-dev meson ninja-build pkg-config pyt
  libdpdk-dev dpdk-dev libbpf-dev libxdp-dev bpftool libnl-route-3-dev libcunit1-dev libssl-dev libmicrohttpd-dev libpcap-dev libcurl4-openssl-dev
  libjansson-dev iproute2 ethtool iputils-ping tshark xdp-tools qemu-system-x86 busybox-static
  linux-image-cloud-amd64 e2fsprogs openvswitch-switch-dpdk gnuplot-nox procps kmod
- wireguard-go wireguard-tools frr curl python3-prometheus-client python3-jsonschema"
+ wireguard-go wireguard-tools frr curl python3-prometheus-client python3-jsonschema iperf3"
 
 install_deps() {
 	missing=""

@@ -113,10 +113,22 @@ static json_t *port_stats_json_base(const struct vsw_port_stats *st)
 			 (json_int_t)st->drv.tx_errors, "rx_missed", (json_int_t)st->drv.rx_missed);
 }
 
+/* TCP segmentation and checksums: what passed whole and what the switch did for the port. */
+static void port_offload_json(json_t *o, const struct vsw_port_stats *st)
+{
+	json_object_set_new(o, "gso_rx", json_integer((json_int_t)st->gso_rx));
+	json_object_set_new(o, "gso_tx", json_integer((json_int_t)st->gso_tx));
+	json_object_set_new(o, "gso_split", json_integer((json_int_t)st->gso_split));
+	json_object_set_new(o, "csum_sw", json_integer((json_int_t)st->csum_sw));
+	json_object_set_new(o, "drops_offload",
+			    json_integer((json_int_t)st->drops[VSW_DROP_OFFLOAD]));
+}
+
 static json_t *port_stats_json(const struct vsw_port_stats *st)
 {
 	json_t *o = port_stats_json_base(st);
 
+	port_offload_json(o, st);
 	port_queues_json(o, st);
 	return o;
 }

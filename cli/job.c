@@ -100,7 +100,11 @@ static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)
 {
 	const struct config_nic *c = &jv->cfg->nics[k];
 	struct job_nic *n = &jv->nics[k];
-	struct vnet_params p = { .name = n->name, .queue_pairs = (uint16_t)c->queues };
+	struct vnet_params p = {
+		.name = n->name,
+		.queue_pairs = (uint16_t)c->queues,
+		.features = c->tso ? 0 : VNET_FEATURES_SUPPORTED & ~VNET_FEATURES_TSO,
+	};
 	struct vsw_vnet_args args;
 	struct vsw_port_cfg pc;
 	uint16_t id;

@@ -68,6 +68,7 @@ static int job_vu_plug(struct job *j, struct job_vu_port *jp, const struct confi
 		.path = p->path,
 		.client = p->mode == CONFIG_VU_CLIENT,
 		.queue_pairs = (uint16_t)p->queues,
+		.no_tso = !p->tso,
 	};
 	struct vsw_vnet_args args;
 	int ret;

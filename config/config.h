@@ -148,6 +148,7 @@ struct config_nic {
 	char *tenant; /* tenant name (switch backend); NULL for a vhost-user backend */
 	uint8_t mac[6]; /* unicast, unique within the tenant */
 	unsigned int queues; /* queue pairs */
+	bool tso; /* offer HOST_TSO4/6 and GUEST_TSO4/6 */
 	struct config_nic_backend backend;
 };
 
@@ -188,6 +189,7 @@ struct config_vhost_port {
 	enum config_vu_mode mode;
 	char *tenant; /* tenant name */
 	unsigned int queues; /* queue pairs */
+	bool tso; /* offer HOST_TSO4/6 and GUEST_TSO4/6 */
 };
 
 /* "tap_ports[]": a Linux TAP interface as a port of a tenant (the host's stack). */

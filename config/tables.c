@@ -67,6 +67,13 @@ static const struct cfg_key nic_keys[] = {
 	  .def = "1",
 	  .doc = "Queue pairs (virtio-net multiqueue: VIRTIO_NET_F_MQ and a control queue); "
 		 "1 on an external vhost-user backend." },
+	{ .name = "tso",
+	  .type = &cfg_type_bool,
+	  NIC(tso),
+	  .def = "true",
+	  .doc = "Offer TCP segmentation offload both ways (HOST_TSO4/6, GUEST_TSO4/6), as QEMU "
+		 "does; false: the guest sends MSS-sized segments, and the switch segments what "
+		 "other guests send it." },
 	{ .name = "backend",
 	  .type = &cfg_type_backend,
 	  NIC(backend),
@@ -293,6 +300,12 @@ static const struct cfg_key vhost_port_keys[] = {
 	  .max = 16,
 	  .def = "1",
 	  .doc = "Queue pairs offered to the peer (VIRTIO_NET_F_MQ with more than one)." },
+	{ .name = "tso",
+	  .type = &cfg_type_bool,
+	  VU(tso),
+	  .def = "true",
+	  .doc = "Offer TCP segmentation offload both ways (HOST_TSO4/6, GUEST_TSO4/6); false: "
+		 "the switch segments what the peer is sent." },
 };
 #undef VU
 

@@ -119,6 +119,27 @@ uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev)
 	return n ? n : 1;
 }
 
+static bool net_has(uint64_t features, unsigned int bit)
+{
+	return features & VNET_BIT(bit);
+}
+
+/*
+ * The TSO directions @features allow, to the guest (@guest) or from it;
+ * each needs the matching checksum offload (virtio 1.2, 5.1.3.1).
+ */
+static uint8_t net_tso_bits(uint64_t features, bool guest)
+{
+	unsigned int csum = guest ? VIRTIO_NET_F_GUEST_CSUM : VIRTIO_NET_F_CSUM;
+	unsigned int tso4 = guest ? VIRTIO_NET_F_GUEST_TSO4 : VIRTIO_NET_F_HOST_TSO4;
+	unsigned int tso6 = guest ? VIRTIO_NET_F_GUEST_TSO6 : VIRTIO_NET_F_HOST_TSO6;
+
+	if (!net_has(features, csum))
+		return 0;
+	return (uint8_t)((net_has(features, tso4) ? VNET_TSO4 : 0) |
+			 (net_has(features, tso6) ? VNET_TSO6 : 0));
+}
+
 static uint64_t net_get_features(struct virtio_dev *vdev)
 {
 	return vdev_to_net(vdev)->offered;
@@ -139,7 +160,13 @@ static int net_set_features(struct virtio_dev *vdev, uint64_t features)
 	/* virtio 1.2, 5.1.6.5.5: one pair until the driver sets more. */
 	atomic_store_explicit(&dev->active_qp, 1, memory_order_relaxed);
 	atomic_store_explicit(&dev->mq, features & VNET_BIT(VIRTIO_NET_F_MQ), memory_order_relaxed);
+	atomic_store_explicit(&dev->guest_tso, net_tso_bits(features, true), memory_order_relaxed);
 	return 0;
+}
+
+unsigned int vnet_guest_tso(const struct vnet_dev *dev)
+{
+	return atomic_load_explicit(&dev->guest_tso, memory_order_relaxed);
 }
 
 static void net_fill_config(struct vnet_dev *dev, struct virtio_net_config *cfg)
@@ -174,11 +201,6 @@ static void net_config_write(struct virtio_dev *vdev, uint32_t off, const void *
 	       vdev_to_net(vdev)->name, len, off);
 }
 
-static bool net_has(uint64_t features, unsigned int bit)
-{
-	return features & VNET_BIT(bit);
-}
-
 /* Copy the negotiated features the datapath needs into the queue. */
 static void net_snapshot_features(struct vnet_dev *dev, struct vnet_queue *q)
 {
@@ -189,6 +211,8 @@ static void net_snapshot_features(struct vnet_dev *dev, struct vnet_queue *q)
 	q->hdr_len = (v1 || q->mrg_rxbuf) ? VNET_HDR_LEN : VNET_HDR_LEN_LEGACY;
 	q->csum = net_has(dev->acked, VIRTIO_NET_F_CSUM);
 	q->guest_csum = net_has(dev->acked, VIRTIO_NET_F_GUEST_CSUM);
+	q->host_tso = net_tso_bits(dev->acked, false);
+	q->guest_tso = net_tso_bits(dev->acked, true);
 }
 
 /* A ring broke (any thread): the transport asks the driver for a reset. */

@@ -42,12 +42,30 @@ struct vnet_dev;
 #define VNET_FEATURES_CTRL                                                 \
 	(VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_CTRL_RX) | \
 	 VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VNET_BIT(VIRTIO_NET_F_MQ))
+/*
+ * TCP segmentation offload both ways (virtio 1.2, 5.1.6.2 and 5.1.6.4).
+ * Not offered: HOST_UFO (Linux stopped sending UFO in 4.14), HOST_USO
+ * (Linux 6.2 and later) and the ECN variants.
+ */
+#define VNET_FEATURES_TSO                                                      \
+	(VNET_BIT(VIRTIO_NET_F_HOST_TSO4) | VNET_BIT(VIRTIO_NET_F_HOST_TSO6) | \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_TSO4) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO6))
 #define VNET_FEATURES_SUPPORTED                                                      \
 	(VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) |                 \
 	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |          \
 	 VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |           \
 	 VNET_BIT(VIRTIO_RING_F_EVENT_IDX) | VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC) | \
-	 VNET_BIT(VIRTIO_NET_F_MTU) | VNET_FEATURES_CTRL)
+	 VNET_BIT(VIRTIO_NET_F_MTU) | VNET_FEATURES_CTRL | VNET_FEATURES_TSO)
+
+/* TCP segmentation offload directions, as vnet_guest_tso() reports them. */
+#define VNET_TSO4 1u /* TCP over IPv4 */
+#define VNET_TSO6 2u /* TCP over IPv6 */
+/*
+ * Most segments one TSO frame from a guest may ask for: a 64 KiB frame at
+ * the smallest MSS a Linux peer negotiates over IPv4 (536) is 123; a frame
+ * asking for more is dropped, since each segment costs the switch a copy.
+ */
+#define VNET_GSO_MAX_SEGS 256
 
 #define VNET_DEFAULT_QUEUE_SIZE 256
 /* Most frames one burst call handles; the return value says how many were. */
@@ -69,6 +87,12 @@ struct vnet_params {
  * the control queue; else the pairs a vhost-user peer has enabled.
  */
 uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev);
+
+/*
+ * VNET_TSO4 | VNET_TSO6: the TSO frames (RTE_MBUF_F_TX_TCP_SEG) the driver
+ * takes whole (GUEST_TSO4/6 with GUEST_CSUM); the switch segments others.
+ */
+unsigned int vnet_guest_tso(const struct vnet_dev *dev);
 
 /* With manual_ctrl: answer what the control queue holds, on this thread; -EIO once broken. */
 int vnet_ctrl_poll(struct vnet_dev *dev);
@@ -109,6 +133,8 @@ int vnet_get_stats(const struct vnet_dev *dev, uint16_t qidx, struct vnet_queue_
  * A header with NEEDS_CSUM becomes RTE_MBUF_F_TX_{IPV4,IPV6,TCP_CKSUM,
  * UDP_CKSUM} with l2/l3/l4 lengths (the L4 checksum field then holds the
  * pseudo-header sum, as DPDK expects); other layouts are checksummed here.
+ * A TSO frame (HOST_TSO4/6) adds RTE_MBUF_F_TX_TCP_SEG and tso_segsz; its
+ * pseudo-header sum covers the whole L4 length, as Linux's does.
  * Returns the number of mbufs in @pkts, which the caller owns.
  */
 uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempool *mp,
@@ -117,7 +143,9 @@ uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempoo
  * Copy frames into the guest's buffers on receiveq @qp (merged across
  * several buffers when VIRTIO_NET_F_MRG_RXBUF is negotiated).  Checksum
  * state travels as DATA_VALID / NEEDS_CSUM with GUEST_CSUM, and pending
- * checksums are completed here without it.  Returns how many frames were
+ * checksums are completed here without it.  A TSO frame goes whole to a
+ * driver that takes it (vnet_guest_tso), and is dropped (an error) on a
+ * queue that does not.  Returns how many frames were
  * delivered; the caller still frees every mbuf.
  */
 uint16_t vnet_enqueue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mbuf **pkts, uint16_t n);

@@ -89,11 +89,14 @@ static int tx_build(struct vnet_queue *q, const struct vq_chain *c, struct rte_m
 	ret = tx_copy_to_mbuf(&it, c->out_len - q->hdr_len, m, mp);
 	if (ret)
 		return ret;
-	ret = vnet_offload_from_hdr(&h, m, q->csum);
+	ret = vnet_offload_from_hdr(
+		&h, m, (struct vnet_tx_offloads){ .csum = q->csum, .tso = q->host_tso });
 	if (ret)
 		LOG_RL(LOG_LVL_WARN, "vhost",
-		       "%s: bad header: flags 0x%x gso %u csum_start %u csum_offset %u", q->vq.name,
-		       h.flags, h.gso_type, h.csum_start, h.csum_offset);
+		       "%s: bad header for a %u-byte frame: flags 0x%x gso_type %u gso_size %u "
+		       "hdr_len %u csum_start %u csum_offset %u",
+		       q->vq.name, m->pkt_len, h.flags, h.gso_type, h.gso_size, h.hdr_len,
+		       h.csum_start, h.csum_offset);
 	return ret;
 }
 

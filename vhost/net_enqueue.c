@@ -148,8 +148,12 @@ static void rx_fill(struct vnet_queue *q, struct rx_frame *f, const struct rte_m
 static int rx_one(struct vnet_queue *q, struct rx_frame *f, const struct rte_mbuf *m)
 {
 	uint64_t need = (uint64_t)q->hdr_len + m->pkt_len;
+	unsigned int tso = vnet_tso_kind(m);
 	int ret;
 
+	/* A driver without GUEST_TSO has no use for a 64 KiB frame (the switch segments for it). */
+	if (unlikely(tso) && !(tso & q->guest_tso))
+		return -EMSGSIZE;
 	ret = rx_reserve(q, f, need, q->mrg_rxbuf ? RX_MAX_IOV : 1);
 	if (ret)
 		return ret;

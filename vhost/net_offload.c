@@ -15,6 +15,14 @@
  * the pseudo-header sum, which is both what Linux guests put there and
  * what DPDK ports expect with those flags.  Any other layout is completed
  * in software right away, like Linux's skb_checksum_help().
+ *
+ * TSO (virtio 1.2, 5.1.6.2.1): a GSO request is only taken on a plain
+ * TCP/IPv4 or TCP/IPv6 layout with its checksum pending, a non-zero
+ * gso_size, a hdr_len inside the frame and a bounded segment count; it
+ * becomes RTE_MBUF_F_TX_TCP_SEG with tso_segsz.  Its checksum field is
+ * rewritten to the pseudo-header sum over the frame's whole L4 length, the
+ * value Linux keeps there, so a receiver and the switch's segmentation
+ * (vswitch/gso.c) both know what they start from.
  */
 #include <errno.h>
 
@@ -26,6 +34,8 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
+
+#include <netinet/in.h>
 
 /* Checksum field offsets inside the L4 header (virtio 1.2, 5.1.6.2). */
 #define TCP_CSUM_OFF 16
@@ -163,19 +173,98 @@ static void mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32
 	}
 }
 
-int vnet_offload_from_hdr(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m, bool csum_ok)
+/* The pseudo-header sum (RFC 793, RFC 8200 8.1) of a TCP segment of @l4_len bytes. */
+static int tcp_phdr_sum(const struct rte_mbuf *m, uint32_t l4_len, uint16_t *sum)
 {
-	uint32_t start = h->csum_start, off = h->csum_offset;
+	struct {
+		uint8_t addr[32];
+		rte_be32_t len;
+		rte_be32_t proto;
+	} ph = { .len = rte_cpu_to_be_32(l4_len), .proto = rte_cpu_to_be_32(IPPROTO_TCP) };
+	bool v4 = m->ol_flags & RTE_MBUF_F_TX_IPV4;
+	uint32_t alen = v4 ? 8 : 32;
+	/* Both address pairs end where the IP header's fixed part ends. */
+	const void *a = rte_pktmbuf_read(m, m->l2_len + (v4 ? 12 : 8), alen, ph.addr);
+
+	if (!a)
+		return -EINVAL;
+	if (a != ph.addr)
+		memcpy(ph.addr, a, alen);
+	if (v4) {
+		/* RFC 793: 32 bits of addresses each, then zero, protocol and a 16-bit length. */
+		if (l4_len > UINT16_MAX)
+			return -EINVAL;
+		memset(ph.addr + 8, 0, sizeof(ph.addr) - 8);
+	}
+	*sum = rte_raw_cksum(&ph, sizeof(ph));
+	return 0;
+}
+
+unsigned int vnet_tso_kind(const struct rte_mbuf *m)
+{
+	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG))
+		return 0;
+	return (m->ol_flags & RTE_MBUF_F_TX_IPV6) ? VNET_TSO6 : VNET_TSO4;
+}
+
+/*
+ * A GSO request (after offload_map_l4 mapped its checksum): 0 with the TSO
+ * flags set, or -EINVAL for metadata that cannot be trusted.
+ */
+static int offload_gso(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m, unsigned int kind)
+{
+	uint32_t hdrs = (uint32_t)m->l2_len + m->l3_len + m->l4_len, payload;
 	uint16_t sum;
 
-	/* No HOST_TSO/UFO/USO feature is offered, so any GSO request is a driver bug. */
-	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) != RTE_MBUF_F_TX_TCP_CKSUM ||
+	    !(m->ol_flags & (kind == VNET_TSO4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6)))
 		return -EINVAL;
+	if (h->gso_size == 0 || h->hdr_len > m->pkt_len || hdrs > m->pkt_len)
+		return -EINVAL;
+	payload = m->pkt_len - hdrs;
+	/* One segment or none: a plain frame with its checksum pending. */
+	if (payload <= h->gso_size)
+		return 0;
+	if ((payload + h->gso_size - 1u) / h->gso_size > VNET_GSO_MAX_SEGS)
+		return -EINVAL;
+	if (tcp_phdr_sum(m, m->pkt_len - m->l2_len - m->l3_len, &sum))
+		return -EINVAL;
+	mbuf_write(m, (uint32_t)m->l2_len + m->l3_len + TCP_CSUM_OFF, &sum, sizeof(sum));
+	m->tso_segsz = h->gso_size;
+	m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+	return 0;
+}
+
+/* The VNET_TSO4/6 a header's gso_type asks for; 0 for anything Ferry does not offer. */
+static unsigned int gso_kind(uint8_t gso_type)
+{
+	if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
+		return VNET_TSO4;
+	if (gso_type == VIRTIO_NET_HDR_GSO_TCPV6)
+		return VNET_TSO6;
+	return 0; /* UDP, UFO, USO and the ECN bit: never offered */
+}
+
+int vnet_offload_from_hdr(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m,
+			  struct vnet_tx_offloads ok)
+{
+	uint32_t start = h->csum_start, off = h->csum_offset;
+	unsigned int kind = 0;
+	uint16_t sum;
+
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		/* virtio 1.2, 5.1.6.2.1: a GSO frame has its checksum pending too. */
+		kind = gso_kind(h->gso_type);
+		if (!(kind & ok.tso) || !(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+			return -EINVAL;
+	}
 	/* virtio 1.2, 5.1.6.2.2: the device ignores flags it does not know (DATA_VALID here). */
 	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 		return 0;
-	if (!csum_ok || start + off + 2 > m->pkt_len)
+	if (!ok.csum || start + off + 2 > m->pkt_len)
 		return -EINVAL;
+	if (kind)
+		return offload_map_l4(m, start, off) ? -EINVAL : offload_gso(h, m, kind);
 	if (offload_map_l4(m, start, off) == 0)
 		return 0;
 	sum = vnet_csum_mbuf(m, start);
@@ -190,6 +279,17 @@ void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virti
 	uint32_t start = (uint32_t)m->l2_len + m->l3_len, off;
 
 	fix->needed = false;
+	if (vnet_tso_kind(m)) {
+		/* net_enqueue.c took it only for a driver with GUEST_TSO4/6 and GUEST_CSUM. */
+		h->gso_type = vnet_tso_kind(m) == VNET_TSO4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+							      VIRTIO_NET_HDR_GSO_TCPV6;
+		h->gso_size = m->tso_segsz;
+		h->hdr_len = (uint16_t)(start + m->l4_len);
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = (uint16_t)start;
+		h->csum_offset = TCP_CSUM_OFF;
+		return;
+	}
 	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM) {
 		off = l4 == RTE_MBUF_F_TX_TCP_CKSUM ? TCP_CSUM_OFF : UDP_CSUM_OFF;
 		if (start + off + 2 > m->pkt_len)

@@ -66,6 +66,8 @@ struct vnet_queue {
 	bool mrg_rxbuf; /* VIRTIO_NET_F_MRG_RXBUF */
 	bool csum; /* VIRTIO_NET_F_CSUM: the guest may send NEEDS_CSUM */
 	bool guest_csum; /* VIRTIO_NET_F_GUEST_CSUM: we may send NEEDS_CSUM/DATA_VALID */
+	uint8_t host_tso; /* VNET_TSO4/6: the guest may send such TSO frames */
+	uint8_t guest_tso; /* VNET_TSO4/6: we may send such TSO frames */
 	struct vnet_qcounters cnt; /* statistics */
 } __attribute__((aligned(64))); /* queues of one device sit on different PMDs */
 
@@ -91,6 +93,7 @@ struct vnet_dev {
 	struct vnet_ctrl ctrl; /* queue 2 * nr_qp, with VIRTIO_NET_F_CTRL_VQ */
 	_Atomic uint16_t active_qp; /* pairs the driver uses (VQ_PAIRS_SET; 1 until then) */
 	_Atomic bool mq; /* VIRTIO_NET_F_MQ negotiated: for PMDs, which must not read acked */
+	_Atomic uint8_t guest_tso; /* vnet_guest_tso(), for PMDs likewise */
 };
 
 /* Bump a single-writer counter without a locked instruction. */
@@ -123,7 +126,13 @@ int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg);
 uint16_t vnet_ctrl_stop(struct vnet_dev *dev);
 
 /* net_offload.c */
-int vnet_offload_from_hdr(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m, bool csum_ok);
+/* What a transmit queue's driver may ask of the device. */
+struct vnet_tx_offloads {
+	bool csum; /* VIRTIO_NET_F_CSUM */
+	uint8_t tso; /* VNET_TSO4/6: HOST_TSO4/6 */
+};
+int vnet_offload_from_hdr(const struct virtio_net_hdr_v1 *h, struct rte_mbuf *m,
+			  struct vnet_tx_offloads ok);
 /* Where a pending checksum of a frame still has to be stored (receive path). */
 struct vnet_csum_fixup {
 	bool needed; /* compute the checksum and write it at offset */
@@ -132,6 +141,8 @@ struct vnet_csum_fixup {
 };
 void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virtio_net_hdr_v1 *h,
 			 struct vnet_csum_fixup *fix);
+/* The VNET_TSO4/6 direction of a TSO frame, 0 for any other frame. */
+unsigned int vnet_tso_kind(const struct rte_mbuf *m);
 uint16_t vnet_csum_mbuf(const struct rte_mbuf *m, uint32_t start);
 
 #endif

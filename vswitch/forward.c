@@ -87,14 +87,15 @@ static uint16_t fwd_tx_locked(struct vsw_port *port, uint16_t q, struct rte_mbuf
 }
 
 /* Send by flow: one tx_burst per queue; what a queue refused is freed. */
-static uint16_t fwd_tx_by_flow(struct vsw_port *port, struct vsw_txbuf *txb, uint64_t *lost)
+static uint16_t fwd_tx_by_flow(struct vsw_port *port, struct rte_mbuf **pkts, uint16_t n,
+			       uint64_t *lost)
 {
 	struct rte_mbuf *byq[VSW_PORT_MAX_QUEUES][VSW_BURST_MAX];
 	uint16_t cnt[VSW_PORT_MAX_QUEUES] = { 0 }, sent = 0, i, q, s;
 
-	for (i = 0; i < txb->n; i++) {
-		q = (uint16_t)(fwd_flow_hash(txb->pkts[i]) % port->n_txq);
-		byq[q][cnt[q]++] = txb->pkts[i];
+	for (i = 0; i < n; i++) {
+		q = (uint16_t)(fwd_flow_hash(pkts[i]) % port->n_txq);
+		byq[q][cnt[q]++] = pkts[i];
 	}
 	for (q = 0; q < port->n_txq; q++) {
 		if (!cnt[q])
@@ -109,32 +110,114 @@ static uint16_t fwd_tx_by_flow(struct vsw_port *port, struct vsw_txbuf *txb, uin
 	return sent;
 }
 
-static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
+/* Hand @n frames to @port: what it did not take is freed and counted. */
+static void fwd_xmit(struct vsw_pmd *pmd, struct vsw_port *port, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vsw_port *port = txb->port;
 	struct vsw_port_ctr *pc = &pmd->port_ctr[port->id];
 	uint16_t sent, i;
 	uint64_t bytes = 0, lost = 0;
 
 	/* Count before sending: a port may free what it took right away. */
-	for (i = 0; i < txb->n; i++)
-		bytes += rte_pktmbuf_pkt_len(txb->pkts[i]);
-	vsw_capture_hook(pmd->sw, port, txb->pkts, txb->n, true);
+	for (i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	vsw_capture_hook(pmd->sw, port, pkts, n, true);
 	if (port->txq_by_flow && port->n_txq > 1) {
-		sent = fwd_tx_by_flow(port, txb, &lost);
+		sent = fwd_tx_by_flow(port, pkts, n, &lost);
 	} else {
-		sent = fwd_tx_locked(port, pmd->txq % port->n_txq, txb->pkts, txb->n);
-		for (i = sent; i < txb->n; i++) {
-			lost += rte_pktmbuf_pkt_len(txb->pkts[i]);
-			rte_pktmbuf_free(txb->pkts[i]);
+		sent = fwd_tx_locked(port, pmd->txq % port->n_txq, pkts, n);
+		for (i = sent; i < n; i++) {
+			lost += rte_pktmbuf_pkt_len(pkts[i]);
+			rte_pktmbuf_free(pkts[i]);
 		}
 	}
 	vsw_ctr_add(&pc->tx_packets, sent);
 	vsw_ctr_add(&pc->tx_bytes, bytes - lost);
 	vsw_ctr_add(&pmd->ctr.tx_packets, sent);
-	if (sent < txb->n)
-		vsw_ctr_add(&pc->drops[VSW_DROP_TX], (uint64_t)(txb->n - sent));
+	if (sent < n)
+		vsw_ctr_add(&pc->drops[VSW_DROP_TX], (uint64_t)(n - sent));
+}
+
+/* Output frames of the soft path, sent in order once VSW_BURST_MAX are ready. */
+struct fwd_out {
+	struct vsw_port *port;
+	uint16_t n;
+	struct rte_mbuf *pkts[VSW_BURST_MAX];
+};
+
+static void fwd_out_add(struct vsw_pmd *pmd, struct fwd_out *o, struct rte_mbuf *m)
+{
+	o->pkts[o->n++] = m;
+	if (o->n == VSW_BURST_MAX) {
+		fwd_xmit(pmd, o->port, o->pkts, o->n);
+		o->n = 0;
+	}
+}
+
+/* A TSO frame for a port that cannot take it whole: its segments go out instead. */
+static void fwd_segment(struct vsw_pmd *pmd, struct fwd_out *o, struct rte_mbuf *m,
+			unsigned int caps)
+{
+	struct vsw_port_ctr *pc = &pmd->port_ctr[o->port->id];
+	struct rte_mbuf *segs[VSW_GSO_MAX_SEGS];
+	int n = vsw_gso_segment(m, pmd->sw->pool, caps & VSW_TXO_CSUM, segs, VSW_GSO_MAX_SEGS);
+
+	rte_pktmbuf_free(m);
+	if (n < 0) {
+		vsw_ctr_add(&pc->drops[VSW_DROP_OFFLOAD], 1);
+		return;
+	}
+	vsw_ctr_add(&pc->gso_split, 1);
+	for (int i = 0; i < n; i++)
+		fwd_out_add(pmd, o, segs[i]);
+}
+
+/*
+ * Frames that ask @port for offloads it lacks (@caps): checksums completed,
+ * TSO frames segmented, the rest as they are, all in their order.
+ */
+static void fwd_send_soft(struct vsw_pmd *pmd, struct vsw_port *port, struct rte_mbuf **pkts,
+			  uint16_t n, unsigned int caps)
+{
+	struct vsw_port_ctr *pc = &pmd->port_ctr[port->id];
+	struct fwd_out o = { .port = port };
+	unsigned int tso;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+			tso = (m->ol_flags & RTE_MBUF_F_TX_IPV6) ? VSW_TXO_TSO6 : VSW_TXO_TSO4;
+			if (!(caps & tso)) {
+				fwd_segment(pmd, &o, m, caps);
+				continue;
+			}
+			vsw_ctr_add(&pc->gso_tx, 1);
+		} else if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) && !(caps & VSW_TXO_CSUM)) {
+			if (vsw_sw_csum(&m, pmd->sw->pool)) {
+				rte_pktmbuf_free(m);
+				vsw_ctr_add(&pc->drops[VSW_DROP_OFFLOAD], 1);
+				continue;
+			}
+			vsw_ctr_add(&pc->csum_sw, 1);
+		}
+		fwd_out_add(pmd, &o, m);
+	}
+	if (o.n)
+		fwd_xmit(pmd, port, o.pkts, o.n);
+}
+
+static void fwd_send(struct vsw_pmd *pmd, struct vsw_txbuf *txb)
+{
+	struct vsw_port *port = txb->port;
+
+	/* One test per burst keeps the common case (no offload pending) as it was. */
+	if (unlikely(txb->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)))
+		fwd_send_soft(pmd, port, txb->pkts, txb->n,
+			      port->ops->tx_offloads ? port->ops->tx_offloads(port) : 0);
+	else
+		fwd_xmit(pmd, port, txb->pkts, txb->n);
 	txb->n = 0;
+	txb->ol_flags = 0;
 }
 
 /* txb->port != NULL exactly while the port is on the dirty list. */
@@ -147,6 +230,7 @@ void vsw_fwd_buffer(struct vsw_pmd *pmd, struct vsw_port *out, struct rte_mbuf *
 		pmd->dirty[pmd->n_dirty++] = out->id;
 	}
 	txb->pkts[txb->n++] = m;
+	txb->ol_flags |= m->ol_flags;
 	if (txb->n >= pmd->sw->opts.burst)
 		fwd_send(pmd, txb);
 }
@@ -264,12 +348,13 @@ static void fwd_filter(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct
 		       uint16_t n, struct fwd_burst *b)
 {
 	struct rte_ether_hdr *eth;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, gso = 0;
 	uint16_t i;
 
 	b->n = 0;
 	for (i = 0; i < n; i++) {
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		gso += !!(pkts[i]->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
 		if (rte_pktmbuf_data_len(pkts[i]) < RTE_ETHER_HDR_LEN) {
 			fwd_drop(pmd, in, pkts[i], VSW_DROP_RUNT);
 			continue;
@@ -289,6 +374,8 @@ static void fwd_filter(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct
 	if (!in->tunnel) {
 		vsw_ctr_add(&pmd->port_ctr[in->port->id].rx_packets, n);
 		vsw_ctr_add(&pmd->port_ctr[in->port->id].rx_bytes, bytes);
+		if (gso)
+			vsw_ctr_add(&pmd->port_ctr[in->port->id].gso_rx, gso);
 	}
 	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].rx_packets, n);
 	vsw_ctr_add(&pmd->tenant_ctr[in->t->idx].rx_bytes, bytes);

@@ -45,6 +45,15 @@ struct vsw_port_filter {
 };
 
 #define VSW_PORT_MAX_QUEUES 16 /* rx and tx queues per port */
+
+/*
+ * Transmit offloads a port takes (tx_offloads op): a pending TCP/UDP
+ * checksum (RTE_MBUF_F_TX_{TCP,UDP}_CKSUM, pseudo-header sum in the field),
+ * and whole TSO frames (RTE_MBUF_F_TX_TCP_SEG) over IPv4 and IPv6.
+ */
+#define VSW_TXO_CSUM 1u
+#define VSW_TXO_TSO4 2u
+#define VSW_TXO_TSO6 4u
 #define VSW_PMD_NONE 0xffffu /* rx queue assigned to no PMD */
 
 struct vsw_port_ops {
@@ -92,6 +101,11 @@ struct vsw_port_ops {
 	 * the PMD can measure its wake-up latency.
 	 */
 	uint64_t (*notify_tsc)(struct vsw_port *port, uint16_t q);
+	/*
+	 * Optional: the offloads (VSW_TXO_*) frames given to tx_burst may ask of
+	 * the port now; the switch does the rest itself (gso.c).  NULL: none.
+	 */
+	unsigned int (*tx_offloads)(const struct vsw_port *port);
 	/* Optional: one line on how the port runs ("afxdp on veth0: native XDP, copy mode"). */
 	void (*describe)(const struct vsw_port *port, char *buf, size_t len);
 	/*

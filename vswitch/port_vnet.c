@@ -124,6 +124,19 @@ static void pvnet_get_stats(const struct vsw_port *port, struct vsw_port_drv_sta
 	}
 }
 
+/*
+ * Checksums always: the device completes them itself for a driver without
+ * GUEST_CSUM.  Whole TSO frames only where the driver negotiated them.
+ */
+static unsigned int pvnet_tx_offloads(const struct vsw_port *port)
+{
+	const struct port_vnet *v = container_of(port, const struct port_vnet, up);
+	unsigned int tso = vnet_guest_tso(v->dev);
+
+	return VSW_TXO_CSUM | ((tso & VNET_TSO4) ? VSW_TXO_TSO4 : 0) |
+	       ((tso & VNET_TSO6) ? VSW_TXO_TSO6 : 0);
+}
+
 static int pvnet_wait_fd(struct vsw_port *port, uint16_t q)
 {
 	return vnet_queue_kick_fd(vnet_port(port)->dev, (uint16_t)(2 * q + 1));
@@ -148,6 +161,7 @@ const struct vsw_port_ops vsw_port_vnet_ops = {
 	.rx_burst = pvnet_rx_burst,
 	.tx_burst = pvnet_tx_burst,
 	.get_stats = pvnet_get_stats,
+	.tx_offloads = pvnet_tx_offloads,
 	.wait_fd = pvnet_wait_fd,
 	.enable_notify = pvnet_enable_notify,
 	.disable_notify = pvnet_disable_notify,

@@ -93,6 +93,7 @@ struct vsw_poll_list {
 struct vsw_port_ctr {
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	_Atomic uint64_t drops[VSW_DROP_MAX];
+	_Atomic uint64_t gso_rx, gso_tx, gso_split, csum_sw; /* vsw_port_stats */
 };
 
 struct vsw_tenant_ctr {
@@ -128,6 +129,7 @@ struct vsw_pmd_ctr {
 struct vsw_txbuf {
 	struct vsw_port *port; /* captured when buffering; valid until the next quiescent state */
 	uint16_t n;
+	uint64_t ol_flags; /* OR of the buffered frames' ol_flags: is any offload pending? */
 	struct rte_mbuf *pkts[VSW_BURST_MAX];
 };
 
@@ -257,6 +259,26 @@ void vsw_fwd_burst(struct vsw_pmd *pmd, const struct vsw_ingress *in, struct rte
 void vsw_fwd_buffer(struct vsw_pmd *pmd, struct vsw_port *out, struct rte_mbuf *m);
 /* Send everything buffered; called at the end of every iteration. */
 void vsw_fwd_flush(struct vsw_pmd *pmd);
+
+/*
+ * gso.c: software offloads.  Complete @*pm's pending L4 checksum (copying a
+ * shared frame first, which replaces *pm): 0 or -errno, the frame still the
+ * caller's.
+ */
+int vsw_sw_csum(struct rte_mbuf **pm, struct rte_mempool *mp);
+/* Longest Ethernet + IP + TCP header a TSO frame may have (14 + 4 + 60 + 60, rounded). */
+#define VSW_GSO_MAX_HDR 160
+/* Most segments the switch cuts one TSO frame into (vhost lets in no more: VNET_GSO_MAX_SEGS). */
+#define VSW_GSO_MAX_SEGS 256
+/*
+ * Cut TSO frame @m into at most @cap TCP segments in @out (new mbufs from
+ * @mp); with @csum_pending their checksums are left to the output
+ * (RTE_MBUF_F_TX_TCP_CKSUM, pseudo-header sum in the field), else complete.
+ * Returns the count, -ENOMEM, -E2BIG (more than @cap) or -EINVAL (metadata
+ * that does not fit the frame).  @m stays the caller's.
+ */
+int vsw_gso_segment(const struct rte_mbuf *m, struct rte_mempool *mp, bool csum_pending,
+		    struct rte_mbuf **out, uint16_t cap);
 
 /* overlay_dp.c: the PMD side of the overlay. */
 /* A burst from an uplink: decapsulate, check and hand each tenant its frames. */

@@ -786,6 +786,10 @@ static void vsw_sum_port_ctr(struct vsw *sw, uint16_t id, struct vsw_port_stats 
 		st->rx_bytes += vsw_ctr_read(&c->rx_bytes);
 		st->tx_packets += vsw_ctr_read(&c->tx_packets);
 		st->tx_bytes += vsw_ctr_read(&c->tx_bytes);
+		st->gso_rx += vsw_ctr_read(&c->gso_rx);
+		st->gso_tx += vsw_ctr_read(&c->gso_tx);
+		st->gso_split += vsw_ctr_read(&c->gso_split);
+		st->csum_sw += vsw_ctr_read(&c->csum_sw);
 		for (r = 0; r < VSW_DROP_MAX; r++)
 			st->drops[r] += vsw_ctr_read(&c->drops[r]);
 	}

@@ -71,6 +71,7 @@ enum vsw_drop_reason {
 	VSW_DROP_HAIRPIN, /* destination learned on the ingress port */
 	VSW_DROP_NO_DEST, /* flood with no other port in the tenant */
 	VSW_DROP_TX, /* the egress port did not take the frame */
+	VSW_DROP_OFFLOAD, /* no mbufs, or unusable metadata, to segment or checksum it for the port */
 	VSW_DROP_MAX
 };
 
@@ -103,6 +104,13 @@ struct vsw_port_stats {
 	 */
 	uint64_t tx_delivered;
 	uint64_t drops[VSW_DROP_MAX];
+	/*
+	 * TCP segmentation offload: TSO frames received from the port (a guest's
+	 * up-to-64 KiB segments), passed to it whole, and cut into MTU-sized
+	 * segments by the switch because the port takes no TSO (gso.c).
+	 */
+	uint64_t gso_rx, gso_tx, gso_split;
+	uint64_t csum_sw; /* frames whose pending L4 checksum the switch completed for the port */
 	struct vsw_port_drv_stats drv;
 };
 

@@ -39,14 +39,16 @@ def guest_vm(name, mac, cmdline, tenant=None, backend=None, memory="64M", guest=
 
 def write_config(path, tenants=None, vms=None, ports=None, switch=None, control=None):
     """tenants {name: vni}; vms from guest_vm(); ports [(name, path, mode, tenant)],
-    each with an optional fifth element, its queue pairs."""
+    each with an optional fifth element, its queue pairs, and a sixth, a dict
+    of further keys ({"tso": False})."""
     cfg = {"switch": switch or {"hugepages": "auto", "mbufs": 16384, "idle_sleep_us": 200}}
     cfg["tenants"] = [{"name": n, "vni": v} for n, v in (tenants or {}).items()]
     if vms:
         cfg["vms"] = vms
     if ports:
-        cfg["vhost_user_ports"] = [{"name": port[0], "path": port[1], "mode": port[2],
-                                    "tenant": port[3], "queues": (port[4:] or (1,))[0]}
+        cfg["vhost_user_ports"] = [dict({"name": port[0], "path": port[1], "mode": port[2],
+                                         "tenant": port[3], "queues": (port[4:] or (1,))[0]},
+                                        **(port[5] if len(port) > 5 else {}))
                                    for port in ports]
     if control:
         cfg["control"] = {"socket": control}

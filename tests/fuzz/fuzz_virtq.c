@@ -8,7 +8,8 @@
  * faults).
  *
  * Input: byte 0 picks the negotiated features (bit 0 EVENT_IDX, 1 INDIRECT,
- * 2 MRG_RXBUF, 3 CSUM, 4 GUEST_CSUM); then records of
+ * 2 MRG_RXBUF, 3 CSUM, 4 GUEST_CSUM, 5 HOST_TSO4/6, 6 GUEST_TSO4/6); then
+ * records of
  *   op (1 byte), len (1 byte), len bytes of argument
  * where op % 4 is
  *   0: the guest writes the argument (after a 3-byte offset) into its memory:
@@ -58,6 +59,8 @@ static uint64_t features_of(uint8_t b)
 	f |= (b & 4) ? VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) : 0;
 	f |= (b & 8) ? VNET_BIT(VIRTIO_NET_F_CSUM) : 0;
 	f |= (b & 16) ? VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) : 0;
+	f |= (b & 32) ? VNET_BIT(VIRTIO_NET_F_HOST_TSO4) | VNET_BIT(VIRTIO_NET_F_HOST_TSO6) : 0;
+	f |= (b & 64) ? VNET_BIT(VIRTIO_NET_F_GUEST_TSO4) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO6) : 0;
 	return f;
 }
 
@@ -76,6 +79,16 @@ static void device_rx(struct vnet_dev *dev, const uint8_t *a, size_t len)
 		}
 		memset(rte_pktmbuf_mtod(m[n], void *), a[i], flen);
 		m[n]->ol_flags |= (a[i + 1] & 8) ? RTE_MBUF_F_TX_TCP_CKSUM : 0;
+		if (a[i + 1] & 16) {
+			/* A TSO frame, for a driver that may or may not have GUEST_TSO. */
+			m[n]->ol_flags |=
+				RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
+				((a[i + 1] & 32) ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4);
+			m[n]->l2_len = 14;
+			m[n]->l3_len = 20;
+			m[n]->l4_len = 20;
+			m[n]->tso_segsz = 1448;
+		}
 	}
 	sent = vnet_enqueue_burst(dev, 0, m, n);
 	(void)sent;

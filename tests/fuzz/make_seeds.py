@@ -281,3 +281,24 @@ if os.access(WG, os.X_OK):
 else:
     print("make_seeds.py: no %s (build it with -Dfuzz=true, or set FUZZ_WG): "
           "corpus/fuzz_wg left as it is" % WG, file=sys.stderr)
+
+
+# ---- fuzz_gso: TSO frames as a guest with HOST_TSO sends them ----
+
+def tso_seed(v6, flags, payload=3000, mss=1448):
+    eth = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01" + (b"\x86\xdd" if v6 else b"\x08\x00")
+    tcp = struct.pack("!HHIIBBHHH", 1234, 80, 1000, 0, 0x50, 0x18, 65535, 0, 0)
+    if v6:
+        ip = struct.pack("!IHBB", 6 << 28, 20 + payload, 6, 64) + bytes(15) + b"\x01" + \
+            bytes(15) + b"\x02"
+    else:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + payload, 7, 0x4000, 64, 6, 0,
+                         b"\x0a\0\0\x01", b"\x0a\0\0\x02")
+    head = struct.pack("<BHBBB", flags | (1 if v6 else 0), mss, 14, len(ip), 20)
+    return head + eth + ip + tcp + bytes((i * 13) & 0xff for i in range(payload))
+
+
+put("fuzz_gso", "tcp4", tso_seed(False, 0))
+put("fuzz_gso", "tcp4-pending-chained", tso_seed(False, 2 | 8))
+put("fuzz_gso", "tcp6", tso_seed(True, 2))
+put("fuzz_gso", "udp-csum", tso_seed(False, 4, payload=100))

@@ -433,7 +433,7 @@ static void test_tx_errors(void)
 	mk_tcp4(f, sizeof(f), 4);
 	fg_vq_add(&A.q[1], &shorty, 1); /* shorter than the header */
 	fg_vq_add(&A.q[1], wr, 2); /* writable buffer in a transmit chain */
-	guest_send(&A.q[1], f, sizeof(f), &gso, false); /* GSO never offered */
+	guest_send(&A.q[1], f, sizeof(f), &gso, false); /* GSO not negotiated */
 	guest_send(&A.q[1], f, sizeof(f), &far, false); /* checksum field past the end */
 	guest_send(&A.q[1], f, 10, NULL, false); /* shorter than an Ethernet header */
 	guest_send(&A.q[1], f, sizeof(f), NULL, false); /* fine */
@@ -592,6 +592,146 @@ static void test_rx_csum(void)
 	CU_ASSERT_EQUAL(h.flags, 0);
 	CU_ASSERT_TRUE(tcp4_csum_ok(got, 300));
 	CU_ASSERT_EQUAL(memcmp(rte_pktmbuf_mtod(m[0], void *), f, sizeof(f)), 0);
+	free_all(m, 2);
+	down();
+}
+
+/* --- TCP segmentation offload ----------------------------------------------------------------- */
+
+#define F_HOST_TSO                                                                        \
+	(BASE_FEATURES | VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_HOST_TSO4) | \
+	 VNET_BIT(VIRTIO_NET_F_HOST_TSO6))
+#define TSO_LEN (54 + 4000) /* three segments of MSS 1448 */
+
+static struct virtio_net_hdr_v1 tso_hdr(void)
+{
+	return (struct virtio_net_hdr_v1){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+					   .gso_size = 1448,
+					   .hdr_len = 54,
+					   .csum_start = 34,
+					   .csum_offset = 16 };
+}
+
+static uint16_t tcp4_field(const struct rte_mbuf *m)
+{
+	uint16_t v = 0;
+	const void *p = rte_pktmbuf_read(m, 34 + 16, 2, &v);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void test_tx_tso(void)
+{
+	static uint8_t f[TSO_LEN];
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(f + 34);
+	struct virtio_net_hdr_v1 h = tso_hdr();
+	struct rte_mbuf *m[2];
+	uint16_t want;
+
+	up(F_HOST_TSO, BASE_FEATURES);
+	mk_tcp4(f, sizeof(f), 9);
+	/* mk_tcp4 left the pseudo-header sum over the whole L4 length: Linux's value. */
+	want = th->cksum;
+	/* A DPDK-style driver leaves a sum without the length; the device makes it Linux's. */
+	th->cksum = 0x1234;
+	guest_send(&A.q[1], f, sizeof(f), &h, true);
+	/* gso_size covering the whole payload: a plain checksum request. */
+	h.gso_size = 8000;
+	guest_send(&A.q[1], f, sizeof(f), &h, false);
+	CU_ASSERT_EQUAL_FATAL(vnet_dequeue_burst(A.dev, 0, pool, m, 2), 2);
+	CU_ASSERT_EQUAL(m[0]->ol_flags,
+			RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG);
+	CU_ASSERT_EQUAL(m[0]->tso_segsz, 1448);
+	CU_ASSERT_EQUAL(m[0]->pkt_len, TSO_LEN);
+	CU_ASSERT_EQUAL(m[0]->l4_len, 20);
+	CU_ASSERT_EQUAL(tcp4_field(m[0]), want);
+	CU_ASSERT_EQUAL(m[1]->ol_flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM);
+	CU_ASSERT_EQUAL(tcp4_field(m[1]), 0x1234);
+	CU_ASSERT_EQUAL(stats(&A, 1).errors, 0);
+	free_all(m, 2);
+	down();
+}
+
+/* GSO metadata that cannot be trusted costs its frame, never more. */
+static void test_tx_tso_hostile(void)
+{
+	static uint8_t f[TSO_LEN];
+	struct virtio_net_hdr_v1 bad[8];
+	struct rte_mbuf *m[10];
+	unsigned int i;
+
+	up(F_HOST_TSO, BASE_FEATURES | VNET_BIT(VIRTIO_NET_F_CSUM));
+	mk_tcp4(f, sizeof(f), 1);
+	for (i = 0; i < 8; i++)
+		bad[i] = tso_hdr();
+	bad[0].gso_size = 0;
+	bad[1].hdr_len = TSO_LEN + 1; /* past the frame */
+	bad[2].gso_size = 10; /* 400 segments: over VNET_GSO_MAX_SEGS */
+	bad[3].gso_type = VIRTIO_NET_HDR_GSO_UDP; /* UFO: never offered */
+	bad[4].gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN; /* HOST_ECN: neither */
+	bad[5].flags = 0; /* GSO without the checksum pending */
+	bad[6].gso_type = VIRTIO_NET_HDR_GSO_TCPV6; /* on an IPv4 frame */
+	bad[7].csum_offset = 6; /* not where TCP keeps its checksum */
+	for (i = 0; i < 8; i++)
+		guest_send(&A.q[1], f, sizeof(f), &bad[i], i & 1);
+	guest_send(&A.q[1], f, sizeof(f), NULL, false); /* fine */
+	CU_ASSERT_EQUAL_FATAL(vnet_dequeue_burst(A.dev, 0, pool, m, 10), 1);
+	CU_ASSERT_EQUAL(m[0]->ol_flags, 0);
+	free_all(m, 1);
+	CU_ASSERT_EQUAL(stats(&A, 1).errors, 8);
+	CU_ASSERT_EQUAL(stats(&A, 1).broken, 0);
+	/* A sound TSO header from a driver that did not negotiate HOST_TSO4 (device B). */
+	bad[0] = tso_hdr();
+	guest_send(&B.q[1], f, sizeof(f), &bad[0], false);
+	CU_ASSERT_EQUAL(vnet_dequeue_burst(B.dev, 0, pool, m, 1), 0);
+	CU_ASSERT_EQUAL(stats(&B, 1).errors, 1);
+	assert_path_works(&A, 0, &B);
+	down();
+}
+
+static void test_rx_tso(void)
+{
+	static uint8_t f[TSO_LEN], got[8192];
+	uint64_t fb = BASE_FEATURES | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+		      VNET_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	uint64_t fa = fb | VNET_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	struct virtio_net_hdr_v1 h;
+	struct rte_mbuf *m[2];
+
+	up(fa, fb);
+	CU_ASSERT_EQUAL(vnet_guest_tso(A.dev), VNET_TSO4);
+	CU_ASSERT_EQUAL(vnet_guest_tso(B.dev), 0);
+	mk_tcp4(f, sizeof(f), 4);
+	for (int i = 0; i < 2; i++) {
+		m[i] = mk_mbuf(f, sizeof(f));
+		m[i]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM |
+				 RTE_MBUF_F_TX_TCP_SEG;
+		m[i]->l2_len = 14;
+		m[i]->l3_len = 20;
+		m[i]->l4_len = 20;
+		m[i]->tso_segsz = 1448;
+	}
+	/* The second claims IPv6, which A did not negotiate: dropped, the first delivered. */
+	m[1]->ol_flags ^= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6;
+	guest_post_rx(&A.q[0], 2048, 6);
+	CU_ASSERT_EQUAL(vnet_enqueue_burst(A.dev, 0, m, 2), 1);
+	CU_ASSERT_EQUAL(stats(&A, 0).errors, 1);
+	CU_ASSERT_EQUAL(guest_recv(&A.q[0], got, &h), TSO_LEN);
+	CU_ASSERT_EQUAL(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	CU_ASSERT_EQUAL(h.gso_size, 1448);
+	CU_ASSERT_EQUAL(h.hdr_len, 54);
+	CU_ASSERT_EQUAL(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CU_ASSERT_EQUAL(h.csum_start, 34);
+	CU_ASSERT_EQUAL(h.csum_offset, 16);
+	CU_ASSERT_EQUAL(h.num_buffers, 2); /* 4054 bytes and the header in 2 KiB buffers */
+	CU_ASSERT_EQUAL(memcmp(got, f, sizeof(f)), 0);
+	/* B has no GUEST_TSO: the switch segments for it; a TSO frame reaching it is an error. */
+	guest_post_rx(&B.q[0], 2048, 6);
+	CU_ASSERT_EQUAL(vnet_enqueue_burst(B.dev, 0, m, 1), 0);
+	CU_ASSERT_EQUAL(stats(&B, 0).errors, 1);
 	free_all(m, 2);
 	down();
 }
@@ -1004,13 +1144,19 @@ static CU_TestInfo tx_tests[] = {
 	{ "checksum offload flags", test_tx_csum_offload },
 	{ "checksum in software", test_tx_csum_software },
 	{ "malformed frames", test_tx_errors },
+	{ "TSO frames", test_tx_tso },
+	{ "hostile GSO metadata", test_tx_tso_hostile },
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo rx_tests[] = {
-	{ "basic", test_rx_basic },	      { "mergeable", test_rx_mergeable },
-	{ "no buffers", test_rx_no_buffers }, { "small and bad buffers", test_rx_small_buffers },
-	{ "checksum", test_rx_csum },	      CU_TEST_INFO_NULL,
+	{ "basic", test_rx_basic },
+	{ "mergeable", test_rx_mergeable },
+	{ "no buffers", test_rx_no_buffers },
+	{ "small and bad buffers", test_rx_small_buffers },
+	{ "checksum", test_rx_csum },
+	{ "TSO frames whole", test_rx_tso },
+	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo hostile_tests[] = {

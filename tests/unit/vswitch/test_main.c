@@ -29,6 +29,7 @@ int main(void)
 		{ "vxlan_wire", suite_init, suite_fini, NULL, NULL, vt_vxlan_tests },
 		{ "vswitch_overlay", suite_init, suite_fini, NULL, NULL, vt_overlay_tests },
 		{ "vswitch_wireguard", suite_init, suite_fini, NULL, NULL, vt_wg_tests },
+		{ "vswitch_gso", suite_init, suite_fini, NULL, NULL, vt_gso_tests },
 		CU_SUITE_INFO_NULL,
 	};
 	struct vsw_opts o;

@@ -42,5 +42,6 @@ extern CU_TestInfo vt_vnet_tests[];
 extern CU_TestInfo vt_vxlan_tests[];
 extern CU_TestInfo vt_overlay_tests[];
 extern CU_TestInfo vt_wg_tests[];
+extern CU_TestInfo vt_gso_tests[];
 
 #endif
