@@ -103,7 +103,7 @@ static int job_add_nic(struct job *j, struct job_vm *jv, unsigned int k)
 	struct vnet_params p = {
 		.name = n->name,
 		.queue_pairs = (uint16_t)c->queues,
-		.features = c->tso ? 0 : VNET_FEATURES_SUPPORTED & ~VNET_FEATURES_TSO,
+		.features = vnet_features(c->tso, c->packed),
 	};
 	struct vsw_vnet_args args;
 	struct vsw_port_cfg pc;

@@ -69,6 +69,7 @@ static int job_vu_plug(struct job *j, struct job_vu_port *jp, const struct confi
 		.client = p->mode == CONFIG_VU_CLIENT,
 		.queue_pairs = (uint16_t)p->queues,
 		.no_tso = !p->tso,
+		.packed = p->packed,
 	};
 	struct vsw_vnet_args args;
 	int ret;

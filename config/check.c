@@ -86,14 +86,20 @@ int cfg_check_acl_rule(struct cfg_ctx *ctx, void *obj)
 	return 0;
 }
 
-/* Ferry's vhost-user frontend (a NIC on an external backend) drives one queue pair. */
+/* Ferry's vhost-user frontend (a NIC on an external backend) drives one split queue pair. */
 static int check_frontend_queues(struct cfg_ctx *ctx, const struct config_nic *nic)
 {
-	if (nic->backend.kind == CONFIG_BACKEND_VHOST_USER && nic->queues > 1)
+	if (nic->backend.kind != CONFIG_BACKEND_VHOST_USER)
+		return 0;
+	if (nic->queues > 1)
 		return cfg_fail_at(ctx, "queues",
 				   "%u queue pairs asked, but a NIC on an external vhost-user "
 				   "backend has one (Ferry's frontend has no multiqueue): use 1",
 				   nic->queues);
+	if (nic->packed)
+		return cfg_fail_at(ctx, "packed",
+				   "a NIC on an external vhost-user backend has split rings "
+				   "(Ferry's frontend does not forward packed ones): use false");
 	return 0;
 }
 

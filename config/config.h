@@ -149,6 +149,7 @@ struct config_nic {
 	uint8_t mac[6]; /* unicast, unique within the tenant */
 	unsigned int queues; /* queue pairs */
 	bool tso; /* offer HOST_TSO4/6 and GUEST_TSO4/6 */
+	bool packed; /* offer VIRTIO_F_RING_PACKED */
 	struct config_nic_backend backend;
 };
 
@@ -190,6 +191,7 @@ struct config_vhost_port {
 	char *tenant; /* tenant name */
 	unsigned int queues; /* queue pairs */
 	bool tso; /* offer HOST_TSO4/6 and GUEST_TSO4/6 */
+	bool packed; /* offer VIRTIO_F_RING_PACKED */
 };
 
 /* "tap_ports[]": a Linux TAP interface as a port of a tenant (the host's stack). */

@@ -74,6 +74,12 @@ static const struct cfg_key nic_keys[] = {
 	  .doc = "Offer TCP segmentation offload both ways (HOST_TSO4/6, GUEST_TSO4/6), as QEMU "
 		 "does; false: the guest sends MSS-sized segments, and the switch segments what "
 		 "other guests send it." },
+	{ .name = "packed",
+	  .type = &cfg_type_bool,
+	  NIC(packed),
+	  .def = "false",
+	  .doc = "Offer packed virtqueues (VIRTIO_F_RING_PACKED, virtio 1.2 section 2.8); off by "
+		 "default, as QEMU's packed=off." },
 	{ .name = "backend",
 	  .type = &cfg_type_backend,
 	  NIC(backend),
@@ -306,6 +312,12 @@ static const struct cfg_key vhost_port_keys[] = {
 	  .def = "true",
 	  .doc = "Offer TCP segmentation offload both ways (HOST_TSO4/6, GUEST_TSO4/6); false: "
 		 "the switch segments what the peer is sent." },
+	{ .name = "packed",
+	  .type = &cfg_type_bool,
+	  VU(packed),
+	  .def = "false",
+	  .doc = "Offer packed virtqueues (VIRTIO_F_RING_PACKED); the peer decides whether it "
+		 "uses them (testpmd's packed_vq=1, QEMU's packed=on)." },
 };
 #undef VU
 

@@ -164,9 +164,37 @@ static int net_set_features(struct virtio_dev *vdev, uint64_t features)
 	return 0;
 }
 
+void vnet_describe(const struct vnet_dev *dev, char *buf, size_t len)
+{
+	/* Written by the transport's thread: a display may see the old set or the new one. */
+	uint64_t f = __atomic_load_n(&dev->acked, __ATOMIC_RELAXED);
+
+	if (!f) {
+		snprintf(buf, len, "virtio-net: not negotiated");
+		return;
+	}
+	snprintf(buf, len, "virtio-net: %u/%u queue pairs, %s rings%s%s%s%s%s",
+		 vnet_tx_queue_pairs(dev), dev->nr_qp,
+		 net_has(f, VIRTIO_F_RING_PACKED) ? "packed" : "split",
+		 net_has(f, VIRTIO_NET_F_MRG_RXBUF) ? ", mrg_rxbuf" : "",
+		 net_has(f, VIRTIO_RING_F_EVENT_IDX) ? ", event_idx" : "",
+		 net_has(f, VIRTIO_NET_F_CSUM) ? ", csum" : "",
+		 net_tso_bits(f, false) ? ", host_tso" : "",
+		 net_tso_bits(f, true) ? ", guest_tso" : "");
+}
+
 unsigned int vnet_guest_tso(const struct vnet_dev *dev)
 {
 	return atomic_load_explicit(&dev->guest_tso, memory_order_relaxed);
+}
+
+/* SEND_RARP (any thread but a PMD): the frame goes out with transmitq 0's next burst. */
+static void net_announce(struct virtio_dev *vdev, const uint8_t mac[6])
+{
+	struct vnet_dev *dev = vdev_to_net(vdev);
+
+	memcpy(dev->announce_mac, mac, sizeof(dev->announce_mac));
+	atomic_store_explicit(&dev->announce, true, memory_order_release);
 }
 
 static void net_fill_config(struct vnet_dev *dev, struct virtio_net_config *cfg)
@@ -326,6 +354,7 @@ static const struct virtio_dev_ops vnet_ops = {
 	.max_queue_size = net_max_queue_size,
 	.get_features = net_get_features,
 	.set_features = net_set_features,
+	.announce = net_announce,
 	.config_size = net_config_size,
 	.config_read = net_config_read,
 	.config_write = net_config_write,
@@ -378,7 +407,7 @@ struct vnet_dev *vnet_create(const struct vnet_params *p)
 	memcpy(dev->mac, p->mac, sizeof(dev->mac));
 	dev->max_queue_size = p->max_queue_size ? p->max_queue_size : VNET_DEFAULT_QUEUE_SIZE;
 	dev->mtu = p->mtu;
-	dev->offered = (p->features ? p->features : VNET_FEATURES_SUPPORTED) &
+	dev->offered = (p->features ? p->features : VNET_FEATURES_DEFAULT) &
 		       VNET_FEATURES_SUPPORTED;
 	if (!p->mtu)
 		dev->offered &= ~VNET_BIT(VIRTIO_NET_F_MTU);

@@ -21,6 +21,7 @@
 #define FERRY_VHOST_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vhost/virtio_dev.h"
@@ -55,7 +56,22 @@ struct vnet_dev;
 	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |          \
 	 VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |           \
 	 VNET_BIT(VIRTIO_RING_F_EVENT_IDX) | VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC) | \
-	 VNET_BIT(VIRTIO_NET_F_MTU) | VNET_FEATURES_CTRL | VNET_FEATURES_TSO)
+	 VNET_BIT(VIRTIO_NET_F_MTU) | VNET_FEATURES_CTRL | VNET_FEATURES_TSO |       \
+	 VNET_BIT(VIRTIO_F_RING_PACKED))
+/* What a device offers unless told otherwise: as QEMU, split rings only (packed=off). */
+#define VNET_FEATURES_DEFAULT (VNET_FEATURES_SUPPORTED & ~VNET_BIT(VIRTIO_F_RING_PACKED))
+
+/* The features to offer for a NIC's switches: TSO both ways, packed rings. */
+static inline uint64_t vnet_features(bool tso, bool packed)
+{
+	uint64_t f = VNET_FEATURES_DEFAULT;
+
+	if (!tso)
+		f &= ~VNET_FEATURES_TSO;
+	if (packed)
+		f |= VNET_BIT(VIRTIO_F_RING_PACKED);
+	return f;
+}
 
 /* TCP segmentation offload directions, as vnet_guest_tso() reports them. */
 #define VNET_TSO4 1u /* TCP over IPv4 */
@@ -77,7 +93,7 @@ struct vnet_params {
 	uint16_t queue_pairs; /* receiveq/transmitq pairs; 0 means 1 */
 	uint16_t max_queue_size; /* power of two <= 32768; 0 means 256 */
 	uint16_t mtu; /* 0: VIRTIO_NET_F_MTU is not offered */
-	uint64_t features; /* offered: masked by VNET_FEATURES_SUPPORTED; 0 offers all */
+	uint64_t features; /* offered: masked by VNET_FEATURES_SUPPORTED; 0: VNET_FEATURES_DEFAULT */
 	bool manual_ctrl; /* tests and fuzzers: no control-queue thread; vnet_ctrl_poll() */
 };
 
@@ -93,6 +109,13 @@ uint16_t vnet_tx_queue_pairs(const struct vnet_dev *dev);
  * takes whole (GUEST_TSO4/6 with GUEST_CSUM); the switch segments others.
  */
 unsigned int vnet_guest_tso(const struct vnet_dev *dev);
+
+/*
+ * One line on what the driver negotiated, for operators (virtio's feature
+ * names): "virtio-net: 2/4 queue pairs, packed rings, mrg_rxbuf, event_idx,
+ * csum, host_tso, guest_tso" (control thread).
+ */
+void vnet_describe(const struct vnet_dev *dev, char *buf, size_t len);
 
 /* With manual_ctrl: answer what the control queue holds, on this thread; -EIO once broken. */
 int vnet_ctrl_poll(struct vnet_dev *dev);

@@ -129,6 +129,45 @@ static int tx_one(struct vnet_queue *q, struct rte_mbuf *m, struct rte_mempool *
 	return 0;
 }
 
+/*
+ * A RARP request from @mac (RFC 903, opcode 3), broadcast: what QEMU's
+ * announce_self sends and DPDK's vhost library builds on SEND_RARP.
+ */
+static void rarp_fill(uint8_t *p, const uint8_t mac[6])
+{
+	static const uint8_t arp_hdr[8] = { 0, 1, 8, 0, 6, 4, 0, 3 }; /* Ethernet, IPv4, RARP req */
+
+	memset(p, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	memset(p, 0xff, RTE_ETHER_ADDR_LEN);
+	memcpy(p + 6, mac, 6);
+	p[12] = 0x80;
+	p[13] = 0x35;
+	memcpy(p + 14, arp_hdr, sizeof(arp_hdr));
+	memcpy(p + 22, mac, 6); /* sender hardware address; sender IP 0 */
+	memcpy(p + 32, mac, 6); /* target hardware address; target IP 0 */
+}
+
+/* The RARP net.c's announce op asked for, if any (transmitq 0's PMD). */
+static struct rte_mbuf *vnet_take_announce(struct vnet_dev *dev, struct rte_mempool *mp)
+{
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	if (likely(!atomic_load_explicit(&dev->announce, memory_order_relaxed)))
+		return NULL;
+	/* Acquire: pairs with net_announce()'s release, so the MAC is the new one. */
+	if (!atomic_exchange_explicit(&dev->announce, false, memory_order_acquire))
+		return NULL;
+	m = rte_pktmbuf_alloc(mp);
+	p = m ? (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN) : NULL;
+	if (!p) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	rarp_fill(p, dev->announce_mac);
+	return m;
+}
+
 uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempool *mp,
 			    struct rte_mbuf **pkts, uint16_t n)
 {
@@ -139,6 +178,8 @@ uint16_t vnet_dequeue_burst(struct vnet_dev *dev, uint16_t qp, struct rte_mempoo
 
 	if (!q)
 		return 0;
+	if (unlikely(qp == 0 && n > 0 && (pkts[0] = vnet_take_announce(dev, mp)) != NULL))
+		return 1; /* the guest's frames follow with the next burst */
 	vq_burst_begin(&q->vq);
 	/*
 	 * Read the guest-written avail index once: @count sizes the mbuf array,

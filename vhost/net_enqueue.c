@@ -31,7 +31,7 @@
 
 /* One chain reserved for the frame being delivered. */
 struct rx_buf {
-	uint16_t head; /* chain id for the used ring */
+	uint32_t head; /* the chain's token (vq_chain.head) */
 	uint32_t len; /* writable bytes it offers */
 };
 
@@ -51,7 +51,9 @@ static void rx_give_back(struct vnet_queue *q, struct rx_frame *f)
 	uint16_t i;
 
 	if (!f->interleaved) {
-		vq_unpop(&q->vq, f->nbufs);
+		/* Last taken, first given back: the ring position walks back chain by chain. */
+		for (i = f->nbufs; i-- > 0;)
+			vq_unpop(&q->vq, f->bufs[i].head);
 		return;
 	}
 	/* A refused chain sits between ours in the avail ring: return ours empty instead. */

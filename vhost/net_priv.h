@@ -94,6 +94,9 @@ struct vnet_dev {
 	_Atomic uint16_t active_qp; /* pairs the driver uses (VQ_PAIRS_SET; 1 until then) */
 	_Atomic bool mq; /* VIRTIO_NET_F_MQ negotiated: for PMDs, which must not read acked */
 	_Atomic uint8_t guest_tso; /* vnet_guest_tso(), for PMDs likewise */
+	/* A RARP to send from announce_mac with transmitq 0's next burst (SEND_RARP). */
+	_Atomic bool announce;
+	uint8_t announce_mac[6]; /* written before announce is set (release) */
 };
 
 /* Bump a single-writer counter without a locked instruction. */

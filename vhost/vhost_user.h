@@ -41,6 +41,7 @@ struct vu_port_opts {
 	bool client; /* false: listen on path; true: connect to it, reconnecting */
 	uint16_t queue_pairs; /* 0 means 1 */
 	bool no_tso; /* do not offer HOST_TSO4/6 and GUEST_TSO4/6 */
+	bool packed; /* offer VIRTIO_F_RING_PACKED */
 	uint8_t mac[6]; /* offered to the peer in the device config space */
 };
 

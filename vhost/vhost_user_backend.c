@@ -46,9 +46,12 @@
  * What we offer in GET_PROTOCOL_FEATURES.  GET_CONFIG is answered but
  * VHOST_USER_PROTOCOL_F_CONFIG is not offered: QEMU's virtio-net serves its
  * config space itself and warns about a backend offering it, and DPDK
- * 22.11's virtio-user never asks.
+ * 22.11's virtio-user never asks.  RARP: the peer's SEND_RARP after a
+ * migration or a reconnect has the device announce the guest's MAC.
  */
-#define VU_BACKEND_PROTO (BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK))
+#define VU_BACKEND_PROTO                                                        \
+	(BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
+	 BIT(VHOST_USER_PROTOCOL_F_RARP))
 
 /* A reply under construction. */
 struct vu_reply {
@@ -135,21 +138,30 @@ static void *uaddr_range(const struct vhost_mem *mem, uint64_t uaddr, uint64_t l
 	return p && got >= len ? p : NULL;
 }
 
+/* Is the packed layout negotiated (VIRTIO_F_RING_PACKED)? */
+static bool ring_packed(const struct vu_backend *b)
+{
+	return has(b->features, VIRTIO_F_RING_PACKED);
+}
+
 /* Translate a ring's three parts with their full lengths (virtio_dev.h). */
-static int ring_translate(const struct vhost_mem *mem, uint32_t num, uint64_t desc, uint64_t avail,
+static int ring_translate(const struct vu_backend *b, uint32_t num, uint64_t desc, uint64_t avail,
 			  uint64_t used, struct virtio_queue_cfg *cfg)
 {
-	cfg->desc = uaddr_range(mem, desc, 16ull * num);
-	cfg->avail = uaddr_range(mem, avail, 6 + 2ull * num);
-	cfg->used = uaddr_range(mem, used, 6 + 8ull * num);
+	struct virtio_ring_layout l = virtio_ring_layout((uint16_t)num, ring_packed(b));
+
+	cfg->desc = uaddr_range(b->mem, desc, l.desc_len);
+	cfg->avail = uaddr_range(b->mem, avail, l.driver_len);
+	cfg->used = uaddr_range(b->mem, used, l.device_len);
 	if (!cfg->desc || !cfg->avail || !cfg->used)
 		return -EFAULT;
 	/*
-	 * virtio 1.2, 2.7 (table 2.2): 16, 2 and 4 bytes.  Checked here, before
+	 * virtio 1.2, 2.7 (table 2.2) and 2.8.10.  Checked here, before
 	 * ring_resync() reads the used index (vq_init() checks again): found by
 	 * fuzz_vhost_user, a misaligned used ring read as a misaligned uint16_t.
 	 */
-	if ((uintptr_t)cfg->desc % 16 || (uintptr_t)cfg->avail % 2 || (uintptr_t)cfg->used % 4)
+	if ((uintptr_t)cfg->desc % l.desc_align || (uintptr_t)cfg->avail % l.driver_align ||
+	    (uintptr_t)cfg->used % l.device_align)
 		return -EINVAL;
 	return 0;
 }
@@ -163,8 +175,18 @@ static int ring_translate(const struct vhost_mem *mem, uint32_t num, uint64_t de
  */
 static void ring_resync(struct vu_backend *b, uint16_t idx, struct virtio_queue_cfg *cfg)
 {
-	uint16_t used = __atomic_load_n(&((struct vring_used *)cfg->used)->idx, __ATOMIC_ACQUIRE);
+	uint16_t used;
 
+	/*
+	 * A packed ring has no used index to read: the device resumes writing
+	 * used entries where it takes the next chain, as DPDK's vhost does.
+	 */
+	if (cfg->packed) {
+		cfg->used_idx = b->rings[idx].used_base_set ? b->rings[idx].used_base :
+							      cfg->last_avail_idx;
+		return;
+	}
+	used = __atomic_load_n(&((struct vring_used *)cfg->used)->idx, __ATOMIC_ACQUIRE);
 	cfg->used_idx = used;
 	if (used == cfg->last_avail_idx)
 		return;
@@ -178,6 +200,7 @@ static int ring_try_start(struct vu_backend *b, uint16_t idx)
 	struct vu_ring *r = &b->rings[idx];
 	struct virtio_queue_cfg cfg = {
 		.size = (uint16_t)r->num,
+		.packed = ring_packed(b),
 		.last_avail_idx = r->base,
 		.kick_fd = r->kick_fd,
 		.call_fd = r->call_fd,
@@ -187,7 +210,7 @@ static int ring_try_start(struct vu_backend *b, uint16_t idx)
 
 	if (!ring_ready(b, r))
 		return 0;
-	ret = ring_translate(b->mem, r->num, r->desc, r->avail, r->used, &cfg);
+	ret = ring_translate(b, r->num, r->desc, r->avail, r->used, &cfg);
 	if (!ret) {
 		ring_resync(b, idx, &cfg);
 		ret = b->dev->ops->queue_start(b->dev, idx, &cfg);
@@ -211,6 +234,7 @@ static void ring_stop(struct vu_backend *b, uint16_t idx)
 		return;
 	/* Returns once no PMD touches the ring (the switch's fence, vhost/net.h). */
 	r->base = b->dev->ops->queue_stop(b->dev, idx);
+	r->used_base_set = false; /* every chain taken was returned: used is where avail is */
 	r->running = false;
 }
 
@@ -370,6 +394,23 @@ static int vu_h_refuse_log(struct vu_backend *b, struct vu_rx *m, struct vu_repl
 	(void)r;
 	LOG_RL(LOG_LVL_WARN, "vhost-user", "%s: dirty logging requested: not supported", b->name);
 	return -ENOTSUP;
+}
+
+/*
+ * SEND_RARP: the MAC in the payload's first 6 bytes (as QEMU sends it) is
+ * announced by the device: a RARP from it enters the switch, so the switch
+ * learns where the guest is now without waiting for it to speak.
+ */
+static int vu_h_send_rarp(struct vu_backend *b, struct vu_rx *m, struct vu_reply *r)
+{
+	uint8_t mac[6];
+
+	(void)r;
+	if (!b->dev->ops->announce)
+		return -ENOTSUP;
+	memcpy(mac, &m->p.u64, sizeof(mac));
+	b->dev->ops->announce(b->dev, mac);
+	return 0;
 }
 
 /* GET_CONFIG: the device config space (MAC, status, queue pairs). */
@@ -551,7 +592,8 @@ static int vu_h_set_vring_num(struct vu_backend *b, struct vu_rx *m, struct vu_r
 	struct vu_ring *ring = ring_at(b, s->index);
 
 	(void)r;
-	if (!ring || !IS_POW2(s->num) ||
+	if (!ring || s->num > UINT16_MAX ||
+	    !virtio_queue_size_ok((uint16_t)s->num, ring_packed(b)) ||
 	    s->num > b->dev->ops->max_queue_size(b->dev, (uint16_t)s->index))
 		return -EINVAL;
 	ring_stop(b, (uint16_t)s->index);
@@ -570,7 +612,7 @@ static int vu_h_set_vring_addr(struct vu_backend *b, struct vu_rx *m, struct vu_
 	if (!ring)
 		return -EINVAL;
 	if (b->mem && ring->num &&
-	    ring_translate(b->mem, ring->num, a->desc_uaddr, a->avail_uaddr, a->used_uaddr, &cfg))
+	    ring_translate(b, ring->num, a->desc_uaddr, a->avail_uaddr, a->used_uaddr, &cfg))
 		return -EFAULT;
 	ring_stop(b, (uint16_t)a->index);
 	ring->desc = a->desc_uaddr;
@@ -580,17 +622,23 @@ static int vu_h_set_vring_addr(struct vu_backend *b, struct vu_rx *m, struct vu_
 	return ring_try_start(b, (uint16_t)a->index);
 }
 
-/* SET_VRING_BASE: the next avail index to take; split rings have 16 bits. */
+/*
+ * SET_VRING_BASE: the next avail index to take, 16 bits; a packed ring's
+ * wrap counter in bit 15, and from QEMU the used position in the upper half
+ * (DPDK's virtio-user leaves it 0: then used resumes where avail does).
+ */
 static int vu_h_set_vring_base(struct vu_backend *b, struct vu_rx *m, struct vu_reply *r)
 {
 	const struct vu_vring_state *s = &m->p.state;
 	struct vu_ring *ring = ring_at(b, s->index);
 
 	(void)r;
-	if (!ring || s->num > UINT16_MAX)
+	if (!ring || (s->num > UINT16_MAX && !ring_packed(b)))
 		return -EINVAL;
 	ring_stop(b, (uint16_t)s->index);
 	ring->base = (uint16_t)s->num;
+	ring->used_base = (uint16_t)(s->num >> 16);
+	ring->used_base_set = s->num > UINT16_MAX;
 	return ring_try_start(b, (uint16_t)s->index);
 }
 

@@ -544,7 +544,8 @@ static int fe_negotiate(struct vu_frontend *fe) REQUIRES(fe->lock)
 	if (ret || !(fe->be_features & VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
 		return ret;
 	ret = fe_get_u64(fe, VU_REQ_GET_PROTOCOL_FEATURES, &proto);
-	want = proto & VNET_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	want = proto &
+	       (VNET_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | VNET_BIT(VHOST_USER_PROTOCOL_F_RARP));
 	if (!ret)
 		ret = fe_send(fe, VU_REQ_SET_PROTOCOL_FEATURES, &want, sizeof(want), NULL, 0);
 	/* Acks are asked for only from here on: the request above had none. */
@@ -584,6 +585,25 @@ static int fe_replay(struct vu_frontend *fe) REQUIRES(fe->lock)
 	return ret;
 }
 
+/*
+ * The new backend knows nothing of where the guest is: ask it to announce
+ * the guest's MAC (SEND_RARP), as QEMU does after a migration, so its switch
+ * learns the port before the guest speaks.  Best effort: a backend without
+ * VHOST_USER_PROTOCOL_F_RARP learns from the guest's next frame instead.
+ */
+static void fe_announce(struct vu_frontend *fe) REQUIRES(fe->lock)
+{
+	uint64_t mac = 0;
+
+	if (!(fe->be_proto & VNET_BIT(VHOST_USER_PROTOCOL_F_RARP)))
+		return;
+	memcpy(&mac, fe->mac, sizeof(fe->mac));
+	if (fe_send(fe, VU_REQ_SEND_RARP, &mac, sizeof(mac), NULL, 0) == 0)
+		LOG_INFO("vhost-user",
+			 "%s: asked backend %s to announce the guest's MAC (SEND_RARP)", fe->name,
+			 fe->path);
+}
+
 /* Replay the session on @fd (from fe_dial()); 0 when it is up again. */
 static int fe_try_reconnect(struct vu_frontend *fe, int fd) REQUIRES(fe->lock)
 {
@@ -599,6 +619,7 @@ static int fe_try_reconnect(struct vu_frontend *fe, int fd) REQUIRES(fe->lock)
 	}
 	fe->reconnects++;
 	LOG_INFO("vhost-user", "%s: reconnected to backend %s; link up", fe->name, fe->path);
+	fe_announce(fe);
 	return 0;
 }
 

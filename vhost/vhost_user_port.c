@@ -303,7 +303,7 @@ static struct vnet_dev *port_make_dev(struct vu_port *p, const struct vu_port_op
 		.queue_pairs = o->queue_pairs ? o->queue_pairs : 1,
 		/* Rings live in the peer's memory: allow any size a driver may pick. */
 		.max_queue_size = VIRTQ_MAX_SIZE,
-		.features = o->no_tso ? VNET_FEATURES_SUPPORTED & ~VNET_FEATURES_TSO : 0,
+		.features = vnet_features(!o->no_tso, o->packed),
 	};
 
 	memcpy(vp.mac, o->mac, sizeof(vp.mac));

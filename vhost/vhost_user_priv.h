@@ -109,6 +109,12 @@ struct vu_ring {
 	bool addr_set; /* SET_VRING_ADDR seen */
 	uint64_t desc, avail, used; /* frontend virtual addresses */
 	uint16_t base; /* SET_VRING_BASE, or where the ring stopped */
+	/*
+	 * Packed rings: the used position (with its wrap bit) QEMU sends in
+	 * SET_VRING_BASE's upper 16 bits; valid while used_base_set.
+	 */
+	uint16_t used_base;
+	bool used_base_set;
 	bool kicked; /* SET_VRING_KICK seen since the last GET_VRING_BASE */
 	bool enabled; /* SET_VRING_ENABLE (implied without PROTOCOL_FEATURES) */
 	bool running; /* the device serves it (queue_start succeeded) */

@@ -32,6 +32,7 @@
 /* Protocol feature bits ("Protocol features" in the spec). */
 #define VHOST_USER_PROTOCOL_F_MQ 0
 #define VHOST_USER_PROTOCOL_F_LOG_SHMFD 1
+#define VHOST_USER_PROTOCOL_F_RARP 2
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK 3
 #define VHOST_USER_PROTOCOL_F_CONFIG 9
 
@@ -154,6 +155,7 @@ enum vu_fd_rule {
 	X(16, SET_PROTOCOL_FEATURES, vu_h_set_proto, VU_FD_NONE, false, VU_SZ_U64)     \
 	X(17, GET_QUEUE_NUM, vu_h_get_queue_num, VU_FD_NONE, true, VU_SZ_NONE)         \
 	X(18, SET_VRING_ENABLE, vu_h_set_vring_enable, VU_FD_NONE, false, VU_SZ_STATE) \
+	X(19, SEND_RARP, vu_h_send_rarp, VU_FD_NONE, false, VU_SZ_U64)                 \
 	X(24, GET_CONFIG, vu_h_get_config, VU_FD_NONE, true, VU_SZ_CONFIG)
 
 enum vu_request {

@@ -36,18 +36,24 @@ struct virtio_dev;
 /*
  * Where a started queue lives and how it signals.  Ring addresses are host
  * virtual addresses the transport has already translated and length-checked
- * against the device's memory map (desc: 16 * size bytes, avail: 6 + 2 * size,
- * used: 6 + 8 * size), so the device may access the rings directly.  Buffer
- * addresses inside descriptors are guest-physical and are translated per
- * access through the device's struct vhost_mem.
+ * against the device's memory map (virtio_ring_layout()), so the device may
+ * access the rings directly.  Buffer addresses inside descriptors are
+ * guest-physical and are translated per access through the device's struct
+ * vhost_mem.
  */
 struct virtio_queue_cfg {
-	uint16_t size; /* ring size, a power of two <= the device's maximum */
-	void *desc; /* descriptor table (host virtual) */
-	void *avail; /* driver ("available") ring (host virtual) */
-	void *used; /* device ("used") ring (host virtual) */
-	uint16_t last_avail_idx; /* where to resume (0 after a reset) */
-	uint16_t used_idx; /* ditto for the used ring */
+	uint16_t size; /* ring size <= the device's maximum (virtio_queue_size_ok()) */
+	bool packed; /* VIRTIO_F_RING_PACKED negotiated: the layout of virtio 1.2, 2.8 */
+	void *desc; /* descriptor table / packed descriptor ring (host virtual) */
+	void *avail; /* driver area: split "available" ring, or packed driver event suppression */
+	void *used; /* device area: split "used" ring, or packed device event suppression */
+	/*
+	 * Where to resume (0 after a reset).  Packed rings keep their wrap
+	 * counter in bit 15 (VRING_PACKED_EVENT_F_WRAP_CTR), as vhost-user's
+	 * SET/GET_VRING_BASE carry it, so a fresh packed ring starts at 0x8000.
+	 */
+	uint16_t last_avail_idx;
+	uint16_t used_idx; /* ditto for the used side */
 	int kick_fd; /* eventfd the driver's notifications arrive on, -1: poll only */
 	int call_fd; /* eventfd that interrupts the driver, -1: no interrupts */
 	/*
@@ -83,6 +89,11 @@ struct virtio_dev_ops {
 	void (*queue_set_call_fd)(struct virtio_dev *dev, uint16_t qidx, int call_fd);
 	/* Device reset (virtio 1.2, section 2.4): all queues are stopped first. */
 	void (*reset)(struct virtio_dev *dev);
+	/*
+	 * Optional (network devices): make @mac known to the network, as after a
+	 * migration (vhost-user SEND_RARP).  Must not block.
+	 */
+	void (*announce)(struct virtio_dev *dev, const uint8_t mac[6]);
 };
 
 /*
@@ -103,6 +114,33 @@ struct virtio_dev {
 	void (*needs_reset)(struct virtio_dev *dev);
 	void *transport; /* the transport's private data for the callback */
 };
+
+/* Sizes and alignments of a queue's three areas (virtio 1.2, 2.7 table 2.2, and 2.8.10). */
+struct virtio_ring_layout {
+	uint64_t desc_len, driver_len, device_len;
+	uint64_t desc_align, driver_align, device_align;
+};
+
+static inline struct virtio_ring_layout virtio_ring_layout(uint16_t size, bool packed)
+{
+	if (packed)
+		return (struct virtio_ring_layout){ 16ull * size, 4, 4, 16, 4, 4 };
+	return (struct virtio_ring_layout){
+		16ull * size, 6 + 2ull * size, 6 + 8ull * size, 16, 2, 4
+	};
+}
+
+/* Split rings need a power of two; packed rings any size (virtio 1.2, 2.7 and 2.8). */
+static inline bool virtio_queue_size_ok(uint16_t size, bool packed)
+{
+	return size && (packed || !(size & (size - 1))) && size <= 32768;
+}
+
+/* Where a fresh ring starts: index 0, and for a packed ring both wrap counters at 1. */
+static inline uint16_t virtio_ring_start(bool packed)
+{
+	return packed ? (uint16_t)(1u << VRING_PACKED_EVENT_F_WRAP_CTR) : 0;
+}
 
 /*
  * A config_read for devices that keep their config space as a struct: copy

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * virtq.c - split-virtqueue engine of vhost/virtq.h (virtio 1.2, section 2.7).
+ * virtq.c - split-virtqueue engine of vhost/virtq.h (virtio 1.2, section 2.7),
+ * the checks both layouts share (virtq_priv.h), and the entry points that
+ * hand a packed queue to virtq_packed.c.
  *
  * Security model: the driver side of every ring (descriptor table, avail
  * ring, indirect tables, the buffers themselves) lives in memory a guest or
@@ -36,19 +38,7 @@
 #include "vhost/mem.h"
 #include "vhost/virtio_dev.h"
 #include "vhost/virtq.h"
-
-/* Where descriptors are read from while walking one chain. */
-struct desc_walk {
-	const uint8_t *table; /* host pointer to the table; NULL: read it through mem */
-	uint64_t table_gpa; /* guest address of an indirect table split across regions */
-	uint32_t max; /* entries in the table */
-	uint32_t found; /* descriptors seen in this table (loop detection) */
-	uint32_t descs; /* descriptors walked in the whole chain */
-	bool in_indirect; /* walking an indirect table */
-	bool writable_seen; /* a device-writable descriptor came before */
-	uint64_t total; /* bytes the chain describes so far */
-	int drop; /* -EMSGSIZE / -ENOBUFS once the frame cannot be taken: check only */
-};
+#include "vhost/virtq_priv.h"
 
 static uint16_t *vq_used_event(struct vq *vq)
 {
@@ -60,26 +50,42 @@ static uint16_t *vq_avail_event(struct vq *vq)
 	return (uint16_t *)&vq->used->ring[vq->size];
 }
 
-int vq_init(struct vq *vq, const struct vq_params *p)
+/* The split layout's part of vq_init(). */
+static int vq_split_init(struct vq *vq, const struct virtio_queue_cfg *cfg)
 {
-	const struct virtio_queue_cfg *cfg = p->cfg;
-
-	if (!IS_POW2(cfg->size) || cfg->size > VIRTQ_MAX_SIZE || !cfg->desc || !cfg->avail ||
-	    !cfg->used)
-		return -EINVAL;
-	/* Alignment required by virtio 1.2, 2.7 (table 2.2): 16, 2 and 4 bytes. */
-	if ((uintptr_t)cfg->desc % 16 || (uintptr_t)cfg->avail % 2 || (uintptr_t)cfg->used % 4)
-		return -EINVAL;
-	vq->desc = cfg->desc;
-	vq->avail = cfg->avail;
-	vq->used = cfg->used;
-	vq->mem = p->mem;
-	vq->size = cfg->size;
 	vq->mask = cfg->size - 1;
 	vq->last_avail_idx = cfg->last_avail_idx;
 	vq->avail_idx = cfg->last_avail_idx;
 	vq->used_idx = cfg->used_idx;
 	vq->published_used = cfg->used_idx;
+	/* Start with kicks enabled: a stale NO_NOTIFY from an earlier owner would stall the driver. */
+	__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
+	if (vq->event_idx)
+		__atomic_store_n(vq_avail_event(vq), vq->last_avail_idx, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int vq_init(struct vq *vq, const struct vq_params *p)
+{
+	const struct virtio_queue_cfg *cfg = p->cfg;
+	struct virtio_ring_layout l = virtio_ring_layout(cfg->size, cfg->packed);
+
+	if (!virtio_queue_size_ok(cfg->size, cfg->packed) || !cfg->desc || !cfg->avail ||
+	    !cfg->used)
+		return -EINVAL;
+	if ((uintptr_t)cfg->desc % l.desc_align || (uintptr_t)cfg->avail % l.driver_align ||
+	    (uintptr_t)cfg->used % l.device_align)
+		return -EINVAL;
+	/* A packed ring's positions (below its wrap bit) must lie in the ring. */
+	if (cfg->packed && ((cfg->last_avail_idx & 0x7fffu) >= cfg->size ||
+			    (cfg->used_idx & 0x7fffu) >= cfg->size))
+		return -EINVAL;
+	vq->desc = cfg->desc;
+	vq->avail = cfg->avail;
+	vq->used = cfg->used;
+	vq->packed = cfg->packed;
+	vq->mem = p->mem;
+	vq->size = cfg->size;
 	vq->signalled_used_valid = false;
 	vq->event_idx = p->event_idx;
 	vq->indirect = p->indirect;
@@ -92,11 +98,7 @@ int vq_init(struct vq *vq, const struct vq_params *p)
 	atomic_store_explicit(&vq->call_fd, cfg->call_fd, memory_order_relaxed);
 	atomic_store_explicit(&vq->broken, false, memory_order_relaxed);
 	snprintf(vq->name, sizeof(vq->name), "%s", p->name ? p->name : "vq");
-	/* Start with kicks enabled: a stale NO_NOTIFY from an earlier owner would stall the driver. */
-	__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
-	if (vq->event_idx)
-		__atomic_store_n(vq_avail_event(vq), vq->last_avail_idx, __ATOMIC_RELAXED);
-	return 0;
+	return vq->packed ? vq_packed_init(vq, cfg) : vq_split_init(vq, cfg);
 }
 
 void vq_set_call_fd(struct vq *vq, int call_fd)
@@ -127,6 +129,8 @@ uint16_t vq_avail_count(struct vq *vq)
 
 	if (vq_is_broken(vq))
 		return 0;
+	if (vq->packed)
+		return vq_packed_avail_count(vq);
 	/*
 	 * Acquire: pairs with the driver's write barrier between filling the
 	 * ring entries / descriptors and storing avail->idx (virtio 1.2, 2.7.13:
@@ -144,14 +148,14 @@ uint16_t vq_avail_count(struct vq *vq)
 	return n;
 }
 
-/* Copy descriptor @i of the walked table into @d; only the copy is used afterwards. */
-static int walk_read_desc(struct vq *vq, const struct desc_walk *w, uint32_t i,
-			  struct vring_desc *d)
+int vq_walk_read(struct vq *vq, const struct desc_walk *w, uint32_t i, void *out)
 {
+	/* Both layouts' descriptors are 16 bytes (virtio 1.2, 2.7.5 and 2.8.13). */
+	const size_t dsz = sizeof(struct vring_desc);
+
 	if (!w->table)
-		return vhost_mem_read(vq->mem, w->table_gpa + (uint64_t)i * sizeof(*d), d,
-				      sizeof(*d));
-	memcpy(d, w->table + (size_t)i * sizeof(*d), sizeof(*d));
+		return vhost_mem_read(vq->mem, w->table_gpa + (uint64_t)i * dsz, out, dsz);
+	memcpy(out, w->table + (size_t)i * dsz, dsz);
 	/*
 	 * Compiler barrier: forbids re-reading guest memory in place of the
 	 * private copy, so the guest cannot change a field between our check
@@ -161,8 +165,7 @@ static int walk_read_desc(struct vq *vq, const struct desc_walk *w, uint32_t i,
 	return 0;
 }
 
-/* Switch the walk to the indirect table @d points at (virtio 1.2, 2.7.5.3). */
-static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct vring_desc *d)
+int vq_walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct vring_desc *d)
 {
 	uint64_t len = d->len;
 
@@ -191,9 +194,8 @@ static int walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct 
 	return 0;
 }
 
-/* Append the buffer of @d to the chain, or once the frame is dropped (w->drop) only check it. */
-static int chain_add_desc(struct vq *vq, struct vq_chain *c, struct desc_walk *w,
-			  const struct vring_desc *d)
+int vq_chain_add_desc(struct vq *vq, struct vq_chain *c, struct desc_walk *w,
+		      const struct vring_desc *d)
 {
 	bool writable = d->flags & VRING_DESC_F_WRITE;
 	uint16_t used = c->n_out + c->n_in;
@@ -249,16 +251,16 @@ static int chain_walk(struct vq *vq, struct vq_chain *c, uint16_t head)
 		if (++w.descs > vq->size)
 			return vq_mark_broken(vq, "chain from head %u longer than the queue (%u)",
 					      head, vq->size);
-		if (walk_read_desc(vq, &w, i, &d))
+		if (vq_walk_read(vq, &w, i, &d))
 			return vq_mark_broken(vq, "indirect table unreadable");
 		if (d.flags & VRING_DESC_F_INDIRECT) {
-			ret = walk_enter_indirect(vq, &w, &d);
+			ret = vq_walk_enter_indirect(vq, &w, &d);
 			if (ret)
 				return ret;
 			i = 0;
 			continue;
 		}
-		ret = chain_add_desc(vq, c, &w, &d);
+		ret = vq_chain_add_desc(vq, c, &w, &d);
 		if (ret)
 			return ret;
 		if (!(d.flags & VRING_DESC_F_NEXT))
@@ -282,6 +284,10 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 	uint64_t len;
 	void *p;
 
+	if (vq->packed) {
+		vq_packed_prefetch(vq, n, write);
+		return;
+	}
 	n = n < VQ_PREFETCH_MAX ? n : VQ_PREFETCH_MAX;
 	for (uint16_t i = 0; i < n; i++) {
 		heads[i] = __atomic_load_n(&vq->avail->ring[(vq->last_avail_idx + i) & vq->mask],
@@ -301,7 +307,7 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 	}
 }
 
-static bool vq_budget_spent(const struct vq *vq)
+bool vq_budget_spent(const struct vq *vq)
 {
 	return vq->burst_chains >= VQ_BUDGET_CHAINS || vq->burst_descs >= VQ_BUDGET_DESCS ||
 	       vq->burst_refused >= VQ_BUDGET_REFUSED;
@@ -314,6 +320,8 @@ int vq_pop_chain(struct vq *vq, struct vq_chain *c)
 
 	if (vq_budget_spent(vq))
 		return -EAGAIN;
+	if (vq->packed)
+		return vq_packed_pop(vq, c);
 	if (vq->last_avail_idx == vq->avail_idx && vq_avail_count(vq) == 0)
 		return vq_is_broken(vq) ? -EIO : -EAGAIN;
 	if (vq_is_broken(vq))
@@ -334,9 +342,12 @@ int vq_pop_chain(struct vq *vq, struct vq_chain *c)
 	return ret;
 }
 
-void vq_unpop(struct vq *vq, uint16_t n)
+void vq_unpop(struct vq *vq, uint32_t head)
 {
-	vq->last_avail_idx -= n;
+	if (vq->packed)
+		vq_packed_unpop(vq, head);
+	else
+		vq->last_avail_idx--;
 }
 
 /* Does the driver want an interrupt for the elements just published? (virtio 1.2, 2.7.7.2) */
@@ -363,7 +374,7 @@ static bool vq_need_interrupt(struct vq *vq)
 	return vring_need_event(__atomic_load_n(vq_used_event(vq), __ATOMIC_RELAXED), new, old);
 }
 
-static void vq_interrupt(struct vq *vq)
+void vq_interrupt(struct vq *vq)
 {
 	int fd = atomic_load_explicit(&vq->call_fd, memory_order_relaxed);
 	uint64_t one = 1;
@@ -389,6 +400,10 @@ static void vq_interrupt(struct vq *vq)
 
 void vq_flush_used(struct vq *vq)
 {
+	if (vq->packed) {
+		vq_packed_flush(vq);
+		return;
+	}
 	if (vq->used_idx == vq->published_used)
 		return;
 	/*
@@ -405,6 +420,10 @@ void vq_flush_used(struct vq *vq)
 
 void vq_disable_notify(struct vq *vq)
 {
+	if (vq->packed) {
+		vq_packed_disable_notify(vq);
+		return;
+	}
 	/* With EVENT_IDX a stale avail_event already stops kicks after one. */
 	if (!vq->event_idx)
 		__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
@@ -414,6 +433,8 @@ bool vq_enable_notify(struct vq *vq)
 {
 	if (vq_is_broken(vq))
 		return false;
+	if (vq->packed)
+		return vq_packed_enable_notify(vq);
 	if (vq->event_idx)
 		__atomic_store_n(vq_avail_event(vq), vq->last_avail_idx, __ATOMIC_RELAXED);
 	else

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * virtq.h - the virtqueue engine: split rings (virtio 1.2, section 2.7) as
- * seen from the device side.  Packed rings (section 2.8) will get their own
- * walker behind the same struct vq_chain interface.
+ * virtq.h - the virtqueue engine: split rings (virtio 1.2, section 2.7,
+ * virtq.c) and packed rings (section 2.8, virtq_packed.c) as seen from the
+ * device side, behind one interface: a device pops chains, pushes them back
+ * with the token vq_pop_chain() gave it, and never looks at the layout.
  *
  * Devices (vhost/net*.c) pop descriptor chains as iovec arrays, return them
  * through a shadow used index that is published once per burst, and ask the
@@ -80,7 +81,12 @@ struct vq_params {
 struct vq_chain {
 	struct iovec *iov; /* caller's storage: readable segments, then writable ones */
 	uint16_t iov_cap; /* entries iov can hold */
-	uint16_t head; /* id to hand back to vq_push_used() */
+	/*
+	 * Token to hand back to vq_push_used() / vq_unpop(): the head index of a
+	 * split chain; a packed chain's buffer id with its descriptor count
+	 * above bit 16, which is how far its used entry moves the ring on.
+	 */
+	uint32_t head;
 	uint16_t n_out; /* device-readable segments: iov[0, n_out) */
 	uint16_t n_in; /* device-writable segments: iov[n_out, n_out + n_in) */
 	uint32_t out_len; /* bytes in the readable segments */
@@ -89,12 +95,25 @@ struct vq_chain {
 
 struct vq {
 	/* Hot state, owned by the one thread serving the queue. */
-	struct vring_desc *desc; /* descriptor table (host virtual) */
-	struct vring_avail *avail; /* driver ring (host virtual) */
-	struct vring_used *used; /* device ring (host virtual) */
+	union {
+		struct vring_desc *desc; /* split: descriptor table (host virtual) */
+		struct vring_packed_desc *pdesc; /* packed: the descriptor ring */
+	};
+	union {
+		struct vring_avail *avail; /* split: driver ring */
+		struct vring_packed_desc_event *driver_event; /* packed: when to interrupt */
+	};
+	union {
+		struct vring_used *used; /* split: device ring */
+		struct vring_packed_desc_event *device_event; /* packed: when to kick us */
+	};
+	bool packed; /* VIRTIO_F_RING_PACKED: the pdesc/driver_event/device_event side */
+	/* Packed: the wrap counters going with last_avail_idx and used_idx (virtio 1.2, 2.8.1). */
+	bool avail_wrap, used_wrap;
+	uint16_t pushed; /* packed: used entries written since the last vq_flush_used() */
 	const struct vhost_mem *mem; /* translates descriptor addresses */
-	uint16_t size; /* entries, a power of two */
-	uint16_t mask; /* size - 1 */
+	uint16_t size; /* entries: a power of two for a split ring, any for a packed one */
+	uint16_t mask; /* split: size - 1 */
 	uint16_t last_avail_idx; /* next avail entry to take */
 	uint16_t avail_idx; /* avail->idx when last read */
 	uint16_t used_idx; /* shadow: next used entry to fill */
@@ -158,8 +177,14 @@ int vq_pop_chain(struct vq *vq, struct vq_chain *c);
  * misses overlap instead of stalling one copy after another.
  */
 void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write);
-/* Give back the last @n chains taken (not yet pushed): they will be popped again. */
-void vq_unpop(struct vq *vq, uint16_t n);
+/*
+ * Give back the chain of token @head, the last one taken and not pushed: it
+ * will be popped again.  Chains go back in the reverse order of their pops.
+ */
+void vq_unpop(struct vq *vq, uint32_t head);
+
+/* packed (virtq_packed.c): see vq_push_used(). */
+void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t len);
 
 /*
  * Queue a used element; the driver sees it at the next vq_flush_used().
@@ -168,9 +193,15 @@ void vq_unpop(struct vq *vq, uint16_t n);
  * waited for every queued store into guest memory (a third of the PMD's
  * time in the 64 B loop benchmark).
  */
-static inline void vq_push_used(struct vq *vq, uint16_t head, uint32_t len)
+static inline void vq_push_used(struct vq *vq, uint32_t head, uint32_t len)
 {
-	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & vq->mask];
+	struct vring_used_elem *e;
+
+	if (vq->packed) {
+		vq_packed_push_used(vq, head, len);
+		return;
+	}
+	e = &vq->used->ring[vq->used_idx & vq->mask];
 
 	/* Plain stores: the driver reads an element only once used->idx covers it. */
 	e->id = head;
@@ -193,9 +224,15 @@ static inline bool vq_is_broken(const struct vq *vq)
 	return atomic_load_explicit(&vq->broken, memory_order_relaxed);
 }
 
-/* Where to resume: the GET_VRING_BASE value of a stopped split queue. */
+/*
+ * Where to resume: the GET_VRING_BASE value of a stopped queue, a packed
+ * one's avail wrap counter in bit 15 (virtio_dev.h).
+ */
 static inline uint16_t vq_last_avail_idx(const struct vq *vq)
 {
+	if (vq->packed)
+		return (uint16_t)(vq->last_avail_idx |
+				  (vq->avail_wrap ? 1u << VRING_PACKED_EVENT_F_WRAP_CTR : 0));
 	return vq->last_avail_idx;
 }
 

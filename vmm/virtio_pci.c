@@ -132,21 +132,27 @@ static void *vp_ring(struct virtio_pci *vp, uint64_t gpa, uint64_t len, uint64_t
 static int vp_queue_start(struct virtio_pci *vp, uint16_t i) REQUIRES(vp->lock)
 {
 	struct vp_queue *q = &vp->q[i];
+	bool packed = vp->driver_features & (1ull << VIRTIO_F_RING_PACKED);
 	struct virtio_queue_cfg cfg = {
 		.size = q->size,
+		.packed = packed,
+		/* A queue starts fresh at DRIVER_OK: both wrap counters at 1 for a packed one. */
+		.last_avail_idx = virtio_ring_start(packed),
+		.used_idx = virtio_ring_start(packed),
 		.kick_fd = q->kick_fd,
 		.call_fd = msix_vector_fd(&vp->msix, q->vector),
 	};
+	struct virtio_ring_layout l = virtio_ring_layout(q->size, packed);
 	int ret;
 
-	if (!q->size || !IS_POW2(q->size) || q->size > q->max_size) {
+	if (!virtio_queue_size_ok(q->size, packed) || q->size > q->max_size) {
 		LOG_RL(LOG_LVL_WARN, "virtio-pci", "%s: queue %u: bad size %u", vp->name, i,
 		       q->size);
 		return -EINVAL;
 	}
-	cfg.desc = vp_ring(vp, q->desc, 16ull * q->size, 16);
-	cfg.avail = vp_ring(vp, q->driver, 6 + 2ull * q->size, 2);
-	cfg.used = vp_ring(vp, q->device, 6 + 8ull * q->size, 4);
+	cfg.desc = vp_ring(vp, q->desc, l.desc_len, l.desc_align);
+	cfg.avail = vp_ring(vp, q->driver, l.driver_len, l.driver_align);
+	cfg.used = vp_ring(vp, q->device, l.device_len, l.device_align);
 	if (!cfg.desc || !cfg.avail || !cfg.used) {
 		LOG_RL(LOG_LVL_WARN, "virtio-pci", "%s: queue %u: rings outside guest RAM",
 		       vp->name, i);

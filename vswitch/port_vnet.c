@@ -137,6 +137,11 @@ static unsigned int pvnet_tx_offloads(const struct vsw_port *port)
 	       ((tso & VNET_TSO6) ? VSW_TXO_TSO6 : 0);
 }
 
+static void pvnet_describe(const struct vsw_port *port, char *buf, size_t len)
+{
+	vnet_describe(container_of(port, const struct port_vnet, up)->dev, buf, len);
+}
+
 static int pvnet_wait_fd(struct vsw_port *port, uint16_t q)
 {
 	return vnet_queue_kick_fd(vnet_port(port)->dev, (uint16_t)(2 * q + 1));
@@ -162,6 +167,7 @@ const struct vsw_port_ops vsw_port_vnet_ops = {
 	.tx_burst = pvnet_tx_burst,
 	.get_stats = pvnet_get_stats,
 	.tx_offloads = pvnet_tx_offloads,
+	.describe = pvnet_describe,
 	.wait_fd = pvnet_wait_fd,
 	.enable_notify = pvnet_enable_notify,
 	.disable_notify = pvnet_disable_notify,

@@ -19,18 +19,20 @@ from . import report, rfc2544, vxlan, wireguard, xdp
 # vhost: the loop topology of OVS's vhost tests (one testpmd "guest", two
 # virtio-user ports in io forwarding, looped through the switch).  Every
 # contender gets the same pinning: the guest on one CPU, the switch's PMD
-# on the other.
+# on the other.  A contender named *_packed runs the same switch with the
+# guest on packed virtqueues (virtio-user packed_vq=1); OVS's and testpmd's
+# vhost ports take either layout, Ferry's offer packed when told to.
 
 
-def _ferry_vhost_switch(a, tmp, s0, s1, control=None):
+def _ferry_vhost_switch(a, tmp, s0, s1, control=None, packed=False):
     cfg = os.path.join(tmp, "ferry-vhost.json")
     doc = {
         "switch": {"pmd_threads": 1, "pmd_cpus": [a.switch_cpu], "idle_sleep_us": 0,
                    "hugepages": "auto", "mbufs": 32768},
         "tenants": [{"name": "bench", "vni": 1}],
         "vhost_user_ports": [
-            {"name": "vu0", "path": s0, "mode": "client", "tenant": "bench"},
-            {"name": "vu1", "path": s1, "mode": "client", "tenant": "bench"},
+            {"name": "vu0", "path": s0, "mode": "client", "tenant": "bench", "packed": packed},
+            {"name": "vu1", "path": s1, "mode": "client", "tenant": "bench", "packed": packed},
         ],
     }
     if control:
@@ -88,16 +90,23 @@ def _ferry_baseline_switch(a, tmp, s0, s1):
                                tmp, s0, s1)
 
 
+def _ferry_packed_switch(a, tmp, s0, s1):
+    return _ferry_vhost_switch(a, tmp, s0, s1, packed=True)
+
+
 VHOST_SWITCHES = {"ferry": _ferry_vhost_switch, "ferry_capture": _ferry_capture_switch,
                   "ferry_baseline": _ferry_baseline_switch,
-                  "ovs": _ovs_switch, "testpmd": _testpmd_switch}
+                  "ovs": _ovs_switch, "testpmd": _testpmd_switch,
+                  "ferry_packed": _ferry_packed_switch, "ovs_packed": _ovs_switch,
+                  "testpmd_packed": _testpmd_switch}
 
 
 def vhost_measure(contender, size, a, tmp, progress):
     if size == "imix":
         return None  # derived from the fixed sizes afterwards (see derive_imix)
     s0, s1 = os.path.join(tmp, "vu0.sock"), os.path.join(tmp, "vu1.sock")
-    guest = testpmd.loop_guest(s0, s1, cpu=a.guest_cpu, logdir=tmp)
+    guest = testpmd.loop_guest(s0, s1, cpu=a.guest_cpu, logdir=tmp,
+                               packed=contender.endswith("_packed"))
     sw = None
     try:
         sw = VHOST_SWITCHES[contender](a, tmp, s0, s1)
@@ -201,7 +210,8 @@ SCENARIOS = {
     "vhost": {
         "describe": "testpmd loop guest (2 virtio-user ports, io fwd, tx_first) through the "
                     "switch's vhost-user ports",
-        "contenders": ["ferry", "ferry_capture", "ovs", "testpmd"],
+        "contenders": ["ferry", "ferry_capture", "ovs", "testpmd", "ferry_packed", "ovs_packed",
+                       "testpmd_packed"],
         "measure": vhost_measure,
         "post": derive_imix,
         "smoke": {"sizes": [64], "seconds": 2, "warmup": 1},

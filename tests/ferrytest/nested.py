@@ -228,10 +228,12 @@ def l2_initramfs(script, modules=(), binaries=None):
     return cached(r, "l2")
 
 
-def qemu_vhost_user_argv(initrd, sock, mac, append, queues=1):
+def qemu_vhost_user_argv(initrd, sock, mac, append, queues=1, server=False, packed=False):
     """QEMU (TCG) booting Debian's kernel with @initrd, its one virtio-net NIC
-    on the vhost-user socket @sock (4 queue pairs and mq=on with @queues > 1).
-    Guest RAM is a shared memfd, as vhost-user needs.  vectors=0 (INTx): QEMU
+    on the vhost-user socket @sock (4 queue pairs and mq=on with @queues > 1;
+    @server: QEMU listens and waits for the switch, as OVS's dpdkvhostuserclient
+    ports want; @packed: packed=on, packed virtqueues if the backend offers
+    them).  Guest RAM is a shared memfd, as vhost-user needs.  vectors=0 (INTx): QEMU
     7.2 under TCG crashes in msix_set_vector_notifiers with a vhost-user
     virtio-net-pci on MSI-X."""
     kpath, _ = kernel()
@@ -239,11 +241,14 @@ def qemu_vhost_user_argv(initrd, sock, mac, append, queues=1):
     if queues > 1:
         netdev += ",queues=%d" % queues
         device += ",mq=on"
+    if packed:
+        device += ",packed=on"
     return [_which(QEMU), "-accel", "tcg", "-m", "256", "-smp", "1", "-nodefaults",
             "-display", "none", "-serial", "stdio", "-no-reboot",
             "-kernel", kpath, "-initrd", initrd, "-append", append,
             "-object", "memory-backend-memfd,id=mem,size=256M,share=on",
-            "-machine", "q35,memory-backend=mem", "-chardev", "socket,id=c0,path=" + sock,
+            "-machine", "q35,memory-backend=mem",
+            "-chardev", "socket,id=c0,path=" + sock + (",server=on" if server else ""),
             "-netdev", netdev, "-device", device + ",vectors=0"]
 
 

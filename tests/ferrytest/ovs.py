@@ -38,7 +38,9 @@ def vsctl_run(argv, env):
 
 
 class OvsDpdk:
-    def __init__(self, rundir, pmd_cpu, main_cpu, socket_mem=512):
+    def __init__(self, rundir, pmd_cpu, main_cpu, socket_mem=512, other_config=()):
+        """@other_config: more "key=value" settings before ovs-vswitchd starts
+        ("userspace-tso-enable=true")."""
         reserve_hugepages(socket_mem // 2)
         self.d = rundir
         shutil.rmtree(rundir, ignore_errors=True)
@@ -56,7 +58,8 @@ class OvsDpdk:
                    "other_config:dpdk-extra=--file-prefix=fbovs --no-pci",
                    "other_config:dpdk-socket-mem=%d" % socket_mem,
                    "other_config:dpdk-lcore-mask=%#x" % (1 << main_cpu),
-                   "other_config:pmd-cpu-mask=%#x" % (1 << pmd_cpu))
+                   "other_config:pmd-cpu-mask=%#x" % (1 << pmd_cpu),
+                   *["other_config:" + kv for kv in other_config])
         self.start_vswitchd()
         self.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
 

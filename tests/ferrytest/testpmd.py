@@ -103,14 +103,18 @@ def total(stats, idx):
     return sum(v[idx] for v in stats.values())
 
 
-def loop_guest(sock0, sock1, cpu, hugepages=False, name="testpmd-guest", logdir=None):
+def loop_guest(sock0, sock1, cpu, hugepages=False, name="testpmd-guest", logdir=None,
+               packed=False):
     """The "guest" of the loop topology OVS's vhost tests use: two virtio-user
     ports in server mode (the switch connects) and io forwarding, so what
-    one port receives leaves on the other, through the switch and back."""
+    one port receives leaves on the other, through the switch and back;
+    @packed: on packed virtqueues (packed_vq=1)."""
     for s in (sock0, sock1):
         if os.path.exists(s):
             os.unlink(s)  # a socket left by an earlier run would make bind() fail
     vdev = "net_virtio_user%d,path=%s,queue_size=1024,server=1"
+    if packed:
+        vdev += ",packed_vq=1"
     return TestPmd(name, [vdev % (0, sock0), vdev % (1, sock1)], logdir=logdir, cpu=cpu,
                    hugepages=hugepages, mem_mb=512 if hugepages else 1024, descs=1024)
 

@@ -42,9 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct vnet_params p = { .name = "fuzz",
-				 .mac = { 2, 0, 0, 0, 0, 1 },
-				 .max_queue_size = VIRTQ_MAX_SIZE };
+	struct vnet_params p = {
+		.name = "fuzz",
+		.mac = { 2, 0, 0, 0, 0, 1 },
+		.max_queue_size = VIRTQ_MAX_SIZE,
+		/* Everything, packed rings included: SET_FEATURES picks the layout. */
+		.features = VNET_FEATURES_SUPPORTED
+	};
 
 	(void)argc;
 	(void)argv;

@@ -8,8 +8,9 @@
  * faults).
  *
  * Input: byte 0 picks the negotiated features (bit 0 EVENT_IDX, 1 INDIRECT,
- * 2 MRG_RXBUF, 3 CSUM, 4 GUEST_CSUM, 5 HOST_TSO4/6, 6 GUEST_TSO4/6); then
- * records of
+ * 2 MRG_RXBUF, 3 CSUM, 4 GUEST_CSUM, 5 HOST_TSO4/6, 6 GUEST_TSO4/6, 7 packed
+ * rings: the same memory read as a packed descriptor ring and the two event
+ * suppression structures); then records of
  *   op (1 byte), len (1 byte), len bytes of argument
  * where op % 4 is
  *   0: the guest writes the argument (after a 3-byte offset) into its memory:
@@ -61,6 +62,7 @@ static uint64_t features_of(uint8_t b)
 	f |= (b & 16) ? VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) : 0;
 	f |= (b & 32) ? VNET_BIT(VIRTIO_NET_F_HOST_TSO4) | VNET_BIT(VIRTIO_NET_F_HOST_TSO6) : 0;
 	f |= (b & 64) ? VNET_BIT(VIRTIO_NET_F_GUEST_TSO4) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO6) : 0;
+	f |= (b & 128) ? VNET_BIT(VIRTIO_F_RING_PACKED) : 0;
 	return f;
 }
 
@@ -124,12 +126,25 @@ static void play(void *ctx, uint8_t op, const uint8_t *arg, uint8_t len)
 	}
 }
 
+/* The fake guest's split ring, or its memory taken as a packed ring. */
+static void start_queue(struct virtio_dev *vdev, uint16_t idx, const struct fg_vq *q, bool packed)
+{
+	struct virtio_queue_cfg cfg;
+
+	fg_vq_cfg(q, &cfg);
+	cfg.packed = packed;
+	cfg.last_avail_idx = cfg.used_idx = virtio_ring_start(packed);
+	vdev->ops->queue_start(vdev, idx, &cfg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vnet_params p = { .name = "fuzz", .mac = { 2, 0, 0, 0, 0, 1 }, .mtu = 1500 };
+	struct vnet_params p = { .name = "fuzz",
+				 .mac = { 2, 0, 0, 0, 0, 1 },
+				 .mtu = 1500,
+				 .features = VNET_FEATURES_SUPPORTED };
 	struct vnet_dev *dev;
 	struct virtio_dev *vdev;
-	struct virtio_queue_cfg cfg;
 
 	if (size < 1)
 		return 0;
@@ -139,10 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev = vnet_virtio_dev(dev);
 	vdev->mem = g.map;
 	if (vdev->ops->set_features(vdev, features_of(data[0])) == 0) {
-		fg_vq_cfg(&rxq, &cfg);
-		vdev->ops->queue_start(vdev, 0, &cfg);
-		fg_vq_cfg(&txq, &cfg);
-		vdev->ops->queue_start(vdev, 1, &cfg);
+		start_queue(vdev, 0, &rxq, data[0] & 128);
+		start_queue(vdev, 1, &txq, data[0] & 128);
 		fg_fuzz_records(data + 1, size - 1, play, dev);
 	}
 	vdev->ops->reset(vdev);

@@ -101,6 +101,15 @@ seed += gwrite(RX_DESC + 16 * QSIZE, struct.pack("<HHH", 0, 1, 0))
 seed += rec(2, bytes([60, 0, 200, 8]))
 seed += rec(3, b"")
 put("fuzz_virtq", "tx-then-rx", seed)
+# The same on packed rings: one available descriptor each (AVAIL set in lap 1, id 0).
+seed = bytes([0x9f])  # every feature, packed rings
+seed += gwrite(0x20000, frame)
+seed += gwrite(TX_DESC, struct.pack("<QIHH", 0x20000, len(frame), 0, 0x80))
+seed += rec(1, b"")
+seed += gwrite(RX_DESC, struct.pack("<QIHH", 0x30000, 2048, 0, 0x82))  # writable
+seed += rec(2, bytes([60, 0, 200, 8]))
+seed += rec(3, b"")
+put("fuzz_virtq", "packed-tx-then-rx", seed)
 put("fuzz_virtq", "empty", bytes([0]))
 
 # ---- fuzz_vqdev: a disk read and a VQ_PAIRS_SET (the disk's rings first, then the

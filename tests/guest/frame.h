@@ -68,6 +68,16 @@ void frame_turn(uint8_t *f, enum frame_kind kind);
 
 /* 1 for ff:ff:ff:ff:ff:ff. */
 bool frame_is_broadcast(const uint8_t *mac);
+
+/*
+ * 1 for a RARP (EtherType 0x8035): the announce a switch or VMM sends for a
+ * guest after a reconnect or a migration (vhost-user SEND_RARP), which a
+ * role counts apart instead of as foreign.
+ */
+static inline bool frame_is_rarp(const uint8_t *f, uint32_t len)
+{
+	return len >= 14 && f[12] == 0x80 && f[13] == 0x35;
+}
 bool frame_mac_equal(const uint8_t *a, const uint8_t *b);
 
 /* Parses "aa:bb:cc:dd:ee:ff" (hex, either case); 0 or -EINVAL. */

@@ -194,6 +194,10 @@ unsigned int net_poll(struct net_ctx *c, net_frame_fn fn)
 	if (n)
 		c->now = rdtsc(); /* one timestamp per burst keeps rdtsc off the per-frame path */
 	for (unsigned int i = 0; i < n; i++) {
+		if (frame_is_rarp(f[i].data, f[i].len)) {
+			c->rarp++;
+			continue;
+		}
 		switch (frame_check(f[i].data, f[i].len, &c->o->tag, &fi)) {
 		case FRAME_FOREIGN:
 			c->foreign++;

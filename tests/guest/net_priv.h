@@ -28,6 +28,7 @@ struct net_ctx {
 	uint64_t received; /* our frames the role counted (its own meaning) */
 	uint64_t bcast_rx; /* our broadcasts */
 	uint64_t foreign; /* another EtherType or another tag */
+	uint64_t rarp; /* announces (frame_is_rarp), not foreign */
 	uint64_t bad; /* ours but broken (frame_check), or a device error */
 	uint64_t probes; /* probes answered, or probe replies seen */
 	uint64_t flooded; /* our unicast frames addressed to someone else */

@@ -301,6 +301,7 @@ static int pktgen_tx(struct net_ctx *c)
 struct rx_state {
 	uint16_t tag; /* the tag id frames of ours carry */
 	uint64_t received, bad, foreign;
+	uint64_t rarp; /* announces: a switch told about a (re)connected NIC */
 	uint64_t first, last; /* TSC of the bursts holding the first and the last frame */
 	uint64_t behind; /* frames stamped after they arrived (the clocks disagree) */
 	struct lat_hist lat;
@@ -314,6 +315,10 @@ static void rx_net_frame(struct net_ctx *c, struct rx_state *r, const struct vne
 {
 	struct frame_info fi;
 
+	if (frame_is_rarp(f->data, f->len)) {
+		r->rarp++;
+		return;
+	}
 	switch (frame_check(f->data, f->len, &c->o->tag, &fi)) {
 	case FRAME_OK:
 		if (!net_probe_frame(c, f, &fi))
@@ -410,11 +415,11 @@ static void rx_report(struct net_ctx *c, const struct rx_state *r)
 
 	n = snprintf(line, sizeof(line),
 		     "mode=pktgen role=rx tag=%s received=%lu lost=%lu reordered=%lu dup=%lu "
-		     "bad=%lu foreign=%lu pps=%lu ms=%lu flows=%u behind=%lu irqs=%lu "
+		     "bad=%lu foreign=%lu rarp=%lu pps=%lu ms=%lu flows=%u behind=%lu irqs=%lu "
 		     "lat_p50_ns=%lu lat_p99_ns=%lu lat_p999_ns=%lu lat_max_ns=%lu lat_hist=",
 		     o->net.tag.name, r->received, r->seq.lost, r->seq.reordered, r->seq.dup,
-		     r->bad, r->foreign, us ? (r->received - 1) * 1000000 / us : 0, us / 1000,
-		     r->seq.flows_seen, r->behind, irq_count(IRQ_VEC_NET),
+		     r->bad, r->foreign, r->rarp, us ? (r->received - 1) * 1000000 / us : 0,
+		     us / 1000, r->seq.flows_seen, r->behind, irq_count(IRQ_VEC_NET),
 		     lat_hist_percentile(&r->lat, 500), lat_hist_percentile(&r->lat, 990),
 		     lat_hist_percentile(&r->lat, 999), lat_ticks_to_ns(&r->lat, r->lat.max_ticks));
 	len = MIN((size_t)(n < 0 ? 0 : n), sizeof(line) - 1);

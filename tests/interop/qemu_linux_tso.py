@@ -4,7 +4,8 @@
 Ferry vhost-user ports (QEMU TCG, Debian's stock cloud kernel).
 
 Three guests on one tenant: A sends, B receives with TSO negotiated on its
-port (GUEST_TSO4/6), C receives on a port configured "tso": false.  A sends
+port (GUEST_TSO4/6) over packed virtqueues (QEMU packed=on, the port's
+"packed": true), C receives on a port configured "tso": false.  A sends
 16 MiB of random bytes to each with busybox nc and runs an iperf3 (Debian's)
 TCP stream to each; the receivers print the SHA-256 of what arrived.
 
@@ -37,6 +38,7 @@ mkdir -p /tmp
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.78.0.%d/24 dev eth0
+echo "TSO-RING $(cut -c35 /sys/class/net/eth0/device/features)"
 k='^(tcp-segmentation-offload|generic-receive-offload|rx-gro-hw):'
 echo "TSO-OFFLOADS $(ethtool -k eth0 | grep -E "$k" | tr -d ' ' | tr '\\n' ' ')"
 """
@@ -83,7 +85,7 @@ ctl, cfg = os.path.join(tmp, "ctl.sock"), os.path.join(tmp, "tso.json")
 socks = {g: os.path.join(tmp, "%s.sock" % g) for g in MACS}
 f.write_config(cfg, {"lan": 78}, [], [
     ("a", socks["a"], "server", "lan"),
-    ("b", socks["b"], "server", "lan"),
+    ("b", socks["b"], "server", "lan", 1, {"packed": True}),
     ("c", socks["c"], "server", "lan", 1, {"tso": False}),
 ], control=ctl)
 ferry = f.start_ferry(cfg, tmp)
@@ -93,12 +95,15 @@ scripts = {"a": SENDER, "b": RECEIVER % (ADDR["b"], SIZE), "c": RECEIVER % (ADDR
 vms = {}
 for g in ("b", "c", "a"):
     vms[g] = Proc("qemu-" + g, nested.qemu_vhost_user_argv(
-        initrd(scripts[g]), socks[g], MACS[g], "console=ttyS0 panic=-1 quiet rdinit=/init"),
-        logdir=tmp)
+        initrd(scripts[g]), socks[g], MACS[g], "console=ttyS0 panic=-1 quiet rdinit=/init",
+        packed=g == "b"), logdir=tmp)
 marks = {}
 for g in ("a", "b", "c"):
     t.check(vms[g].wait(900) == 0, "QEMU ran guest %s to its power-off" % g)
     marks[g] = nested.parse_markers(vms[g].text().replace("TSO-", nested.MARK))
+t.check([marks[g].get("RING") for g in "abc"] == [["0"], ["1"], ["0"]],
+        "B's NIC runs packed virtqueues (QEMU packed=on, Ferry's port \"packed\": true), A's and "
+        "C's split ones (VIRTIO_F_RING_PACKED bits: %s)" % [marks[g].get("RING") for g in "abc"])
 t.check("ERROR" not in marks["a"], "the sender's steps all worked (%s)" % marks["a"].get("ERROR"))
 sent = marks["a"].get("SENT", ["?"])[0]
 for g in ("b", "c"):

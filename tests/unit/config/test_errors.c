@@ -237,7 +237,7 @@ static void test_nics(void)
 		{ NIC_VM("{'mac': '02:00:00:00:00:01', 'backend': {'vhost-user': '/s', 'mode': 'both'}}"),
 		  "vms[0].nics[0].backend.mode: must be one of \"server\", \"client\", got 'both'" },
 		{ NIC_VM("{'tenant': 'red', 'mac': '02:00:00:00:00:01', 'mtu': 9000}"),
-		  "vms[0].nics[0].mtu: unknown key (expected one of: tenant, mac, queues, tso, backend)" },
+		  "vms[0].nics[0].mtu: unknown key (expected one of: tenant, mac, queues, tso, packed, backend)" },
 	};
 
 	RUN(cases);

@@ -261,3 +261,128 @@ void fg_dpdk_fini(struct rte_mempool *mp)
 	rte_mempool_free(mp);
 	rte_eal_cleanup();
 }
+
+/* ---- packed rings ---- */
+
+int fg_pvq_init(struct fg_pvq *v, struct fg_mem *g, uint16_t size)
+{
+	if (size == 0 || size > FG_PVQ_MAX)
+		return -EINVAL;
+	memset(v, 0, sizeof(*v));
+	v->g = g;
+	v->size = size;
+	v->desc = fg_ptr(g, fg_alloc(g, 16ull * size, 16));
+	v->driver = fg_ptr(g, fg_alloc(g, 4, 4));
+	v->device = fg_ptr(g, fg_alloc(g, 4, 4));
+	memset(v->desc, 0, 16ull * size);
+	memset(v->driver, 0, 4);
+	memset(v->device, 0, 4);
+	v->wrap = v->used_wrap = true;
+	v->call_fd = eventfd(0, EFD_NONBLOCK);
+	v->kick_fd = eventfd(0, EFD_NONBLOCK);
+	return v->call_fd >= 0 && v->kick_fd >= 0 ? 0 : -errno;
+}
+
+void fg_pvq_fini(struct fg_pvq *v)
+{
+	close(v->call_fd);
+	close(v->kick_fd);
+}
+
+void fg_pvq_cfg(const struct fg_pvq *v, struct virtio_queue_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->size = v->size;
+	cfg->packed = true;
+	cfg->desc = v->desc;
+	cfg->avail = v->driver;
+	cfg->used = v->device;
+	cfg->last_avail_idx = cfg->used_idx = virtio_ring_start(true);
+	cfg->kick_fd = v->kick_fd;
+	cfg->call_fd = v->call_fd;
+}
+
+uint16_t fg_pvq_avail_flags(const struct fg_pvq *v)
+{
+	return v->wrap ? 1u << VRING_PACKED_DESC_F_AVAIL : 1u << VRING_PACKED_DESC_F_USED;
+}
+
+/* Take the next slot; its flags are the caller's to write. */
+static struct vring_packed_desc *fg_pvq_slot(struct fg_pvq *v, uint16_t *flags)
+{
+	struct vring_packed_desc *d = &v->desc[v->next];
+
+	*flags = fg_pvq_avail_flags(v);
+	if (++v->next == v->size) {
+		v->next = 0;
+		v->wrap = !v->wrap;
+	}
+	return d;
+}
+
+uint16_t fg_pvq_add(struct fg_pvq *v, const struct fg_buf *b, unsigned int n)
+{
+	uint16_t id = v->next, flags, head_flags = 0;
+	struct vring_packed_desc *head = NULL, *d;
+
+	for (unsigned int i = 0; i < n; i++) {
+		d = fg_pvq_slot(v, &flags);
+		flags |= (b[i].write ? VRING_DESC_F_WRITE : 0) |
+			 (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+		d->addr = b[i].gpa;
+		d->len = b[i].len;
+		d->id = id;
+		if (i == 0) {
+			head = d;
+			head_flags = flags;
+		} else {
+			d->flags = flags;
+		}
+	}
+	v->chain_len[id] = (uint16_t)n;
+	/* Release: the chain before the head's flags, as virtio_wmb() in Linux's driver. */
+	if (head)
+		__atomic_store_n(&head->flags, head_flags, __ATOMIC_RELEASE);
+	return id;
+}
+
+uint16_t fg_pvq_add_indirect(struct fg_pvq *v, const struct fg_buf *b, unsigned int n)
+{
+	uint64_t tgpa = fg_alloc(v->g, 16ull * n, 16);
+	struct vring_packed_desc *t = fg_ptr(v->g, tgpa), *d;
+	uint16_t id = v->next, flags;
+
+	for (unsigned int i = 0; i < n; i++)
+		t[i] = (struct vring_packed_desc){ .addr = b[i].gpa,
+						   .len = b[i].len,
+						   .flags = b[i].write ? VRING_DESC_F_WRITE : 0 };
+	d = fg_pvq_slot(v, &flags);
+	d->addr = tgpa;
+	d->len = 16 * n;
+	d->id = id;
+	v->chain_len[id] = 1;
+	__atomic_store_n(&d->flags, (uint16_t)(flags | VRING_DESC_F_INDIRECT), __ATOMIC_RELEASE);
+	return id;
+}
+
+bool fg_pvq_get_used(struct fg_pvq *v, uint32_t *id, uint32_t *len)
+{
+	struct vring_packed_desc *d = &v->desc[v->last_used];
+	/* Acquire: pairs with the device's release store of the flags. */
+	uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+	bool avail = flags & (1u << VRING_PACKED_DESC_F_AVAIL);
+	bool used = flags & (1u << VRING_PACKED_DESC_F_USED);
+	uint16_t n;
+
+	if (avail != v->used_wrap || used != v->used_wrap)
+		return false;
+	*id = d->id;
+	*len = d->len;
+	n = d->id < FG_PVQ_MAX && v->chain_len[d->id] ? v->chain_len[d->id] : 1;
+	v->last_used = (uint16_t)(v->last_used + n);
+	if (v->last_used >= v->size) {
+		v->last_used = (uint16_t)(v->last_used - v->size);
+		v->used_wrap = !v->used_wrap;
+	}
+	return true;
+}

@@ -86,6 +86,38 @@ bool fg_vq_get_used(struct fg_vq *v, uint32_t *id, uint32_t *len);
 /* Interrupts received since the last call (drains the call eventfd). */
 uint64_t fg_vq_calls(struct fg_vq *v);
 
+/* A packed-ring driver (virtio 1.2, 2.8), for rings of at most FG_PVQ_MAX entries. */
+#define FG_PVQ_MAX 256
+
+struct fg_pvq {
+	struct fg_mem *g;
+	uint16_t size;
+	struct vring_packed_desc *desc; /* the ring, host view */
+	struct vring_packed_desc_event *driver; /* ours: when the device should interrupt */
+	struct vring_packed_desc_event *device; /* the device's: when we should kick */
+	uint16_t next; /* next slot to make available */
+	bool wrap; /* its wrap counter */
+	uint16_t last_used; /* next slot to read a used entry from */
+	bool used_wrap;
+	uint16_t chain_len[FG_PVQ_MAX]; /* descriptors of the chain with buffer id i */
+	int call_fd, kick_fd;
+};
+
+int fg_pvq_init(struct fg_pvq *v, struct fg_mem *g, uint16_t size);
+void fg_pvq_fini(struct fg_pvq *v);
+void fg_pvq_cfg(const struct fg_pvq *v, struct virtio_queue_cfg *cfg);
+/* The flags that make a descriptor available in the current lap (AVAIL = wrap, USED = !wrap). */
+uint16_t fg_pvq_avail_flags(const struct fg_pvq *v);
+/*
+ * Make a chain of @n buffers available, buffer id = its first slot: the
+ * other descriptors first, the head's flags last with release.  Returns the id.
+ */
+uint16_t fg_pvq_add(struct fg_pvq *v, const struct fg_buf *b, unsigned int n);
+/* The same through an indirect table: one ring slot. */
+uint16_t fg_pvq_add_indirect(struct fg_pvq *v, const struct fg_buf *b, unsigned int n);
+/* Read the next used entry; false when there is none. */
+bool fg_pvq_get_used(struct fg_pvq *v, uint32_t *id, uint32_t *len);
+
 /*
  * Start DPDK's EAL for a test program (no hugepages, no PCI, one lcore, a
  * per-process file prefix) and create a pool of @nb_mbufs 2 KiB mbufs with a

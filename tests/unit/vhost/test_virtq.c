@@ -353,14 +353,17 @@ static void test_unpop(void)
 	struct fg_buf b = { 0x10000, 64, true };
 	struct vq_chain c;
 	uint16_t h1, h2;
+	uint32_t t1;
 
 	up(false, false);
 	h1 = fg_vq_add(&fv, &b, 1);
 	h2 = fg_vq_add(&fv, &b, 1);
 	CU_ASSERT_EQUAL(pop(&vq, &c), 0);
+	t1 = c.head;
 	CU_ASSERT_EQUAL(pop(&vq, &c), 0);
 	CU_ASSERT_EQUAL(c.head, h2);
-	vq_unpop(&vq, 2);
+	vq_unpop(&vq, c.head);
+	vq_unpop(&vq, t1);
 	CU_ASSERT_EQUAL(pop(&vq, &c), 0);
 	CU_ASSERT_EQUAL(c.head, h1);
 	down();
@@ -851,11 +854,17 @@ static CU_TestInfo hostile_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* test_virtq_packed.c */
+extern CU_TestInfo vq_packed_tests[];
+extern CU_TestInfo vq_packed_hostile_tests[];
+
 static CU_SuiteInfo suites[] = {
 	{ "vhost_mem", NULL, NULL, NULL, NULL, mem_tests },
 	{ "virtq", NULL, NULL, NULL, NULL, ring_tests },
 	{ "virtq_notify", NULL, NULL, NULL, NULL, notify_tests },
 	{ "virtq_hostile", NULL, NULL, NULL, NULL, hostile_tests },
+	{ "virtq_packed", NULL, NULL, NULL, NULL, vq_packed_tests },
+	{ "virtq_packed_hostile", NULL, NULL, NULL, NULL, vq_packed_hostile_tests },
 	CU_SUITE_INFO_NULL,
 };
 

@@ -811,9 +811,8 @@ static void test_config_and_features(void)
 
 	CU_ASSERT_PTR_EQUAL(vnet_from_virtio_dev(vd), d);
 	CU_ASSERT_EQUAL(vd->ops->device_id, VIRTIO_ID_NET);
-	CU_ASSERT_EQUAL(vd->ops->get_features(vd), VNET_FEATURES_SUPPORTED &
-							   ~VNET_BIT(VIRTIO_NET_F_MTU) &
-							   ~VNET_FEATURES_CTRL);
+	CU_ASSERT_EQUAL(vd->ops->get_features(vd),
+			VNET_FEATURES_DEFAULT & ~VNET_BIT(VIRTIO_NET_F_MTU) & ~VNET_FEATURES_CTRL);
 	CU_ASSERT_EQUAL(vd->ops->set_features(vd, VNET_BIT(VIRTIO_NET_F_MTU)), -EINVAL);
 	CU_ASSERT_EQUAL(vd->ops->set_features(vd, VNET_BIT(VIRTIO_NET_F_MQ)), -EINVAL);
 	CU_ASSERT_EQUAL(vd->ops->max_queue_size(vd, 0), VNET_DEFAULT_QUEUE_SIZE);

@@ -185,7 +185,8 @@ static void run_tso(struct gfx *f, bool v6, const uint8_t *dst, uint16_t port)
 		vsw_port_stats(f->sw, port, &st);
 		fprintf(stderr, "got %u frames; drops offload %llu tx %llu gso_split %llu\n", n,
 			(unsigned long long)st.drops[VSW_DROP_OFFLOAD],
-			(unsigned long long)st.drops[VSW_DROP_TX], (unsigned long long)st.gso_split);
+			(unsigned long long)st.drops[VSW_DROP_TX],
+			(unsigned long long)st.gso_split);
 	}
 	CU_ASSERT_EQUAL_FATAL(n, 3);
 	memset(joined, 0, sizeof(joined));
