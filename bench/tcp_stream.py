@@ -28,6 +28,7 @@ from ferrytest.proc import Proc, wait_socket  # noqa: E402
 
 MACS = ("52:54:00:00:7a:01", "52:54:00:00:7a:02")
 GUEST = """
+mkdir -p /tmp
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.79.0.%d/24 dev eth0
@@ -44,7 +45,7 @@ done
 echo "STREAM-BPS $(sed -n 's/.*"bits_per_second":[[:space:]]*\\([0-9.e+]*\\).*/\\1/p' \\
     /tmp/out.json | tail -n 1)"
 """
-RECEIVER = "mkdir -p /tmp; iperf3 -s -1 > /dev/null 2>&1"
+RECEIVER = "iperf3 -s -1 > /dev/null 2>&1"
 
 
 def ferry_switch(a, tmp, socks):
@@ -83,6 +84,9 @@ def run_one(a, name, initrds):
         sw = SWITCHES[name](a, tmp, socks)
         vms[0].wait(a.seconds + 600)
         m = re.search(r"STREAM-BPS ([0-9.e+]+)", vms[0].text())
+        if not m:
+            print("tcp_stream %s: no rate from the sender; its console ends:\n%s"
+                  % (name, vms[0].text()[-2000:]), file=sys.stderr)
         return float(m.group(1)) / 1e9 if m else None
     finally:
         for v in vms:

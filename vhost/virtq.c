@@ -281,8 +281,6 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 {
 	uint16_t heads[VQ_PREFETCH_MAX];
 	struct vring_desc d;
-	uint64_t len;
-	void *p;
 
 	if (vq->packed) {
 		vq_packed_prefetch(vq, n, write);
@@ -297,14 +295,19 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write)
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		memcpy(&d, &vq->desc[heads[i]], sizeof(d));
-		len = 1;
-		p = d.flags & VRING_DESC_F_INDIRECT ? NULL :
-						      vhost_mem_gpa_to_hva(vq->mem, d.addr, &len);
-		if (p && write)
-			__builtin_prefetch(p, 1);
-		else if (p)
-			__builtin_prefetch(p, 0);
+		vq_prefetch_buf(vq, d.addr, d.flags, write);
 	}
+}
+
+void vq_prefetch_buf(const struct vq *vq, uint64_t addr, uint16_t flags, bool write)
+{
+	uint64_t len = 1;
+	void *p = flags & VRING_DESC_F_INDIRECT ? NULL : vhost_mem_gpa_to_hva(vq->mem, addr, &len);
+
+	if (p && write)
+		__builtin_prefetch(p, 1);
+	else if (p)
+		__builtin_prefetch(p, 0);
 }
 
 bool vq_budget_spent(const struct vq *vq)

@@ -183,8 +183,37 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write);
  */
 void vq_unpop(struct vq *vq, uint32_t head);
 
-/* packed (virtq_packed.c): see vq_push_used(). */
-void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t len);
+/*
+ * A packed ring's used entry (virtio 1.2, 2.8.9): buffer id and length at
+ * the used position, then both flag bits equal to the used wrap counter,
+ * stored with release so the id, the length and every byte written into the
+ * buffers are visible first (pairs with the driver's virtio_rmb() in Linux's
+ * virtqueue_get_buf_ctx_packed).  The position then moves on by the chain's
+ * descriptor count, from its token (vq_chain.head).  Inline for the reason
+ * vq_push_used() is.
+ */
+static inline void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t len)
+{
+	struct vring_packed_desc *d = &vq->pdesc[vq->used_idx];
+	uint16_t flags = vq->used_wrap ? (1u << VRING_PACKED_DESC_F_AVAIL) |
+						 (1u << VRING_PACKED_DESC_F_USED) :
+					 0;
+	uint32_t n = head >> 16, next;
+
+	d->id = (uint16_t)head;
+	d->len = len;
+	if (len)
+		flags |= VRING_DESC_F_WRITE;
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	/* A token vq_pop_chain() gave out has 1 .. size descriptors; anything else moves by one. */
+	next = vq->used_idx + (n && n <= vq->size ? n : 1);
+	if (next >= vq->size) {
+		next -= vq->size;
+		vq->used_wrap = !vq->used_wrap;
+	}
+	vq->used_idx = (uint16_t)next;
+	vq->pushed++;
+}
 
 /*
  * Queue a used element; the driver sees it at the next vq_flush_used().

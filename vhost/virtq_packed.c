@@ -190,19 +190,11 @@ void vq_packed_prefetch(const struct vq *vq, uint16_t n, bool write)
 {
 	uint16_t idx = vq->last_avail_idx;
 	struct vring_packed_desc d;
-	uint64_t len;
-	void *p;
 
 	/* Hints only, like the split ring's: nothing read here is trusted or kept. */
 	for (uint16_t i = 0; i < n && i < PK_SCAN_MAX; i++) {
 		memcpy(&d, &vq->pdesc[idx], sizeof(d));
-		len = 1;
-		p = d.flags & VRING_DESC_F_INDIRECT ? NULL :
-						      vhost_mem_gpa_to_hva(vq->mem, d.addr, &len);
-		if (p && write)
-			__builtin_prefetch(p, 1);
-		else if (p)
-			__builtin_prefetch(p, 0);
+		vq_prefetch_buf(vq, d.addr, d.flags, write);
 		idx = (uint16_t)(idx + 1 == vq->size ? 0 : idx + 1);
 	}
 }
@@ -219,27 +211,6 @@ void vq_packed_unpop(struct vq *vq, uint32_t head)
 	}
 	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx + vq->size - n);
 	vq->avail_wrap = !vq->avail_wrap;
-}
-
-void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t len)
-{
-	struct vring_packed_desc *d = &vq->pdesc[vq->used_idx];
-	uint16_t flags = vq->used_wrap ? PK_AVAIL | PK_USED : 0;
-	uint32_t n = head >> 16;
-
-	d->id = (uint16_t)head;
-	d->len = len;
-	if (len)
-		flags |= VRING_DESC_F_WRITE;
-	/*
-	 * Release: the id and length, and every byte written into the buffers,
-	 * are visible before the flags that hand the entry over.  Pairs with
-	 * the driver's read barrier after it sees them (virtio_rmb() in Linux's
-	 * virtqueue_get_buf_ctx_packed).
-	 */
-	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	pk_advance(vq, &vq->used_idx, &vq->used_wrap, n && n <= vq->size ? n : 1);
-	vq->pushed++;
 }
 
 /* Does the driver want an interrupt for what was just pushed? (virtio 1.2, 2.8.10) */

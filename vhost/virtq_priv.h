@@ -34,6 +34,8 @@ int vq_walk_enter_indirect(struct vq *vq, struct desc_walk *w, const struct vrin
 /* Append the buffer of @d to the chain, or once the frame is dropped only check it. */
 int vq_chain_add_desc(struct vq *vq, struct vq_chain *c, struct desc_walk *w,
 		      const struct vring_desc *d);
+/* Prefetch hint for the buffer a descriptor (@addr, @flags) names; indirect ones are skipped. */
+void vq_prefetch_buf(const struct vq *vq, uint64_t addr, uint16_t flags, bool write);
 /* Has the current burst spent its budget (VQ_BUDGET_*)? */
 bool vq_budget_spent(const struct vq *vq);
 /* Write the call eventfd. */
