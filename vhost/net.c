@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/fdguard.h"
 #include "util/log.h"
 #include "vhost/net_priv.h"
 
@@ -188,13 +189,23 @@ unsigned int vnet_guest_tso(const struct vnet_dev *dev)
 	return atomic_load_explicit(&dev->guest_tso, memory_order_relaxed);
 }
 
-/* SEND_RARP (any thread but a PMD): the frame goes out with transmitq 0's next burst. */
+/*
+ * SEND_RARP (the transport's thread): the frame goes out with transmitq 0's
+ * next burst, and a kick wakes its PMD, which may sleep while the guest is
+ * quiet, as it often is right after a migration.
+ */
 static void net_announce(struct virtio_dev *vdev, const uint8_t mac[6])
 {
 	struct vnet_dev *dev = vdev_to_net(vdev);
+	struct vnet_queue *tx0 = &dev->queues[1];
+	uint64_t v = VNET_ANNOUNCE_PENDING, one = 1;
 
-	memcpy(dev->announce_mac, mac, sizeof(dev->announce_mac));
-	atomic_store_explicit(&dev->announce, true, memory_order_release);
+	memcpy(&v, mac, 6); /* little-endian: the low 48 bits */
+	atomic_store_explicit(&dev->announce, v, memory_order_relaxed);
+	/* The kick fd is set and cleared on this thread (queue start/stop). */
+	if (atomic_load_explicit(&tx0->state, memory_order_relaxed) == VNET_Q_RUNNING &&
+	    tx0->vq.kick_fd >= 0)
+		fdguard_write(tx0->vq.kick_fd, &one, sizeof(one));
 }
 
 static void net_fill_config(struct vnet_dev *dev, struct virtio_net_config *cfg)

@@ -151,20 +151,23 @@ static void rarp_fill(uint8_t *p, const uint8_t mac[6])
 static struct rte_mbuf *vnet_take_announce(struct vnet_dev *dev, struct rte_mempool *mp)
 {
 	struct rte_mbuf *m;
+	uint8_t mac[6];
+	uint64_t v;
 	uint8_t *p;
 
 	if (likely(!atomic_load_explicit(&dev->announce, memory_order_relaxed)))
 		return NULL;
-	/* Acquire: pairs with net_announce()'s release, so the MAC is the new one. */
-	if (!atomic_exchange_explicit(&dev->announce, false, memory_order_acquire))
+	v = atomic_exchange_explicit(&dev->announce, 0, memory_order_relaxed);
+	if (!(v & VNET_ANNOUNCE_PENDING))
 		return NULL;
+	memcpy(mac, &v, sizeof(mac));
 	m = rte_pktmbuf_alloc(mp);
 	p = m ? (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN) : NULL;
 	if (!p) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	rarp_fill(p, dev->announce_mac);
+	rarp_fill(p, mac);
 	return m;
 }
 

@@ -94,10 +94,15 @@ struct vnet_dev {
 	_Atomic uint16_t active_qp; /* pairs the driver uses (VQ_PAIRS_SET; 1 until then) */
 	_Atomic bool mq; /* VIRTIO_NET_F_MQ negotiated: for PMDs, which must not read acked */
 	_Atomic uint8_t guest_tso; /* vnet_guest_tso(), for PMDs likewise */
-	/* A RARP to send from announce_mac with transmitq 0's next burst (SEND_RARP). */
-	_Atomic bool announce;
-	uint8_t announce_mac[6]; /* written before announce is set (release) */
+	/*
+	 * A RARP to send with transmitq 0's next burst (SEND_RARP): the MAC in
+	 * the low 48 bits and VNET_ANNOUNCE_PENDING, one value so a second
+	 * request can never tear the first.
+	 */
+	_Atomic uint64_t announce;
 };
+
+#define VNET_ANNOUNCE_PENDING (1ull << 63)
 
 /* Bump a single-writer counter without a locked instruction. */
 static inline void vnet_count(_Atomic uint64_t *c, uint64_t n)

@@ -657,6 +657,13 @@ static int vu_h_get_vring_base(struct vu_backend *b, struct vu_rx *m, struct vu_
 	ring->kicked = false; /* a new SET_VRING_KICK restarts it */
 	r->p.state.index = idx;
 	r->p.state.num = ring->base;
+	/*
+	 * A packed ring has no used index in memory to resume from: QEMU takes
+	 * the used position from the upper half.  It equals the avail one, since
+	 * every chain taken was returned before the ring stopped.
+	 */
+	if (ring_packed(b))
+		r->p.state.num |= (uint32_t)ring->base << 16;
 	r->size = sizeof(r->p.state);
 	return 0;
 }

@@ -593,12 +593,19 @@ static int fe_replay(struct vu_frontend *fe) REQUIRES(fe->lock)
  */
 static void fe_announce(struct vu_frontend *fe) REQUIRES(fe->lock)
 {
+	/* No NEED_REPLY: a backend that refuses must not cost the session it just got. */
+	struct vu_hdr h = { .request = VU_REQ_SEND_RARP, .flags = VU_FLAG_VERSION, .size = 8 };
 	uint64_t mac = 0;
+	int ret;
 
 	if (!(fe->be_proto & VNET_BIT(VHOST_USER_PROTOCOL_F_RARP)))
 		return;
 	memcpy(&mac, fe->mac, sizeof(fe->mac));
-	if (fe_send(fe, VU_REQ_SEND_RARP, &mac, sizeof(mac), NULL, 0) == 0)
+	ret = vu_send(fe->fd, &h, &mac, NULL, 0, fe->timeout_ms);
+	if (ret)
+		LOG_RL(LOG_LVL_WARN, "vhost-user", "%s: SEND_RARP to %s failed: %s", fe->name,
+		       fe->path, strerror(-ret));
+	else
 		LOG_INFO("vhost-user",
 			 "%s: asked backend %s to announce the guest's MAC (SEND_RARP)", fe->name,
 			 fe->path);

@@ -111,6 +111,8 @@ struct vq {
 	/* Packed: the wrap counters going with last_avail_idx and used_idx (virtio 1.2, 2.8.1). */
 	bool avail_wrap, used_wrap;
 	uint16_t pushed; /* packed: used entries written since the last vq_flush_used() */
+	uint16_t first_used; /* packed: the slot of the first of them, its flags not yet stored */
+	uint16_t first_used_flags; /* packed: the flags vq_flush_used() stores there */
 	const struct vhost_mem *mem; /* translates descriptor addresses */
 	uint16_t size; /* entries: a power of two for a split ring, any for a packed one */
 	uint16_t mask; /* split: size - 1 */
@@ -188,9 +190,10 @@ void vq_unpop(struct vq *vq, uint32_t head);
  * the used position, then both flag bits equal to the used wrap counter,
  * stored with release so the id, the length and every byte written into the
  * buffers are visible first (pairs with the driver's virtio_rmb() in Linux's
- * virtqueue_get_buf_ctx_packed).  The position then moves on by the chain's
- * descriptor count, from its token (vq_chain.head).  Inline for the reason
- * vq_push_used() is.
+ * virtqueue_get_buf_ctx_packed).  The first entry since the last flush keeps
+ * its old flags until vq_flush_used() (virtq_packed.c).  The position then
+ * moves on by the chain's descriptor count, from its token (vq_chain.head).
+ * Inline for the reason vq_push_used() is.
  */
 static inline void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t len)
 {
@@ -204,7 +207,12 @@ static inline void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t le
 	d->len = len;
 	if (len)
 		flags |= VRING_DESC_F_WRITE;
-	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	if (vq->pushed == 0) {
+		vq->first_used = vq->used_idx;
+		vq->first_used_flags = flags;
+	} else {
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	}
 	/* A token vq_pop_chain() gave out has 1 .. size descriptors; anything else moves by one. */
 	next = vq->used_idx + (n && n <= vq->size ? n : 1);
 	if (next >= vq->size) {

@@ -19,9 +19,11 @@
  * Used entries: the device writes a used descriptor (buffer id, length, both
  * flag bits equal to its wrap counter) at its used position and moves that
  * position on by the chain's descriptor count, which travels in the chain's
- * token (vq_chain.head), so chains may be returned in any order.  Flags are
- * stored with release as each entry is written; vq_flush_used() only
- * decides on the interrupt, from the driver's event suppression structure.
+ * token (vq_chain.head), so chains may be returned in any order.  A burst's
+ * entries get their flags as they are written, except the first, whose flags
+ * vq_flush_used() stores last: a driver reads used entries strictly in ring
+ * order, so it sees none of the burst until then, and never half of a frame
+ * merged over several buffers (as DPDK's vhost writes the head's flags last).
  */
 #include <errno.h>
 #include <string.h>
@@ -225,16 +227,20 @@ static bool pk_need_interrupt(struct vq *vq)
 	 * Linux's virtqueue_enable_cb_prepare_packed / virtqueue_poll_packed.
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * The decision point moves on whatever the driver asks now, as DPDK's
+	 * vhost_vring_call_packed does: an old one left behind while interrupts
+	 * were disabled for more than a lap could fall inside a later batch and
+	 * make the driver's event look passed, and the queue would stall.
+	 */
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
 	flags = __atomic_load_n(&vq->driver_event->flags, __ATOMIC_RELAXED);
 	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
 		return false;
-	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx)
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx || !valid)
 		return true;
 	off_wrap = __atomic_load_n(&vq->driver_event->off_wrap, __ATOMIC_RELAXED);
-	vq->signalled_used = new;
-	vq->signalled_used_valid = true;
-	if (!valid)
-		return true;
 	/* Unwrap both onto one line, as vring_need_event() needs. */
 	if (new <= old)
 		old = (uint16_t)(old - vq->size);
@@ -248,6 +254,8 @@ void vq_packed_flush(struct vq *vq)
 {
 	if (!vq->pushed)
 		return;
+	/* The burst's first used entry last: the driver sees the whole burst at once (virtq.h). */
+	__atomic_store_n(&vq->pdesc[vq->first_used].flags, vq->first_used_flags, __ATOMIC_RELEASE);
 	vq->pushed = 0;
 	if (pk_need_interrupt(vq))
 		vq_interrupt(vq);
