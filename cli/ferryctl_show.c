@@ -153,6 +153,34 @@ static void show_overlay(json_t *ov)
 		printf("  dropped (%s): %lld\n", k, (long long)json_integer_value(v));
 }
 
+/* TCP segmentation and checksums, for the ports where the switch saw any. */
+static void show_offloads(json_t *ports)
+{
+	static const struct col cols[] = {
+		{ "PORT", "name", false },	{ "GSO_RX", "gso_rx", true },
+		{ "GSO_TX", "gso_tx", true },	{ "GSO_SPLIT", "gso_split", true },
+		{ "CSUM_SW", "csum_sw", true }, { "DROP_OFFLOAD", "drops_offload", true },
+	};
+	static const char *const keys[] = { "gso_rx", "gso_tx", "gso_split", "csum_sw",
+					    "drops_offload" };
+	json_t *some = json_array(), *p;
+	size_t i, k;
+
+	json_array_foreach(ports, i, p)
+	{
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
+			if (json_integer_value(json_object_get(p, keys[k]))) {
+				json_array_append(some, p);
+				break;
+			}
+	}
+	if (json_array_size(some)) {
+		printf("\noffloads:\n");
+		show_table(some, cols, ARRAY_SIZE(cols));
+	}
+	json_decref(some);
+}
+
 static void show_stats(json_t *r)
 {
 	static const struct col ports[] = {
@@ -192,6 +220,7 @@ static void show_stats(json_t *r)
 		printf("\n%s queues:\n", jstr(p, "name"));
 		show_table(json_object_get(p, "queues"), queues, ARRAY_SIZE(queues));
 	}
+	show_offloads(json_object_get(r, "ports"));
 	printf("\n");
 	show_table(json_object_get(r, "tenants"), tenants, ARRAY_SIZE(tenants));
 	show_overlay(json_object_get(r, "overlay"));

@@ -127,5 +127,8 @@ t.check(c["gso_tx"] == 0 and c["gso_split"] > 0,
         % c["gso_split"])
 t.check(all(p["drops_offload"] == 0 for p in ports.values()),
         "no frame dropped for want of an offload")
+table = f.ferryctl(ctl, "stats", human=True)
+t.check("offloads:" in table and "GSO_SPLIT" in table,
+        "ferryctl stats shows the offload counters in its table too")
 f.stop_ferry(ferry)
 t.passed()
