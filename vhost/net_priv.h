@@ -128,6 +128,24 @@ static inline struct vnet_queue *vnet_running_queue(struct vnet_dev *dev, uint32
 	return q;
 }
 
+/*
+ * net_announce.c: a control queue that only takes ANNOUNCE_ACK, for a device
+ * that offers GUEST_ANNOUNCE (the vhost-user frontend).  pending is the
+ * VIRTIO_NET_S_ANNOUNCE bit its config space shows until the driver acks.
+ */
+struct vnet_announce_ctl {
+	struct vq vq;
+	struct vq_worker w;
+	_Atomic bool pending;
+	char name[40]; /* for logs */
+};
+int vnet_announce_ctl_init(struct vnet_announce_ctl *a, const char *name);
+void vnet_announce_ctl_fini(struct vnet_announce_ctl *a);
+int vnet_announce_ctl_start(struct vnet_announce_ctl *a, const struct virtio_queue_cfg *cfg,
+			    const struct vhost_mem *mem, uint64_t features);
+/* Stop serving; where the ring stopped (0 if it was not running). */
+uint16_t vnet_announce_ctl_stop(struct vnet_announce_ctl *a);
+
 /* net_ctrl.c: set up, start and stop the control queue (control side, device lock held). */
 int vnet_ctrl_init(struct vnet_dev *dev, bool manual);
 int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg);

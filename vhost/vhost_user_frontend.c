@@ -9,8 +9,11 @@
  * never pass through Ferry.  The config space (MAC, link status) is served
  * here, as QEMU does for its vhost-user NICs.
  *
- * Only queue pair 0 is offered: multiqueue needs a control queue, which a
- * frontend must emulate itself.  Feature bits pass through only when they
+ * Only queue pair 0 is offered.  A control queue is offered and served here
+ * (net_announce.c), for one command: the driver's ANNOUNCE_ACK after this
+ * frontend asked it to announce itself (VIRTIO_NET_F_GUEST_ANNOUNCE) because
+ * a new backend took over; backends such as OVS serve no control queue, so
+ * it is never forwarded.  Feature bits pass through only when they
  * concern the guest and the backend alone (offloads, ring layout);
  * transport features this frontend does not forward (packed rings, IOMMU,
  * dirty logging) are never offered.
@@ -67,7 +70,11 @@
 	 VNET_BIT(14) /* HOST_UFO */ | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |   \
 	 VNET_BIT(VIRTIO_RING_F_EVENT_IDX) | VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 /* Served here, whatever the backend says. */
-#define FE_LOCAL_FEATURES (VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS))
+#define FE_LOCAL_FEATURES                                             \
+	(VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS) | \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
+/* The control queue's index (virtio 1.2, 5.1.2: after the one pair). */
+#define FE_CTRL_Q FE_NQUEUES
 
 struct fe_queue {
 	bool started; /* the transport started it and has not stopped it */
@@ -105,6 +112,8 @@ struct vu_frontend {
 	bool mem_sent GUARDED; /* SET_MEM_TABLE done since the last reset or reconnect */
 	struct fe_queue q[FE_NQUEUES] GUARDED;
 	uint64_t reconnects GUARDED; /* sessions replayed */
+	uint64_t driver_features GUARDED; /* all the driver accepted, local bits included */
+	struct vnet_announce_ctl ctl; /* queue FE_CTRL_Q; ctl.pending: S_ANNOUNCE shown */
 };
 
 static struct vu_frontend *to_fe(struct virtio_dev *vdev)
@@ -268,12 +277,12 @@ static int fe_send_mem(struct vu_frontend *fe) REQUIRES(fe->lock)
 static uint16_t fe_num_queues(struct virtio_dev *vdev)
 {
 	(void)vdev;
-	return FE_NQUEUES;
+	return FE_CTRL_Q + 1;
 }
 
 static uint16_t fe_max_queue_size(struct virtio_dev *vdev, uint16_t qidx)
 {
-	return qidx < FE_NQUEUES ? to_fe(vdev)->queue_size : 0;
+	return qidx <= FE_CTRL_Q ? to_fe(vdev)->queue_size : 0;
 }
 
 static uint64_t fe_get_features(struct virtio_dev *vdev)
@@ -295,6 +304,7 @@ static int fe_set_features(struct virtio_dev *vdev, uint64_t features)
 	if (fe->be_features & VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 		be |= VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	fe->acked = be;
+	fe->driver_features = features;
 	fe->features_set = true;
 	/* While the backend is away the features wait for the reconnect, as rings do. */
 	ret = fe->up ? fe_send(fe, VU_REQ_SET_FEATURES, &be, sizeof(be), NULL, 0) : 0;
@@ -317,6 +327,8 @@ static void fe_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, uin
 	memcpy(cfg.mac, fe->mac, sizeof(cfg.mac));
 	cfg.status =
 		atomic_load_explicit(&fe->link_up, memory_order_relaxed) ? VIRTIO_NET_S_LINK_UP : 0;
+	if (atomic_load_explicit(&fe->ctl.pending, memory_order_relaxed))
+		cfg.status |= VIRTIO_NET_S_ANNOUNCE;
 	virtio_config_read_struct(&cfg, VNET_CONFIG_LEN, off, buf, len);
 }
 
@@ -367,6 +379,15 @@ static int fe_queue_start(struct virtio_dev *vdev, uint16_t qidx,
 	struct vu_frontend *fe = to_fe(vdev);
 	int ret;
 
+	if (qidx == FE_CTRL_Q) {
+		mutex_lock(&fe->lock);
+		ret = fe->driver_features & VNET_BIT(VIRTIO_NET_F_CTRL_VQ) ?
+			      vnet_announce_ctl_start(&fe->ctl, cfg, fe->vdev.mem,
+						      fe->driver_features) :
+			      -EINVAL;
+		mutex_unlock(&fe->lock);
+		return ret;
+	}
 	if (qidx >= FE_NQUEUES)
 		return -EINVAL;
 	mutex_lock(&fe->lock);
@@ -430,6 +451,8 @@ static uint16_t fe_queue_stop(struct virtio_dev *vdev, uint16_t qidx)
 	struct vu_frontend *fe = to_fe(vdev);
 	uint16_t base;
 
+	if (qidx == FE_CTRL_Q)
+		return vnet_announce_ctl_stop(&fe->ctl);
 	if (qidx >= FE_NQUEUES)
 		return 0;
 	mutex_lock(&fe->lock);
@@ -442,6 +465,8 @@ static void fe_queue_set_call_fd(struct virtio_dev *vdev, uint16_t qidx, int cal
 {
 	struct vu_frontend *fe = to_fe(vdev);
 
+	if (qidx == FE_CTRL_Q)
+		vq_set_call_fd(&fe->ctl.vq, call_fd);
 	if (qidx >= FE_NQUEUES)
 		return;
 	mutex_lock(&fe->lock);
@@ -456,6 +481,8 @@ static void fe_reset(struct virtio_dev *vdev)
 {
 	struct vu_frontend *fe = to_fe(vdev);
 
+	vnet_announce_ctl_stop(&fe->ctl);
+	atomic_store_explicit(&fe->ctl.pending, false, memory_order_relaxed);
 	mutex_lock(&fe->lock);
 	for (uint16_t i = 0; i < FE_NQUEUES; i++) {
 		fe_ring_stop(fe, i);
@@ -463,6 +490,7 @@ static void fe_reset(struct virtio_dev *vdev)
 	}
 	fe->mem_sent = false;
 	fe->features_set = false;
+	fe->driver_features = 0;
 	mutex_unlock(&fe->lock);
 }
 
@@ -627,6 +655,14 @@ static int fe_try_reconnect(struct vu_frontend *fe, int fd) REQUIRES(fe->lock)
 	fe->reconnects++;
 	LOG_INFO("vhost-user", "%s: reconnected to backend %s; link up", fe->name, fe->path);
 	fe_announce(fe);
+	/*
+	 * And the guest announces itself too (gratuitous ARP and unsolicited
+	 * neighbour advertisements, with its addresses): the link-up config
+	 * interrupt that follows carries VIRTIO_NET_S_ANNOUNCE, as after QEMU's
+	 * migrations, until the driver acks on the control queue.
+	 */
+	if (fe->driver_features & VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
+		atomic_store_explicit(&fe->ctl.pending, true, memory_order_relaxed);
 	return 0;
 }
 
@@ -708,6 +744,7 @@ static void fe_free(struct vu_frontend *fe)
 {
 	uint64_t one = 1;
 
+	vnet_announce_ctl_fini(&fe->ctl);
 	if (fe->thread_started) {
 		if (write(fe->stopfd, &one, sizeof(one)) < 0)
 			LOG_ERR("vhost-user", "%s: cannot stop the reconnect thread: %s", fe->name,
@@ -763,6 +800,10 @@ struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
 	fe->listen_fd = -1;
 	mutex_init(&fe->lock);
 	snprintf(fe->name, sizeof(fe->name), "%s", o->name ? o->name : "vhost-user-net");
+	if (vnet_announce_ctl_init(&fe->ctl, fe->name)) {
+		free(fe);
+		return NULL;
+	}
 	snprintf(fe->path, sizeof(fe->path), "%s", o->path);
 	memcpy(fe->mac, o->mac, sizeof(fe->mac));
 	fe->queue_size = o->queue_size ? o->queue_size : FE_DEFAULT_QUEUE_SIZE;

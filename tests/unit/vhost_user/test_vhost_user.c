@@ -12,6 +12,7 @@
  * /proc/self/fd and /proc/self/maps around everything.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -956,6 +957,36 @@ static struct vu_frontend *fe_start(struct vhost_mem *map)
 	return fe;
 }
 
+/* The status field of the frontend's config space (virtio 1.2, 5.1.4). */
+static uint16_t fe_config_status(struct virtio_dev *vdev)
+{
+	uint16_t st;
+
+	vdev->ops->config_read(vdev, 6, &st, sizeof(st));
+	return st;
+}
+
+/* One control command without arguments through ring @q; the ack, or 0xff on no answer. */
+static uint8_t fe_ctrl_cmd(struct fg_vq *q, uint8_t cls, uint8_t cmd)
+{
+	uint64_t gpa = fg_alloc(&g, 64, 8), one = 1;
+	uint8_t *p = fg_ptr(&g, gpa);
+	struct fg_buf b[2] = { { gpa, 2, false }, { gpa + 16, 1, true } };
+	uint32_t id, len;
+
+	p[0] = cls;
+	p[1] = cmd;
+	p[16] = 0xff;
+	fg_vq_add(q, b, 2);
+	CU_ASSERT(write(q->kick_fd, &one, sizeof(one)) == sizeof(one));
+	for (int i = 0; i < 2000; i++) {
+		if (fg_vq_get_used(q, &id, &len))
+			return len == 1 ? p[16] : 0xfe;
+		usleep(1000);
+	}
+	return 0xff;
+}
+
 static void test_frontend(void)
 {
 	struct vhost_mem *map = fe_guest_map(mem_fd);
@@ -964,16 +995,20 @@ static void test_frontend(void)
 	const struct virtio_dev_ops *ops = vdev->ops;
 	uint64_t f = ops->get_features(vdev),
 		 want = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC);
-	struct virtio_queue_cfg cfg;
+	struct virtio_queue_cfg cfg, ccfg;
 	struct rte_mbuf *m[2];
 	uint8_t mac[6], *frame;
-	struct fg_vq tx;
+	struct fg_vq tx, ctrl;
 	uint64_t gpa;
 
-	/* What the guest sees: the backend's features, ours for MAC/STATUS, no multiqueue. */
+	/*
+	 * What the guest sees: the backend's features, ours for MAC/STATUS and
+	 * the control queue (GUEST_ANNOUNCE only), no multiqueue.
+	 */
 	CU_ASSERT((f & want) == want && (f & BIT(VIRTIO_NET_F_STATUS)));
+	CU_ASSERT((f & BIT(VIRTIO_NET_F_CTRL_VQ)) && (f & BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)));
 	CU_ASSERT(!(f & BIT(VIRTIO_NET_F_MQ)) && !(f & BIT(VHOST_USER_F_PROTOCOL_FEATURES)));
-	CU_ASSERT(ops->num_queues(vdev) == 2);
+	CU_ASSERT(ops->num_queues(vdev) == 3);
 	CU_ASSERT(ops->set_features(vdev, want) == 0);
 	ops->config_read(vdev, 0, mac, 6);
 	CU_ASSERT(mac[5] == 9);
@@ -1006,7 +1041,11 @@ static void test_frontend(void)
 	vu_port_stop(port);
 	CU_ASSERT(wait_link(vdev, false));
 	CU_ASSERT(atomic_load(&fe_changes) == 1);
-	CU_ASSERT(ops->set_features(vdev, want) == 0);
+	CU_ASSERT(ops->set_features(vdev, want | BIT(VIRTIO_NET_F_CTRL_VQ) |
+						  BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) == 0);
+	CU_ASSERT_FATAL(fg_vq_init(&ctrl, &g, RING_SIZE) == 0);
+	fg_vq_cfg(&ctrl, &ccfg);
+	CU_ASSERT(ops->queue_start(vdev, 2, &ccfg) == 0); /* served here, backend or not */
 	CU_ASSERT(ops->queue_start(vdev, 1, &cfg) == 0);
 	CU_ASSERT(ops->queue_start(vdev, 1, &cfg) == -EINVAL); /* started already */
 	/* It comes back: the session is replayed and the ring resumes where it was used. */
@@ -1042,6 +1081,17 @@ static void test_frontend(void)
 		CU_ASSERT(got_frame);
 		CU_ASSERT(got_rarp);
 	}
+	/* The guest is asked to announce itself, and acks on the control queue. */
+	CU_ASSERT(fe_config_status(vdev) & VIRTIO_NET_S_ANNOUNCE);
+	CU_ASSERT(fe_ctrl_cmd(&ctrl, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK) ==
+		  VIRTIO_NET_OK);
+	CU_ASSERT(!(fe_config_status(vdev) & VIRTIO_NET_S_ANNOUNCE));
+	CU_ASSERT(fe_config_status(vdev) & VIRTIO_NET_S_LINK_UP);
+	/* Any other command is refused: nothing else is served here. */
+	CU_ASSERT(fe_ctrl_cmd(&ctrl, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET) ==
+		  VIRTIO_NET_ERR);
+	ops->queue_stop(vdev, 2);
+	fg_vq_fini(&ctrl);
 	CU_ASSERT(fe_resets == 0);
 	vu_frontend_destroy(fe);
 	fg_vq_fini(&tx);
@@ -1083,9 +1133,16 @@ static void test_no_leaks(void)
 
 /* ---- suite set-up ---- */
 
+static void *warm_up_thread(void *arg)
+{
+	return arg;
+}
+
 static int suite_init(void)
 {
 	struct vhost_mem_region r = { .gpa = 0, .size = MEM_SIZE, .fd = -1 };
+	struct vu_frontend *fe;
+	pthread_t third;
 
 	pool = fg_dpdk_init("unit_vhost_user", 1024, 0);
 	if (!pool)
@@ -1120,10 +1177,16 @@ static int suite_init(void)
 		return -1;
 	close(peer);
 	peer = -1;
-	/* A frontend's reconnect thread beside the event thread: two cached stacks. */
+	/*
+	 * A frontend's reconnect thread beside the event thread, and a third
+	 * beside both, as a frontend's control-queue worker is: three cached stacks.
+	 */
 	for (int i = 0; i < 1000 && info().connected; i++)
 		usleep(10000);
-	vu_frontend_destroy(vu_frontend_create(&(struct vu_frontend_opts){ .path = sock_path }));
+	fe = vu_frontend_create(&(struct vu_frontend_opts){ .path = sock_path });
+	if (!fe || pthread_create(&third, NULL, warm_up_thread, NULL) || pthread_join(third, NULL))
+		return -1;
+	vu_frontend_destroy(fe);
 	vu_port_destroy(port);
 	port = NULL;
 	base_fds = count_fds();

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_announce.c - the smallest virtio-net control queue: one that answers
+ * VIRTIO_NET_CTRL_ANNOUNCE_ACK (virtio 1.2, 5.1.6.5.4) and refuses every
+ * other command, for a device that offers CTRL_VQ only to have its driver
+ * announce itself (VIRTIO_NET_F_GUEST_ANNOUNCE): Ferry's vhost-user frontend
+ * after a new backend took over (vhost_user_frontend.c).  Served by a
+ * vq_worker thread, as net_ctrl.c's full control queue is.
+ *
+ * Commands are hostile input: the header is copied out before it is looked
+ * at, and an ack goes only into the chain's last writable byte.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "vhost/iov.h"
+#include "vhost/net_priv.h"
+
+#define ANNOUNCE_IOV 4 /* header, ack, and room for a driver that splits them */
+
+static void announce_chain(void *arg, const struct vq_chain *c)
+{
+	struct vnet_announce_ctl *a = arg;
+	uint8_t hdr[2], ack = VIRTIO_NET_ERR;
+	const struct iovec *last;
+	struct iov_iter it;
+
+	if (!c->n_in || !c->in_len) {
+		vq_mark_broken(&a->vq, "a control command with nowhere to put its ack");
+		return;
+	}
+	iov_iter_init(&it, c->iov, c->n_out);
+	/* ANNOUNCE_ACK has no argument (5.1.6.5.4): exactly the header. */
+	if (c->out_len == sizeof(hdr) && iov_iter_copy_from(&it, hdr, sizeof(hdr)) == sizeof(hdr) &&
+	    hdr[0] == VIRTIO_NET_CTRL_ANNOUNCE && hdr[1] == VIRTIO_NET_CTRL_ANNOUNCE_ACK) {
+		atomic_store_explicit(&a->pending, false, memory_order_relaxed);
+		ack = VIRTIO_NET_OK;
+		LOG_INFO("vhost", "%s: the driver announced itself", a->name);
+	}
+	last = &c->iov[c->n_out + c->n_in - 1];
+	((uint8_t *)last->iov_base)[last->iov_len - 1] = ack;
+	vq_push_used(&a->vq, c->head, 1);
+}
+
+int vnet_announce_ctl_init(struct vnet_announce_ctl *a, const char *name)
+{
+	snprintf(a->name, sizeof(a->name), "%s ctrl", name);
+	atomic_init(&a->pending, false);
+	return vq_worker_init(&a->w, &a->vq, announce_chain, a, ANNOUNCE_IOV, false);
+}
+
+void vnet_announce_ctl_fini(struct vnet_announce_ctl *a)
+{
+	vq_worker_stop(&a->w);
+	vq_worker_fini(&a->w);
+}
+
+int vnet_announce_ctl_start(struct vnet_announce_ctl *a, const struct virtio_queue_cfg *cfg,
+			    const struct vhost_mem *mem, uint64_t features)
+{
+	int ret;
+
+	if (atomic_load(&a->w.running))
+		return -EBUSY;
+	ret = vq_init(&a->vq, &(struct vq_params){
+				      .cfg = cfg,
+				      .mem = mem,
+				      .event_idx = features & VNET_BIT(VIRTIO_RING_F_EVENT_IDX),
+				      .indirect = features & VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC),
+				      .max_chain_len = 64,
+				      .name = a->name,
+			      });
+	return ret ? ret : vq_worker_start(&a->w);
+}
+
+uint16_t vnet_announce_ctl_stop(struct vnet_announce_ctl *a)
+{
+	if (!atomic_load(&a->w.running))
+		return 0;
+	vq_worker_stop(&a->w);
+	return vq_last_avail_idx(&a->vq);
+}
