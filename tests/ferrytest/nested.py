@@ -286,13 +286,15 @@ class Bed:
                 r.add_file(fw, fw)
         self.initrd = cached(r, "l1")
 
-    def run(self, logdir, name, timeout=600, mem="1G", extra=()):
+    def run(self, logdir, name, timeout=600, mem="1G", extra=(), append=""):
         """Boot L1 under TCG until it powers off; its console (also in
-        @logdir/@name.console) and the markers {WORD: [values...]}."""
+        @logdir/@name.console) and the markers {WORD: [values...]}.  @extra:
+        more QEMU arguments (devices); @append: more of L1's kernel command line."""
         log = os.path.join(logdir, name + ".console")
         argv = [QEMU, "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", mem,
                 "-kernel", self.kernel, "-initrd", self.initrd,
-                "-append", "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init",
+                "-append", ("console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init " +
+                            append).strip(),
                 "-nodefaults", "-vga", "none", "-nographic", "-no-reboot",
                 "-serial", "file:" + log, "-monitor", "none", "-display", "none"] + list(extra)
         t.log("nested: %s: %s" % (name, " ".join(shlex.quote(a) for a in argv)))
