@@ -57,11 +57,14 @@ static void read_line(const char *path, char *buf, size_t len)
 static bool ir_enabled(void)
 {
 	FILE *f = fopen("/proc/interrupts", "r");
-	char line[512];
+	char *line = NULL;
+	size_t cap = 0;
 	bool on = false;
 
-	while (f && !on && fgets(line, sizeof(line), f))
+	/* Whole lines: with many CPUs they outgrow any fixed buffer, the chip name last. */
+	while (f && !on && getline(&line, &cap, f) > 0)
 		on = strstr(line, " IR-") != NULL;
+	free(line);
 	if (f)
 		fclose(f);
 	return on;
@@ -199,16 +202,15 @@ static void print_sriov(FILE *f)
 int vfio_print_host_info(FILE *f)
 {
 	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	int api, err = fd < 0 ? -errno : 0; /* before the probes below overwrite errno */
 	struct vfio_host_caps c;
-	int api, err = 0;
 
 	vfio_host_caps(&c);
 	if (fd < 0) {
-		err = -errno;
 		fprintf(f,
 			"vfio: unavailable (/dev/vfio/vfio: %s; load vfio-pci and enable an "
 			"IOMMU)\n",
-			strerror(errno));
+			strerror(-err));
 	} else {
 		api = ioctl(fd, VFIO_GET_API_VERSION);
 		fprintf(f, "vfio: api %d, type1 iommu %s, %d IOMMU group(s)\n", api,
@@ -220,7 +222,9 @@ int vfio_print_host_info(FILE *f)
 		c.unsafe_allowed ? " (vfio_iommu_type1 allow_unsafe_interrupts=Y: VFIO would "
 				   "pass devices through without it)" :
 				   "");
-	fprintf(f, "posted interrupts: %s\n", c.posted ? "yes (VT-d PI)" : "no");
+	fprintf(f, "posted interrupts: %s\n",
+		c.posted ? "yes (every VT-d unit has PI; intremap=nopost would turn it off)" :
+			   "no");
 	print_sriov(f);
 	return err;
 }

@@ -44,9 +44,12 @@ static void announce_chain(void *arg, const struct vq_chain *c)
 	vq_push_used(&a->vq, c->head, 1);
 }
 
-int vnet_announce_ctl_init(struct vnet_announce_ctl *a, const char *name)
+int vnet_announce_ctl_init(struct vnet_announce_ctl *a, const char *name,
+			   void (*on_broken)(void *arg), void *arg)
 {
 	snprintf(a->name, sizeof(a->name), "%s ctrl", name);
+	a->on_broken = on_broken;
+	a->on_broken_arg = arg;
 	atomic_init(&a->pending, false);
 	return vq_worker_init(&a->w, &a->vq, announce_chain, a, ANNOUNCE_IOV, false);
 }
@@ -71,6 +74,8 @@ int vnet_announce_ctl_start(struct vnet_announce_ctl *a, const struct virtio_que
 				      .indirect = features & VNET_BIT(VIRTIO_RING_F_INDIRECT_DESC),
 				      .max_chain_len = 64,
 				      .name = a->name,
+				      .on_broken = a->on_broken,
+				      .on_broken_arg = a->on_broken_arg,
 			      });
 	return ret ? ret : vq_worker_start(&a->w);
 }

@@ -138,8 +138,11 @@ struct vnet_announce_ctl {
 	struct vq_worker w;
 	_Atomic bool pending;
 	char name[40]; /* for logs */
+	void (*on_broken)(void *arg); /* the ring broke: the device asks for a reset */
+	void *on_broken_arg;
 };
-int vnet_announce_ctl_init(struct vnet_announce_ctl *a, const char *name);
+int vnet_announce_ctl_init(struct vnet_announce_ctl *a, const char *name,
+			   void (*on_broken)(void *arg), void *arg);
 void vnet_announce_ctl_fini(struct vnet_announce_ctl *a);
 int vnet_announce_ctl_start(struct vnet_announce_ctl *a, const struct virtio_queue_cfg *cfg,
 			    const struct vhost_mem *mem, uint64_t features);

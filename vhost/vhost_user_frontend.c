@@ -299,6 +299,10 @@ static int fe_set_features(struct virtio_dev *vdev, uint64_t features)
 
 	if (features & ~fe->offered)
 		return -EINVAL;
+	/* virtio 1.2, 5.1.3.1: GUEST_ANNOUNCE needs the control queue to be acked on. */
+	if ((features & VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
+	    !(features & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)))
+		return -EINVAL;
 	mutex_lock(&fe->lock);
 	be = features & fe->be_features & FE_PASS_FEATURES;
 	if (fe->be_features & VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
@@ -482,7 +486,6 @@ static void fe_reset(struct virtio_dev *vdev)
 	struct vu_frontend *fe = to_fe(vdev);
 
 	vnet_announce_ctl_stop(&fe->ctl);
-	atomic_store_explicit(&fe->ctl.pending, false, memory_order_relaxed);
 	mutex_lock(&fe->lock);
 	for (uint16_t i = 0; i < FE_NQUEUES; i++) {
 		fe_ring_stop(fe, i);
@@ -491,6 +494,8 @@ static void fe_reset(struct virtio_dev *vdev)
 	fe->mem_sent = false;
 	fe->features_set = false;
 	fe->driver_features = 0;
+	/* Under the lock: a reconnect thread sets it only while the features allow it. */
+	atomic_store_explicit(&fe->ctl.pending, false, memory_order_relaxed);
 	mutex_unlock(&fe->lock);
 }
 
@@ -655,15 +660,43 @@ static int fe_try_reconnect(struct vu_frontend *fe, int fd) REQUIRES(fe->lock)
 	fe->reconnects++;
 	LOG_INFO("vhost-user", "%s: reconnected to backend %s; link up", fe->name, fe->path);
 	fe_announce(fe);
-	/*
-	 * And the guest announces itself too (gratuitous ARP and unsolicited
-	 * neighbour advertisements, with its addresses): the link-up config
-	 * interrupt that follows carries VIRTIO_NET_S_ANNOUNCE, as after QEMU's
-	 * migrations, until the driver acks on the control queue.
-	 */
-	if (fe->driver_features & VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
-		atomic_store_explicit(&fe->ctl.pending, true, memory_order_relaxed);
 	return 0;
+}
+
+/* The driver accepted what a guest announce needs (virtio 1.2, 5.1.3.1: both bits). */
+#define FE_ANNOUNCE_FEATURES \
+	(VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
+/* Waits before each round of a guest announce after a reconnect, as QEMU spaces its rounds. */
+static const int fe_announce_ms[] = { 100, 400, 1000 };
+
+static bool fe_wait(struct vu_frontend *fe, int fd, short events, int ms);
+
+/*
+ * After a reconnect the guest announces itself (gratuitous ARP and
+ * unsolicited neighbour advertisements, with its addresses) a few times:
+ * each round sets VIRTIO_NET_S_ANNOUNCE and raises a config interrupt; the
+ * driver clears it with ANNOUNCE_ACK.  Not in the link-up interrupt itself:
+ * Linux handles ANNOUNCE before it turns the carrier on, while its noop
+ * qdisc still drops what it sends.  True when the thread is told to stop.
+ */
+static bool fe_guest_announce(struct vu_frontend *fe)
+{
+	bool want;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fe_announce_ms); i++) {
+		if (fe_wait(fe, -1, 0, fe_announce_ms[i]))
+			return true;
+		mutex_lock(&fe->lock);
+		want = fe->up &&
+		       (fe->driver_features & FE_ANNOUNCE_FEATURES) == FE_ANNOUNCE_FEATURES;
+		if (want)
+			atomic_store_explicit(&fe->ctl.pending, true, memory_order_relaxed);
+		mutex_unlock(&fe->lock);
+		if (!want)
+			return false;
+		fe_link_changed(fe);
+	}
+	return false;
 }
 
 /* Wait for @events on @fd (or, with fd -1, for @ms); true when told to stop. */
@@ -719,6 +752,8 @@ static void *fe_thread(void *arg)
 		}
 		if (up)
 			fe_link_changed(fe);
+		if (up && fe_guest_announce(fe))
+			break;
 		backoff = up ? FE_BACKOFF_MIN_MS :
 			       MIN(2 * backoff, (unsigned int)FE_BACKOFF_MAX_MS);
 	}
@@ -726,6 +761,15 @@ static void *fe_thread(void *arg)
 }
 
 /* ---- life cycle ---- */
+
+/* The control queue broke (any thread): the transport asks the driver for a reset. */
+static void fe_ctl_broken(void *arg)
+{
+	struct vu_frontend *fe = arg;
+
+	if (fe->vdev.needs_reset)
+		fe->vdev.needs_reset(&fe->vdev);
+}
 
 static int fe_start_thread(struct vu_frontend *fe)
 {
@@ -800,7 +844,7 @@ struct vu_frontend *vu_frontend_create(const struct vu_frontend_opts *o)
 	fe->listen_fd = -1;
 	mutex_init(&fe->lock);
 	snprintf(fe->name, sizeof(fe->name), "%s", o->name ? o->name : "vhost-user-net");
-	if (vnet_announce_ctl_init(&fe->ctl, fe->name)) {
+	if (vnet_announce_ctl_init(&fe->ctl, fe->name, fe_ctl_broken, fe)) {
 		free(fe);
 		return NULL;
 	}
