@@ -219,6 +219,8 @@ static void job_vm_nics_free(struct job *j, struct job_vm *jv)
 
 		if (n->port >= 0)
 			vsw_port_remove(j->sw, (uint16_t)n->port);
+		/* Its reconnect thread raises the transport's interrupts: it stops first. */
+		vu_frontend_stop(n->fe);
 		virtio_pci_destroy(n->vp);
 		vu_frontend_destroy(n->fe);
 		vnet_destroy(n->dev);

@@ -99,5 +99,11 @@ struct virtio_dev *vu_frontend_virtio_dev(struct vu_frontend *fe);
 uint64_t vu_frontend_reconnects(struct vu_frontend *fe);
 /* Free it after the transport is gone. NULL is fine. */
 void vu_frontend_destroy(struct vu_frontend *fe);
+/*
+ * Stop reconnecting and announcing: after it returns the frontend calls none
+ * of the transport's callbacks (config_changed), so the transport may go
+ * first; the device ops still work.  Idempotent; NULL is fine.
+ */
+void vu_frontend_stop(struct vu_frontend *fe);
 
 #endif

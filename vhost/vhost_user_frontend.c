@@ -784,18 +784,32 @@ static int fe_start_thread(struct vu_frontend *fe)
 	return ret;
 }
 
-static void fe_free(struct vu_frontend *fe)
+/* Stop the reconnect thread (if it runs): no config interrupt is raised after this. */
+static void fe_stop_thread(struct vu_frontend *fe)
 {
 	uint64_t one = 1;
 
-	vnet_announce_ctl_fini(&fe->ctl);
-	if (fe->thread_started) {
-		if (write(fe->stopfd, &one, sizeof(one)) < 0)
-			LOG_ERR("vhost-user", "%s: cannot stop the reconnect thread: %s", fe->name,
-				strerror(errno));
-		else
-			pthread_join(fe->thread, NULL);
+	if (!fe->thread_started)
+		return;
+	if (write(fe->stopfd, &one, sizeof(one)) < 0) {
+		LOG_ERR("vhost-user", "%s: cannot stop the reconnect thread: %s", fe->name,
+			strerror(errno));
+		return;
 	}
+	pthread_join(fe->thread, NULL);
+	fe->thread_started = false;
+}
+
+void vu_frontend_stop(struct vu_frontend *fe)
+{
+	if (fe)
+		fe_stop_thread(fe);
+}
+
+static void fe_free(struct vu_frontend *fe)
+{
+	vnet_announce_ctl_fini(&fe->ctl);
+	fe_stop_thread(fe);
 	if (fe->stopfd >= 0)
 		close(fe->stopfd);
 	if (fe->listen_fd >= 0) {
