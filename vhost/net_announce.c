@@ -7,41 +7,37 @@
  * after a new backend took over (vhost_user_frontend.c).  Served by a
  * vq_worker thread, as net_ctrl.c's full control queue is.
  *
- * Commands are hostile input: the header is copied out before it is looked
- * at, and an ack goes only into the chain's last writable byte.
+ * Commands are hostile input: net_ctrl.c's vnet_ctrl_answer() copies them
+ * out and writes the ack, as for the full control queue.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util/log.h"
-#include "vhost/iov.h"
 #include "vhost/net_priv.h"
 
 #define ANNOUNCE_IOV 4 /* header, ack, and room for a driver that splits them */
 
+static uint8_t announce_command(void *arg, uint8_t cls, uint8_t cmd, const uint8_t *data,
+				size_t len)
+{
+	struct vnet_announce_ctl *a = arg;
+
+	(void)data;
+	/* ANNOUNCE_ACK has no argument (5.1.6.5.4); anything else is not served here. */
+	if (cls != VIRTIO_NET_CTRL_ANNOUNCE || cmd != VIRTIO_NET_CTRL_ANNOUNCE_ACK || len != 0)
+		return VIRTIO_NET_ERR;
+	atomic_store_explicit(&a->pending, false, memory_order_relaxed);
+	LOG_INFO("vhost", "%s: the driver announced itself", a->name);
+	return VIRTIO_NET_OK;
+}
+
 static void announce_chain(void *arg, const struct vq_chain *c)
 {
 	struct vnet_announce_ctl *a = arg;
-	uint8_t hdr[2], ack = VIRTIO_NET_ERR;
-	const struct iovec *last;
-	struct iov_iter it;
 
-	if (!c->n_in || !c->in_len) {
-		vq_mark_broken(&a->vq, "a control command with nowhere to put its ack");
-		return;
-	}
-	iov_iter_init(&it, c->iov, c->n_out);
-	/* ANNOUNCE_ACK has no argument (5.1.6.5.4): exactly the header. */
-	if (c->out_len == sizeof(hdr) && iov_iter_copy_from(&it, hdr, sizeof(hdr)) == sizeof(hdr) &&
-	    hdr[0] == VIRTIO_NET_CTRL_ANNOUNCE && hdr[1] == VIRTIO_NET_CTRL_ANNOUNCE_ACK) {
-		atomic_store_explicit(&a->pending, false, memory_order_relaxed);
-		ack = VIRTIO_NET_OK;
-		LOG_INFO("vhost", "%s: the driver announced itself", a->name);
-	}
-	last = &c->iov[c->n_out + c->n_in - 1];
-	((uint8_t *)last->iov_base)[last->iov_len - 1] = ack;
-	vq_push_used(&a->vq, c->head, 1);
+	vnet_ctrl_answer(&a->vq, c, announce_command, a);
 }
 
 int vnet_announce_ctl_init(struct vnet_announce_ctl *a, const char *name,

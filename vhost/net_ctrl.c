@@ -46,9 +46,9 @@ static bool ctrl_mac_table_ok(const uint8_t *p, size_t len)
 	return off == len;
 }
 
-static uint8_t ctrl_command(struct vnet_dev *dev, uint8_t cls, uint8_t cmd, const uint8_t *arg,
-			    size_t len)
+static uint8_t ctrl_command(void *arg_dev, uint8_t cls, uint8_t cmd, const uint8_t *arg, size_t len)
 {
+	struct vnet_dev *dev = arg_dev;
 	uint16_t pairs;
 
 	switch (cls << 8 | cmd) {
@@ -92,31 +92,35 @@ static uint8_t ctrl_command(struct vnet_dev *dev, uint8_t cls, uint8_t cmd, cons
 	}
 }
 
-/* One command chain: header and arguments readable, the ack the last writable byte. */
-static void ctrl_chain(void *arg_dev, const struct vq_chain *c)
+void vnet_ctrl_answer(struct vq *vq, const struct vq_chain *c, vnet_ctrl_cmd_fn cmd, void *arg)
 {
-	struct vnet_dev *dev = arg_dev;
-	struct vnet_ctrl *ctl = &dev->ctrl;
-	uint8_t hdr[2], arg[CTRL_MAX_CMD], ack = VIRTIO_NET_ERR;
+	uint8_t hdr[2], data[CTRL_MAX_CMD], ack = VIRTIO_NET_ERR;
 	const struct iovec *last;
 	struct iov_iter it;
 	size_t len;
 
 	if (!c->n_in || !c->in_len) {
-		vq_mark_broken(&ctl->vq, "%s: a control command with nowhere to put its ack",
-			       dev->name);
+		/* The queue's name says whose: "<device> ctrl". */
+		vq_mark_broken(vq, "a control command with nowhere to put its ack");
 		return;
 	}
 	iov_iter_init(&it, c->iov, c->n_out);
 	len = c->out_len;
-	if (len >= sizeof(hdr) && len - sizeof(hdr) <= sizeof(arg)) {
+	if (len >= sizeof(hdr) && len - sizeof(hdr) <= sizeof(data)) {
 		iov_iter_copy_from(&it, hdr, sizeof(hdr));
-		iov_iter_copy_from(&it, arg, len - sizeof(hdr));
-		ack = ctrl_command(dev, hdr[0], hdr[1], arg, len - sizeof(hdr));
+		iov_iter_copy_from(&it, data, len - sizeof(hdr));
+		ack = cmd(arg, hdr[0], hdr[1], data, len - sizeof(hdr));
 	}
 	last = &c->iov[c->n_out + c->n_in - 1];
 	((uint8_t *)last->iov_base)[last->iov_len - 1] = ack;
-	vq_push_used(&ctl->vq, c->head, 1);
+	vq_push_used(vq, c->head, 1);
+}
+
+static void ctrl_chain(void *arg_dev, const struct vq_chain *c)
+{
+	struct vnet_dev *dev = arg_dev;
+
+	vnet_ctrl_answer(&dev->ctrl.vq, c, ctrl_command, dev);
 }
 
 static void ctrl_broken(void *arg)

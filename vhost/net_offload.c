@@ -277,12 +277,13 @@ void vnet_offload_to_hdr(const struct rte_mbuf *m, bool guest_csum, struct virti
 {
 	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
 	uint32_t start = (uint32_t)m->l2_len + m->l3_len, off;
+	unsigned int tso = vnet_tso_kind(m);
 
 	fix->needed = false;
-	if (vnet_tso_kind(m)) {
+	if (tso) {
 		/* net_enqueue.c took it only for a driver with GUEST_TSO4/6 and GUEST_CSUM. */
-		h->gso_type = vnet_tso_kind(m) == VNET_TSO4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
-							      VIRTIO_NET_HDR_GSO_TCPV6;
+		h->gso_type = tso == VNET_TSO4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+						 VIRTIO_NET_HDR_GSO_TCPV6;
 		h->gso_size = m->tso_segsz;
 		h->hdr_len = (uint16_t)(start + m->l4_len);
 		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;

@@ -149,6 +149,16 @@ int vnet_announce_ctl_start(struct vnet_announce_ctl *a, const struct virtio_que
 /* Stop serving; where the ring stopped (0 if it was not running). */
 uint16_t vnet_announce_ctl_stop(struct vnet_announce_ctl *a);
 
+/*
+ * net_ctrl.c: one control command chain (virtio 1.2, 5.1.6.5): header and
+ * arguments readable, copied out before @cmd looks at them (class, command,
+ * arguments: the ack it returns), the ack the chain's last writable byte;
+ * pushed, or the queue broken for a chain with nowhere to put the ack.
+ */
+typedef uint8_t (*vnet_ctrl_cmd_fn)(void *arg, uint8_t cls, uint8_t cmd, const uint8_t *data,
+				    size_t len);
+void vnet_ctrl_answer(struct vq *vq, const struct vq_chain *c, vnet_ctrl_cmd_fn cmd, void *arg);
+
 /* net_ctrl.c: set up, start and stop the control queue (control side, device lock held). */
 int vnet_ctrl_init(struct vnet_dev *dev, bool manual);
 int vnet_ctrl_start(struct vnet_dev *dev, const struct virtio_queue_cfg *cfg);

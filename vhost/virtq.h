@@ -185,6 +185,18 @@ void vq_prefetch_avail(const struct vq *vq, uint16_t n, bool write);
  */
 void vq_unpop(struct vq *vq, uint32_t head);
 
+/* Move a packed ring position on by @n (1 .. size), flipping its wrap counter past the end. */
+static inline void vq_packed_advance(const struct vq *vq, uint16_t *idx, bool *wrap, uint32_t n)
+{
+	uint32_t next = (uint32_t)*idx + n;
+
+	if (next >= vq->size) {
+		next -= vq->size;
+		*wrap = !*wrap;
+	}
+	*idx = (uint16_t)next;
+}
+
 /*
  * A packed ring's used entry (virtio 1.2, 2.8.9): buffer id and length at
  * the used position, then both flag bits equal to the used wrap counter,
@@ -201,7 +213,7 @@ static inline void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t le
 	uint16_t flags = vq->used_wrap ? (1u << VRING_PACKED_DESC_F_AVAIL) |
 						 (1u << VRING_PACKED_DESC_F_USED) :
 					 0;
-	uint32_t n = head >> 16, next;
+	uint32_t n = head >> 16;
 
 	d->id = (uint16_t)head;
 	d->len = len;
@@ -214,12 +226,7 @@ static inline void vq_packed_push_used(struct vq *vq, uint32_t head, uint32_t le
 		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 	}
 	/* A token vq_pop_chain() gave out has 1 .. size descriptors; anything else moves by one. */
-	next = vq->used_idx + (n && n <= vq->size ? n : 1);
-	if (next >= vq->size) {
-		next -= vq->size;
-		vq->used_wrap = !vq->used_wrap;
-	}
-	vq->used_idx = (uint16_t)next;
+	vq_packed_advance(vq, &vq->used_idx, &vq->used_wrap, n && n <= vq->size ? n : 1);
 	vq->pushed++;
 }
 

@@ -45,18 +45,6 @@ static bool pk_avail(uint16_t flags, bool wrap)
 	return !!(flags & PK_AVAIL) == wrap && !!(flags & PK_USED) != wrap;
 }
 
-/* Move a ring position on by @n (at most the ring size), flipping its wrap counter past the end. */
-static void pk_advance(const struct vq *vq, uint16_t *idx, bool *wrap, uint32_t n)
-{
-	uint32_t next = (uint32_t)*idx + n;
-
-	if (next >= vq->size) {
-		next -= vq->size;
-		*wrap = !*wrap;
-	}
-	*idx = (uint16_t)next;
-}
-
 static uint16_t pk_head_flags(const struct vq *vq, uint16_t idx)
 {
 	/*
@@ -93,7 +81,7 @@ uint16_t vq_packed_avail_count(struct vq *vq)
 	/* Descriptors, not chains: an overestimate, which callers only use to size a burst. */
 	while (n < PK_SCAN_MAX && n < vq->size && pk_avail(pk_head_flags(vq, idx), wrap)) {
 		n++;
-		pk_advance(vq, &idx, &wrap, 1);
+		vq_packed_advance(vq, &idx, &wrap, 1);
 	}
 	return n;
 }
@@ -143,7 +131,7 @@ static int pk_walk(struct vq *vq, struct vq_chain *c, uint16_t *idx, bool *wrap,
 		/* No re-read of the driver's memory in place of the copy (a double fetch). */
 		atomic_signal_fence(memory_order_seq_cst);
 		*id = pd.id;
-		pk_advance(vq, idx, wrap, 1);
+		vq_packed_advance(vq, idx, wrap, 1);
 		if (pd.flags & VRING_DESC_F_INDIRECT) {
 			ret = pk_walk_indirect(vq, c, &w, &pd);
 			return ret ? ret : w.drop;
