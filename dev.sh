@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 # Debian packages: build tools, the libraries the code uses (DPDK, libbpf,
 # libxdp, libnl-route-3, CUnit, jansson) and the real peers and tools the
 # tests run against (Linux vxlan through iproute2, tshark to read the wire).
-PACKAGES="gcc clang llvm lld libclang-rt-14-dev meson ninja-build pkg-config python3 clang-format
+PACKAGES="gcc nvme-cli clang llvm lld libclang-rt-14-dev meson ninja-build pkg-config python3 clang-format
  libdpdk-dev dpdk-dev libbpf-dev libxdp-dev bpftool libnl-route-3-dev libcunit1-dev libssl-dev libmicrohttpd-dev libpcap-dev libcurl4-openssl-dev
  libjansson-dev iproute2 ethtool iputils-ping tshark xdp-tools qemu-system-x86 busybox-static
  linux-image-cloud-amd64 e2fsprogs openvswitch-switch-dpdk gnuplot-nox procps kmod

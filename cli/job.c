@@ -24,6 +24,7 @@
 #include "vhost/blk.h"
 #include "vhost/net.h"
 #include "vhost/vhost_user.h"
+#include "vfio/vfio.h"
 #include "vmm/virtio_pci.h"
 #include "vswitch/port_vnet.h"
 #include "vswitch/vswitch.h"
@@ -149,6 +150,35 @@ static int job_add_disk(struct job_vm *jv, unsigned int k)
 	return d->vp ? 0 : -EIO;
 }
 
+/* The VM's passthrough devices, each refused (one line) unless the host can confine it. */
+static int job_add_passthrough(const struct job *j, struct job_vm *jv)
+{
+	const struct config_vm *c = jv->cfg;
+	long idx = c - j->cfg->vms;
+	char where[64];
+	int ret = 0;
+
+	if (!c->n_passthrough)
+		return 0;
+	jv->vfio = vfio_vm_create(jv->vm);
+	if (!jv->vfio)
+		return -ENOMEM;
+	for (unsigned int k = 0; !ret && k < c->n_passthrough; k++) {
+		const struct config_passthrough *p = &c->passthrough[k];
+
+		snprintf(where, sizeof(where), "vms[%ld].passthrough[%u] (%s)", idx, k,
+			 p->pci ? p->pci : p->pf);
+		ret = vfio_vm_add(jv->vfio,
+				  &(struct vfio_pt_opts){ .pci = p->pci,
+							  .pf = p->pf,
+							  .vf = p->vf,
+							  .allow_unsafe_interrupts =
+								  p->allow_unsafe_interrupts },
+				  where);
+	}
+	return ret;
+}
+
 static void job_vm_opts(struct job_vm *jv, bool several, struct vmm_opts *o)
 {
 	const struct config_vm *v = jv->cfg;
@@ -206,6 +236,8 @@ int job_vm_add(struct job *j, const struct config_vm *c, struct job_vm **out)
 		ret = job_add_disk(jv, k);
 		jv->n_disks = k + 1;
 	}
+	if (ret >= 0)
+		ret = job_add_passthrough(j, jv);
 	if (out)
 		*out = jv;
 	return ret < 0 ? ret : 0;
@@ -232,6 +264,8 @@ static void job_vm_nics_free(struct job *j, struct job_vm *jv)
 		vblk_destroy(jv->disks[k].dev);
 	}
 	jv->n_disks = 0;
+	vfio_vm_destroy(jv->vfio);
+	jv->vfio = NULL;
 }
 
 /* Its NICs leave the switch, then the VM goes; the slot is free again. */

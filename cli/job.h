@@ -35,6 +35,8 @@ struct job_disk {
 
 #define JOB_MAX_VMS 64 /* slots: a slot never moves, so threads may hold a job_vm */
 
+struct vfio_vm;
+
 struct job_vm {
 	bool used;
 	char name[64]; /* what cfg is found by again after the config's VM array changed */
@@ -47,6 +49,7 @@ struct job_vm {
 	struct job_nic nics[JOB_MAX_NICS];
 	unsigned int n_disks;
 	struct job_disk disks[JOB_MAX_DISKS];
+	struct vfio_vm *vfio; /* its passed-through devices, NULL if none */
 };
 
 struct ctl_server;

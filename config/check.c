@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/table.h"
@@ -50,6 +51,43 @@ int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj)
 		return cfg_fail_at(ctx, "memory", "must be a multiple of %s, got %s",
 				   vm->hugepages ? "2M with hugepages" : "4K", got);
 	}
+	return 0;
+}
+
+/* A PCI address as sysfs spells it: "DDDD:BB:DD.F", lower-case hex. */
+static bool pci_addr_ok(const char *s)
+{
+	static const char form[] = "hhhh:hh:hh.f";
+	unsigned int dev;
+
+	if (strlen(s) != sizeof(form) - 1)
+		return false;
+	for (size_t i = 0; form[i]; i++) {
+		bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
+
+		if ((form[i] == 'h' && !hex) || (form[i] == 'f' && (s[i] < '0' || s[i] > '7')) ||
+		    (form[i] != 'h' && form[i] != 'f' && s[i] != form[i]))
+			return false;
+	}
+	dev = (unsigned int)strtoul(s + 8, NULL, 16);
+	return dev < 32;
+}
+
+int cfg_check_passthrough(struct cfg_ctx *ctx, void *obj)
+{
+	const struct config_passthrough *p = obj;
+
+	if (!p->pci == !p->pf)
+		return cfg_fail_at(ctx, p->pci ? "pf" : "pci",
+				   "give either \"pci\" or \"pf\" "
+				   "(with \"vf\"), not %s",
+				   p->pci ? "both" : "neither");
+	if (!pci_addr_ok(p->pci ? p->pci : p->pf))
+		return cfg_fail_at(
+			ctx, p->pci ? "pci" : "pf",
+			"'%s' is not a PCI address like \"0000:00:01.1\" "
+			"(domain:bus:device.function, lower-case hex, device at most 1f)",
+			p->pci ? p->pci : p->pf);
 	return 0;
 }
 

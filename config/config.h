@@ -160,6 +160,14 @@ struct config_disk {
 	char *serial; /* NULL: the device's name */
 };
 
+/* "vms[].passthrough[]": a PCI function handed to the VM through VFIO. */
+struct config_passthrough {
+	char *pci; /* "DDDD:BB:DD.F", or NULL when pf is set */
+	char *pf; /* the SR-IOV PF whose VF vf is passed, or NULL */
+	unsigned int vf;
+	bool allow_unsafe_interrupts; /* go on without interrupt remapping */
+};
+
 /* "vms[].console": the 8250 serial console. */
 struct config_console {
 	char *log; /* file the console output is appended to; NULL = ferry's stdout */
@@ -181,6 +189,8 @@ struct config_vm {
 	unsigned int n_nics;
 	struct config_disk *disks;
 	unsigned int n_disks;
+	struct config_passthrough *passthrough;
+	unsigned int n_passthrough;
 };
 
 /* "vhost_user_ports[]": a switch port whose peer speaks vhost-user (QEMU, testpmd...). */

@@ -179,6 +179,7 @@ int cfg_check_switch(struct cfg_ctx *ctx, void *obj);
 int cfg_check_vm_local(struct cfg_ctx *ctx, void *obj);
 int cfg_check_uplink_local(struct cfg_ctx *ctx, void *obj);
 int cfg_check_acl_rule(struct cfg_ctx *ctx, void *obj);
+int cfg_check_passthrough(struct cfg_ctx *ctx, void *obj);
 int cfg_check_wireguard(struct cfg_ctx *ctx, const struct ferry_config *cfg);
 /* Peer @n of cfg->wireguard against the peers before it and the VTEP. */
 int cfg_check_wg_peer(struct cfg_ctx *ctx, const struct ferry_config *cfg, unsigned int n);

@@ -124,6 +124,41 @@ static const struct cfg_object disk_obj = {
 	OBJECT(struct config_disk, disk_keys, NULL),
 };
 
+#define PT(m) MEMBER(struct config_passthrough, m)
+static const struct cfg_key passthrough_keys[] = {
+	{ .name = "pci",
+	  .type = &cfg_type_string,
+	  PT(pci),
+	  .max = 12,
+	  .doc = "The function's PCI address, \"DDDD:BB:DD.F\" (e.g. \"0000:00:01.1\"); or "
+		 "\"pf\" and \"vf\"." },
+	{ .name = "pf",
+	  .type = &cfg_type_string,
+	  PT(pf),
+	  .max = 12,
+	  .doc = "An SR-IOV physical function's PCI address: its VF \"vf\" is passed through "
+		 "(ferry enables VFs if the PF has none)." },
+	{ .name = "vf",
+	  .type = &cfg_type_uint,
+	  PT(vf),
+	  .max = 255,
+	  .def = "0",
+	  .doc = "Which VF of \"pf\" (its virtfnN link)." },
+	{ .name = "allow_unsafe_interrupts",
+	  .type = &cfg_type_bool,
+	  PT(allow_unsafe_interrupts),
+	  .def = "false",
+	  .doc = "Pass the device through even when the host does not remap interrupts (the "
+		 "device could then inject any interrupt); refused by default." },
+};
+#undef PT
+
+static const struct cfg_object passthrough_obj = {
+	.name = "passthrough",
+	.doc = "A PCI function (an SR-IOV VF above all) passed through to the VM with VFIO",
+	OBJECT(struct config_passthrough, passthrough_keys, cfg_check_passthrough),
+};
+
 static const struct cfg_key console_keys[] = {
 	{ .name = "log",
 	  .type = &cfg_type_path,
@@ -211,6 +246,14 @@ static const struct cfg_key vm_keys[] = {
 	  .max_items = 8,
 	  .def = "[]",
 	  .doc = "The VM's virtio-blk disks, after the NICs in PCI slot order." },
+	{ .name = "passthrough",
+	  .type = &cfg_type_object_array,
+	  ARRAY(struct config_vm, passthrough, n_passthrough),
+	  .obj = &passthrough_obj,
+	  .max_items = 8,
+	  .def = "[]",
+	  .doc = "PCI functions passed through with VFIO, after the disks in PCI slot order; "
+		 "each needs an IOMMU group of its own and interrupt remapping." },
 };
 #undef VM
 

@@ -19,9 +19,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "vfio/sysfs.h"
 #include "vfio/vfio.h"
-
-#define PCI_DEVICES "/sys/bus/pci/devices"
 
 static int count_iommu_groups(void)
 {
@@ -35,18 +34,6 @@ static int count_iommu_groups(void)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
-}
-
-/* The first line of a sysfs file, without its newline; "" when unreadable. */
-static void read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (f && fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	if (f)
-		fclose(f);
 }
 
 /*
@@ -82,7 +69,7 @@ static bool vtd_posted(void)
 		if (strncmp(e->d_name, "dmar", 4))
 			continue;
 		snprintf(path, sizeof(path), "/sys/class/iommu/%s/intel-iommu/cap", e->d_name);
-		read_line(path, cap, sizeof(cap));
+		vfio_sysfs_line(path, cap, sizeof(cap));
 		units++;
 		pi += cap[0] && (strtoull(cap, NULL, 16) >> 59 & 1);
 	}
@@ -98,53 +85,10 @@ void vfio_host_caps(struct vfio_host_caps *c)
 	memset(c, 0, sizeof(*c));
 	c->groups = count_iommu_groups();
 	c->ir = ir_enabled();
-	read_line("/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", v, sizeof(v));
+	vfio_sysfs_line("/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", v,
+			sizeof(v));
 	c->unsafe_allowed = v[0] == 'Y';
 	c->posted = c->ir && vtd_posted();
-}
-
-/* The IOMMU group of PCI device @bdf, or -1. */
-static int iommu_group(const char *bdf)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return -1;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	return atoi(base ? base + 1 : target);
-}
-
-/* The last component of @path into @buf, cut to fit. */
-static void basename_into(const char *path, char *buf, size_t len)
-{
-	const char *base = strrchr(path, '/');
-	size_t n;
-
-	base = base ? base + 1 : path;
-	n = strnlen(base, len - 1);
-	memcpy(buf, base, n);
-	buf[n] = '\0';
-}
-
-/* The name of the driver bound to @bdf, or "none". */
-static void driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0) {
-		snprintf(buf, len, "none");
-		return;
-	}
-	target[n] = '\0';
-	basename_into(target, buf, len);
 }
 
 /* One PF with its VFs (the virtfnN links), on @f. */
@@ -153,32 +97,32 @@ static void print_pf(FILE *f, const char *bdf)
 	char path[PATH_MAX], target[PATH_MAX], num[16], total[16], id[16], drv[64], vf[64];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_numvfs", bdf);
-	read_line(path, num, sizeof(num));
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_totalvfs", bdf);
-	read_line(path, total, sizeof(total));
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", bdf);
-	read_line(path, id, sizeof(id));
-	driver_of(bdf, drv, sizeof(drv));
+	snprintf(path, sizeof(path), VFIO_PCI_DEVICES "/%s/sriov_numvfs", bdf);
+	vfio_sysfs_line(path, num, sizeof(num));
+	snprintf(path, sizeof(path), VFIO_PCI_DEVICES "/%s/sriov_totalvfs", bdf);
+	vfio_sysfs_line(path, total, sizeof(total));
+	snprintf(path, sizeof(path), VFIO_PCI_DEVICES "/%s/device", bdf);
+	vfio_sysfs_line(path, id, sizeof(id));
+	vfio_sysfs_driver(bdf, drv, sizeof(drv));
 	fprintf(f, "sr-iov: PF %s (device %s, driver %s, iommu group %d): %s of %s VFs enabled\n",
-		bdf, id, drv, iommu_group(bdf), num[0] ? num : "?", total);
+		bdf, id, drv, vfio_sysfs_group(bdf), num[0] ? num : "?", total);
 	for (int i = 0; i < 256; i++) {
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn%d", bdf, i);
+		snprintf(path, sizeof(path), VFIO_PCI_DEVICES "/%s/virtfn%d", bdf, i);
 		n = readlink(path, target, sizeof(target) - 1);
 		if (n <= 0)
 			break;
 		target[n] = '\0';
-		basename_into(target, vf, sizeof(vf));
-		driver_of(vf, drv, sizeof(drv));
+		vfio_basename(target, vf, sizeof(vf));
+		vfio_sysfs_driver(vf, drv, sizeof(drv));
 		fprintf(f, "sr-iov:   VF %d %s (driver %s, iommu group %d)\n", i, vf, drv,
-			iommu_group(vf));
+			vfio_sysfs_group(vf));
 	}
 }
 
 /* Every PCI device that can have VFs (sriov_totalvfs > 0). */
 static void print_sriov(FILE *f)
 {
-	DIR *d = opendir(PCI_DEVICES);
+	DIR *d = opendir(VFIO_PCI_DEVICES);
 	char path[PATH_MAX], total[16];
 	struct dirent *e;
 	int pfs = 0;
@@ -186,8 +130,8 @@ static void print_sriov(FILE *f)
 	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_totalvfs", e->d_name);
-		read_line(path, total, sizeof(total));
+		snprintf(path, sizeof(path), VFIO_PCI_DEVICES "/%s/sriov_totalvfs", e->d_name);
+		vfio_sysfs_line(path, total, sizeof(total));
 		if (atoi(total) <= 0)
 			continue;
 		print_pf(f, e->d_name);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vfio.h - device passthrough through VFIO.  For now: what the host offers
- * (the container device, IOMMU groups, interrupt remapping, posted
- * interrupts, SR-IOV physical and virtual functions), so `ferry info` and
- * error messages can say why passthrough is or is not possible.  Devices
- * come with the rest of the VFIO issue.
+ * vfio.h - device passthrough through VFIO: what the host offers (the
+ * container device, IOMMU groups, interrupt remapping, posted interrupts,
+ * SR-IOV physical and virtual functions), and passing PCI functions, SR-IOV
+ * VFs above all, through to a VM: bound to vfio-pci, their DMA confined to
+ * guest RAM by the IOMMU, their MSI-X vectors injected by KVM from eventfds.
  */
 #ifndef FERRY_VFIO_VFIO_H
 #define FERRY_VFIO_VFIO_H
@@ -21,6 +21,28 @@ struct vfio_host_caps {
 };
 
 void vfio_host_caps(struct vfio_host_caps *c);
+
+struct vmm_vm;
+struct vfio_vm;
+
+/* One device to pass through: @pci, or VF @vf of PF @pf (VFs enabled if it has none). */
+struct vfio_pt_opts {
+	const char *pci; /* "0000:00:01.1", or NULL */
+	const char *pf; /* with @vf, when @pci is NULL */
+	unsigned int vf;
+	bool allow_unsafe_interrupts; /* pass through even without interrupt remapping */
+};
+
+/* The passthrough devices of one VM (one VFIO container). */
+struct vfio_vm *vfio_vm_create(struct vmm_vm *vm);
+/*
+ * Pass a device through to the VM: 0, or -errno after one log line that
+ * starts with @where (-EPERM: the host has no interrupt remapping and @o does
+ * not allow going without; the device is then left as it was).
+ */
+int vfio_vm_add(struct vfio_vm *v, const struct vfio_pt_opts *o, const char *where);
+/* Every device reset and off the bus, guest RAM out of the IOMMU. */
+void vfio_vm_destroy(struct vfio_vm *v);
 
 /* Describe VFIO support on @f; returns 0 if a VFIO container can be opened. */
 int vfio_print_host_info(FILE *f);

@@ -184,11 +184,14 @@ static void pci_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, 
 	for (uint32_t i = 0; i < len; i++)
 		d->cfg[off + i] = (uint8_t)((d->cfg[off + i] & ~d->wmask[off + i]) |
 					    (data[i] & d->wmask[off + i]));
-	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
+	bool cmd = off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND;
+
+	if (cmd)
 		for (unsigned int bar = 0; bar < PCI_STD_NUM_BARS; bar++)
 			if (d->bars[bar].size)
 				bar_sync(d, bar);
-	if (off + len > PCI_CAP_START && d->ops && d->ops->cfg_written)
+	/* Passed-through devices follow the command register (bus mastering). */
+	if ((cmd || off + len > PCI_CAP_START) && d->ops && d->ops->cfg_written)
 		d->ops->cfg_written(d, off, len);
 }
 

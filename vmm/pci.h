@@ -37,7 +37,7 @@ struct pci_dev_ops {
 	int (*bar_map)(struct pci_dev *dev, unsigned int bar, uint64_t addr);
 	/* The BAR stops decoding at @addr. */
 	void (*bar_unmap)(struct pci_dev *dev, unsigned int bar, uint64_t addr);
-	/* After a masked write landed at @off (>= PCI_CAP_START). Optional. */
+	/* After a masked write landed at @off (the command register or >= PCI_CAP_START). */
 	void (*cfg_written)(struct pci_dev *dev, uint32_t off, uint32_t len);
 	/* Before a read at @off (>= PCI_CAP_START): refresh cfg[]. Optional. */
 	void (*cfg_read)(struct pci_dev *dev, uint32_t off, uint32_t len);

@@ -521,6 +521,7 @@ struct vmm_vm *vmm_vm_create(const struct vmm_opts *opts, int *err)
 	vm->nr_vcpus = opts->vcpus;
 	mutex_init(&vm->exit_lock);
 	mutex_init(&vm->park_lock);
+	mutex_init(&vm->slot_lock);
 	pthread_cond_init(&vm->park_cond.c, NULL);
 	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ret = vm->done_fd < 0 ? -errno : vm_run_levels(vm, VM_CREATE_LEVELS);
@@ -736,6 +737,7 @@ void vmm_vm_destroy(struct vmm_vm *vm)
 	mutex_destroy(&vm->exit_lock);
 	pthread_cond_destroy(&vm->park_cond.c);
 	mutex_destroy(&vm->park_lock);
+	mutex_destroy(&vm->slot_lock);
 	free(vm);
 }
 
@@ -773,6 +775,55 @@ const struct vmm_mem *vmm_vm_mem(const struct vmm_vm *vm)
 struct pci_bus *vmm_vm_pci(struct vmm_vm *vm)
 {
 	return &vm->pci;
+}
+
+/* Device slots follow RAM's; 64 of them is more than any BAR layout needs. */
+#define VM_DEV_SLOTS 64
+
+static int vm_set_slot(struct vmm_vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = (uint32_t)slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+int vmm_vm_map_device(struct vmm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
+{
+	int n, ret = -ENOSPC;
+
+	if (!size || (gpa | size | (uintptr_t)hva) & 4095)
+		return -EINVAL;
+	mutex_lock(&vm->slot_lock);
+	for (n = 0; n < VM_DEV_SLOTS; n++)
+		if (!(vm->dev_slots & (1ull << n)))
+			break;
+	if (n < VM_DEV_SLOTS) {
+		ret = vm_set_slot(vm, VMM_MEM_MAX_SLOTS + n, gpa, size, hva);
+		if (!ret) {
+			vm->dev_slots |= 1ull << n;
+			ret = VMM_MEM_MAX_SLOTS + n;
+		}
+	}
+	mutex_unlock(&vm->slot_lock);
+	return ret;
+}
+
+void vmm_vm_unmap_device(struct vmm_vm *vm, int slot)
+{
+	int n = slot - VMM_MEM_MAX_SLOTS;
+
+	if (n < 0 || n >= VM_DEV_SLOTS)
+		return;
+	mutex_lock(&vm->slot_lock);
+	/* A zero size deletes the slot (KVM API, KVM_SET_USER_MEMORY_REGION). */
+	if ((vm->dev_slots & (1ull << n)) && vm_set_slot(vm, slot, 0, 0, NULL) == 0)
+		vm->dev_slots &= ~(1ull << n);
+	mutex_unlock(&vm->slot_lock);
 }
 
 struct iotrap_bus *vmm_vm_mmio(struct vmm_vm *vm)

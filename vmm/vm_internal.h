@@ -72,6 +72,9 @@ struct vmm_vm {
 	struct cond park_cond; /* parked changed, or paused or stopping did */
 	unsigned int parked GUARDED;
 	bool reaped; /* vmm_vm_wait() has joined every thread */
+	/* KVM memory slots lent to devices' memory (passed-through BARs). */
+	struct mutex slot_lock;
+	uint64_t dev_slots GUARDED; /* bit n: slot VMM_MEM_MAX_SLOTS + n is in use */
 };
 
 /* vcpu.c */

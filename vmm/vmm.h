@@ -104,6 +104,14 @@ struct iotrap_bus *vmm_vm_mmio(struct vmm_vm *vm);
 struct iotrap_bus *vmm_vm_pio(struct vmm_vm *vm);
 struct irq_router *vmm_vm_irq(struct vmm_vm *vm);
 const char *vmm_vm_name(const struct vmm_vm *vm);
+/*
+ * Let the guest reach [@gpa, @gpa + @size) directly at host mapping @hva (a
+ * device BAR mapped from VFIO), without exits.  Returns a slot handle for
+ * vmm_vm_unmap_device(), or -ENOSPC / -errno; @gpa, @size and @hva must be
+ * page aligned and must not overlap RAM or another mapping.
+ */
+int vmm_vm_map_device(struct vmm_vm *vm, uint64_t gpa, uint64_t size, void *hva);
+void vmm_vm_unmap_device(struct vmm_vm *vm, int slot);
 /* Port I/O and MMIO exits of all its vCPUs so far (any thread, any time). */
 void vmm_vm_exit_counts(const struct vmm_vm *vm, uint64_t *pio, uint64_t *mmio);
 

@@ -252,6 +252,47 @@ def qemu_vhost_user_argv(initrd, sock, mac, append, queues=1, server=False, pack
             "-netdev", netdev, "-device", device + ",vectors=0"]
 
 
+# An SR-IOV NVMe controller behind QEMU's VT-d in L1 (../shared/docs/nested.md), with
+# namespace 1 on @image shared with its VFs.
+def nvme_sriov_argv(image, intremap=True):
+    return ["-machine", "q35,kernel-irqchip=split",
+            "-device", "intel-iommu,intremap=%s,caching-mode=on" % ("on" if intremap else "off"),
+            "-device", "nvme-subsys,id=subsys0",
+            "-device", "nvme,id=nvme0,serial=deadbeef,subsys=subsys0,sriov_max_vfs=2,"
+            "sriov_vq_flexible=4,sriov_vi_flexible=2",
+            "-drive", "file=%s,if=none,id=nvm0,format=raw,cache=unsafe" % image,
+            "-device", "nvme-ns,drive=nvm0,bus=nvme0,nsid=1,shared=on"]
+
+
+# L1 shell: VF 0 of the NVMe PF made usable (NVMe virtualization management: the primary
+# gives up its flexible resources, the secondary gets one interrupt and two queues and
+# goes online) and left without a driver; $PF and $VF name them.  Needs nvme-cli in L1.
+NVME_VF_SETUP = r"""
+PF=
+for d in /sys/bus/pci/devices/*; do
+    [ -f $d/sriov_totalvfs ] && [ "$(cat $d/sriov_totalvfs)" -gt 0 ] && PF=$(basename $d) && break
+done
+[ -n "$PF" ] || echo "NESTED-ERROR no SR-IOV PF in L1"
+wait_nvme0() {
+    for i in $(seq 100); do [ -c /dev/nvme0 ] && return 0; sleep 0.1; done
+    echo "NESTED-ERROR no /dev/nvme0"
+}
+mgmt() { nvme virt-mgmt /dev/nvme0 "$@" > /dev/null || echo "NESTED-ERROR virt-mgmt $*"; }
+wait_nvme0
+mgmt -c 0 -r 1 -a 1 -n 0
+mgmt -c 0 -r 0 -a 1 -n 0
+echo 1 > /sys/bus/pci/devices/$PF/reset
+wait_nvme0
+echo 0 > /sys/bus/pci/devices/$PF/sriov_drivers_autoprobe
+echo 1 > /sys/bus/pci/devices/$PF/sriov_numvfs || echo "NESTED-ERROR cannot enable a VF"
+VF=$(basename $(readlink /sys/bus/pci/devices/$PF/virtfn0))
+mgmt -c 1 -r 1 -a 8 -n 1
+mgmt -c 1 -r 0 -a 8 -n 2
+mgmt -c 1 -a 9
+echo "NESTED-VF $PF $VF"
+"""
+
+
 class Bed:
     """One L1 archive: ferry and its libraries, KVM modules, the payload."""
 

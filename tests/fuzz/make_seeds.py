@@ -183,6 +183,35 @@ p += access(True, True, 0, 0x14, 15)  # DRIVER_OK
 p += access(True, True, 1, 0x3000, 0)  # notify queue 0
 put("fuzz_pci", "bring-up", p)
 
+# ---- fuzz_vfio: a QEMU-NVMe-like VF, then a driver enabling MSI-X ----
+
+def vf_config():
+    c = bytearray(256)
+    struct.pack_into("<HHHH", c, 0, 0x1b36, 0x0010, 0, 0x10)  # IDs, command, status: caps
+    struct.pack_into("<I", c, 0x08, 0x01080202)
+    struct.pack_into("<I", c, 0x10, 0x4)  # BAR0: 64-bit memory
+    c[0x34] = 0x40
+    c[0x40:0x43] = bytes([0x01, 0x50, 0x03])  # PM
+    c[0x50:0x52] = bytes([0x05, 0x60])  # MSI (hidden)
+    c[0x60:0x62] = bytes([0x11, 0x70])  # MSI-X: 4 vectors, table 0x2000, PBA 0x3000
+    struct.pack_into("<HII", c, 0x62, 3, 0x2000, 0x3000)
+    c[0x70:0x73] = bytes([0x10, 0xb0, 0x02])  # PCIe
+    c[0xb0:0xb2] = bytes([0x09, 0x00])  # vendor-specific (hidden)
+    return bytes(c) + bytes([14 | 0x40, 0, 0, 0, 0, 0])  # BAR0: 16 KiB, mappable
+
+
+p = vf_config()
+p += access(False, False, 2, 0x4a, 0)  # MSI-X control (PM at 0x40, MSI-X at 0x48)
+p += access(False, True, 1, 0x04, 0x06)  # memory + bus master
+p += access(True, True, 2, 0x2000, 0xfee00000)  # entry 0 address
+p += access(True, True, 2, 0x2008, 0x41)  # entry 0 data
+p += access(True, True, 2, 0x200c, 0)  # unmask
+p += access(False, True, 1, 0x4a, 0x8000)  # MSI-X enable
+p += access(True, False, 3, 0x3000, 0)  # PBA
+p += access(True, True, 2, 0x2800, 1)  # the table page past the table
+p += access(False, True, 1, 0x4a, 0)  # MSI-X off
+put("fuzz_vfio", "nvme-vf", p)
+
 # ---- fuzz_vxlan: packets a remote VTEP sends to 10.0.0.1 / 2001:db8::1 ----
 
 

@@ -20,6 +20,7 @@
 #define IRQ_VEC_PIC 0x20 /* the 8259s' 16 lines, masked: 0x20-0x2f */
 #define IRQ_VEC_TIMER 0x30 /* the APIC timer that bounds every sleep */
 #define IRQ_VEC_NET 0x40 /* the receive queue's MSI-X message (vnet.c) */
+#define IRQ_VEC_NVME 0x41 /* the NVMe function's MSI-X vector 0 (nvme.c) */
 
 /* Returns 0, or -ENODEV when there is no local APIC. */
 int irq_init(void);

@@ -21,6 +21,7 @@
 #include "pci.h"
 #include "ipnode.h"
 #include "mq.h"
+#include "nvme.h"
 #include "pktgen.h"
 #include "smp.h"
 #include "start_info.h"
@@ -44,6 +45,7 @@ struct guest_opts {
 	struct pktgen_opts pktgen; /* role=, size=, rate=, ... for mode=pktgen (pktgen.h) */
 	struct ipnode_opts ip; /* ip=, ping=, ... for mode=ip (ipnode.h) */
 	struct mq_opts mq; /* role=, peer=, count= for mode=mq (mq.h) */
+	struct nvme_opts nvme; /* lba=, bad_dma=, hold_ms= for mode=nvme (nvme.h) */
 	const struct hvm_start_info *si; /* not an option: the boot information */
 	const char *cmdline; /* not an option: the command line as given */
 };
@@ -239,12 +241,22 @@ static int mq_opt(struct guest_opts *o, const char *key, const char *val)
 	return mq_parse_opt(&o->mq, key, val);
 }
 
+static int mode_nvme(const struct guest_opts *o)
+{
+	return nvme_run(&o->nvme, o->timeout_ms);
+}
+
+static int nvme_opt(struct guest_opts *o, const char *key, const char *val)
+{
+	return nvme_parse_opt(&o->nvme, key, val);
+}
+
 static const struct guest_mode guest_modes[] = {
 	{ "hello", mode_hello, NULL }, { "smp", mode_smp, NULL },
 	{ "pci", mode_pci, NULL },     { "fault", mode_fault, NULL },
 	{ "net", mode_net, net_opt },  { "pktgen", mode_pktgen, pktgen_opt },
 	{ "reset", mode_reset, NULL }, { "ip", mode_ip, ip_opt },
-	{ "mq", mode_mq, mq_opt },
+	{ "mq", mode_mq, mq_opt },     { "nvme", mode_nvme, nvme_opt },
 };
 
 /* ---- command line ---- */
@@ -421,6 +433,7 @@ void guest_main(uint64_t start_info_pa)
 	pktgen_opts_init(&o.pktgen);
 	ipnode_opts_init(&o.ip);
 	mq_opts_init(&o.mq);
+	nvme_opts_init(&o.nvme);
 	uart_init();
 	con_log("ferry-guest %s: booted through PVH, running in ring 3\n", GUEST_VERSION);
 	if (!start_info_pa || start_info_pa >= 0x100000000ULL || si->magic != HVM_START_MAGIC) {

@@ -7,6 +7,22 @@
 #include "lib.h"
 #include "pci.h"
 
+#define IDENTITY_MAP_END 0x100000000ULL /* boot.S maps 0-4 GiB */
+
+/* MSI-X capability (PCI 3.0, 6.8.2) and table entry layout. */
+#define MSIX_CTRL 2 /* le16 Message Control */
+#define MSIX_CTRL_SIZE_MASK 0x07ff /* table size - 1 */
+#define MSIX_CTRL_FMASK 0x4000 /* function mask */
+#define MSIX_CTRL_ENABLE 0x8000
+#define MSIX_TABLE 4 /* le32: offset | BIR */
+#define MSIX_ENTRY_SIZE 16
+#define MSIX_ENTRY_ADDR_LO 0
+#define MSIX_ENTRY_ADDR_HI 4
+#define MSIX_ENTRY_DATA 8
+#define MSIX_ENTRY_CTRL 12
+#define MSIX_ENTRY_MASKED 1
+#define MSI_ADDR_BASE 0xfee00000u /* SDM vol. 3, 11.11.1: destination in bits 19:12 */
+
 #define PCI_CONF_ADDR 0xcf8
 #define PCI_CONF_DATA 0xcfc
 #define PCI_CONF_ENABLE 0x80000000u
@@ -165,4 +181,77 @@ int pci_read_bar(const struct pci_dev *d, unsigned int n, bool probe, struct pci
 	if (probe)
 		pci_bar_size(d, off, out);
 	return 0;
+}
+
+uintptr_t pci_bar_range(const struct pci_dev *d, uint8_t bar, uint32_t off, uint32_t len)
+{
+	struct pci_bar b;
+
+	if (bar > 5 || pci_read_bar(d, bar, true, &b) || b.io || !b.addr)
+		return 0;
+	if ((uint64_t)off + len > b.size || b.addr + b.size > IDENTITY_MAP_END)
+		return 0;
+	return (uintptr_t)(b.addr + off);
+}
+
+int pci_msix_find(const struct pci_dev *d, struct pci_msix *m)
+{
+	uint8_t cap = pci_find_cap(d, PCI_CAP_ID_MSIX, 0);
+	uint32_t table;
+	uint16_t n;
+
+	*m = (struct pci_msix){ 0 };
+	if (!cap)
+		return -ENODEV;
+	n = (uint16_t)((pci_read16(d, cap + MSIX_CTRL) & MSIX_CTRL_SIZE_MASK) + 1);
+	table = pci_read32(d, cap + MSIX_TABLE);
+	m->table = pci_bar_range(d, table & 7, table & ~7u, (uint32_t)n * MSIX_ENTRY_SIZE);
+	if (!m->table)
+		return -EINVAL;
+	m->cap = cap;
+	m->size = n;
+	return 0;
+}
+
+static uintptr_t pci_msix_entry(const struct pci_msix *m, uint16_t entry)
+{
+	return m->table + (uintptr_t)entry * MSIX_ENTRY_SIZE;
+}
+
+int pci_msix_enable(const struct pci_dev *d, const struct pci_msix *m, uint16_t entry,
+		    uint32_t apic_id, uint8_t vector)
+{
+	uintptr_t e = pci_msix_entry(m, entry);
+	uint16_t ctrl;
+
+	if (!m->cap)
+		return -ENODEV;
+	if (entry >= m->size || apic_id > 0xff)
+		return -EINVAL;
+	ctrl = pci_read16(d, m->cap + MSIX_CTRL);
+	/* Enabled with the function masked while the entry is written (PCI 3.0, 6.8.2.3). */
+	pci_write16(d, m->cap + MSIX_CTRL, ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
+	for (uint16_t i = 0; i < m->size; i++)
+		if (i != entry && !(ctrl & MSIX_CTRL_ENABLE))
+			mmio_write32(pci_msix_entry(m, i) + MSIX_ENTRY_CTRL, MSIX_ENTRY_MASKED);
+	mmio_write32(e + MSIX_ENTRY_ADDR_LO, MSI_ADDR_BASE | apic_id << 12);
+	mmio_write32(e + MSIX_ENTRY_ADDR_HI, 0);
+	mmio_write32(e + MSIX_ENTRY_DATA, vector); /* fixed delivery, edge */
+	mmio_write32(e + MSIX_ENTRY_CTRL, 0);
+	pci_write16(d, m->cap + MSIX_CTRL,
+		    (uint16_t)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK));
+	return 0;
+}
+
+void pci_msix_disable(const struct pci_dev *d, const struct pci_msix *m)
+{
+	uint16_t ctrl;
+
+	if (!m->cap)
+		return;
+	for (uint16_t i = 0; i < m->size; i++)
+		mmio_write32(pci_msix_entry(m, i) + MSIX_ENTRY_CTRL, MSIX_ENTRY_MASKED);
+	ctrl = pci_read16(d, m->cap + MSIX_CTRL);
+	pci_write16(d, m->cap + MSIX_CTRL,
+		    (uint16_t)(ctrl & ~(MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK)));
 }

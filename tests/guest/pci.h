@@ -72,4 +72,29 @@ uint8_t pci_find_cap(const struct pci_dev *d, uint8_t id, uint8_t after);
  */
 int pci_read_bar(const struct pci_dev *d, unsigned int n, bool probe, struct pci_bar *out);
 
+/* A function's MSI-X: where its capability and table are. */
+struct pci_msix {
+	uint8_t cap; /* config offset, 0: none */
+	uint16_t size; /* table entries */
+	uintptr_t table; /* the table's (identity-mapped) address */
+};
+
+/*
+ * The address of [@off, @off + @len) in memory BAR @bar (probed), or 0 when
+ * it is not a memory BAR, not assigned, too short or above the identity map.
+ */
+uintptr_t pci_bar_range(const struct pci_dev *d, uint8_t bar, uint32_t off, uint32_t len);
+
+/* Find @d's MSI-X: 0, -ENODEV (none) or -EINVAL (table outside its BAR). */
+int pci_msix_find(const struct pci_dev *d, struct pci_msix *m);
+
+/*
+ * Point table entry @entry at @vector on the CPU with @apic_id (fixed, edge),
+ * unmask it and enable MSI-X; the first enable masks every other entry.
+ */
+int pci_msix_enable(const struct pci_dev *d, const struct pci_msix *m, uint16_t entry,
+		    uint32_t apic_id, uint8_t vector);
+/* Mask every entry and turn MSI-X off. */
+void pci_msix_disable(const struct pci_dev *d, const struct pci_msix *m);
+
 #endif

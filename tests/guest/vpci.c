@@ -13,21 +13,6 @@
 #include "vpci.h"
 
 #define VPCI_RESET_POLLS 100000 /* status reads before a reset counts as stuck */
-#define IDENTITY_MAP_END 0x100000000ULL /* boot.S maps 0-4 GiB */
-
-/* MSI-X capability (PCI 3.0, 6.8.2) and table entry layout. */
-#define MSIX_CTRL 2 /* le16 Message Control */
-#define MSIX_CTRL_SIZE_MASK 0x07ff /* table size - 1 */
-#define MSIX_CTRL_FMASK 0x4000 /* function mask */
-#define MSIX_CTRL_ENABLE 0x8000
-#define MSIX_TABLE 4 /* le32: offset | BIR */
-#define MSIX_ENTRY_SIZE 16
-#define MSIX_ENTRY_ADDR_LO 0
-#define MSIX_ENTRY_ADDR_HI 4
-#define MSIX_ENTRY_DATA 8
-#define MSIX_ENTRY_CTRL 12
-#define MSIX_ENTRY_MASKED 1
-#define MSI_ADDR_BASE 0xfee00000u /* SDM vol. 3, 11.11.1: destination in bits 19:12 */
 
 /* ---- locating the structures ---- */
 
@@ -36,17 +21,6 @@
  * BAR is not a memory BAR, the range does not fit it, or it lies beyond the
  * identity map.  Sizing the BAR costs a few config accesses, once per cap.
  */
-static uintptr_t vpci_bar_range(const struct vpci *v, uint8_t bar, uint32_t off, uint32_t len)
-{
-	struct pci_bar b;
-
-	if (bar > 5 || pci_read_bar(&v->pci, bar, true, &b) || b.io || !b.addr)
-		return 0;
-	if ((uint64_t)off + len > b.size || b.addr + b.size > IDENTITY_MAP_END)
-		return 0;
-	return (uintptr_t)(b.addr + off);
-}
-
 /* Records the vendor capability at config offset @cap if it is the first of its type. */
 static void vpci_take_cap(struct vpci *v, uint8_t cap, bool *bad)
 {
@@ -67,7 +41,7 @@ static void vpci_take_cap(struct vpci *v, uint8_t cap, bool *bad)
 		*bad = true;
 		return;
 	}
-	r->addr = vpci_bar_range(v, bar, off, len);
+	r->addr = pci_bar_range(&v->pci, bar, off, len);
 	r->len = len;
 	if (!r->addr) {
 		con_log("virtio: cap type %u: bar %u offset 0x%x length 0x%x is outside the BAR\n",
@@ -96,24 +70,11 @@ static int vpci_map_caps(struct vpci *v)
 	return 0;
 }
 
-/* Finds the MSI-X table; a device without one (or a broken one) just has no MSI-X. */
+/* A device without MSI-X (or with a broken table) just has none. */
 static void vpci_map_msix(struct vpci *v)
 {
-	uint8_t cap = pci_find_cap(&v->pci, PCI_CAP_ID_MSIX, 0);
-	uint32_t table;
-	uint16_t n;
-
-	if (!cap)
-		return;
-	n = (uint16_t)((pci_read16(&v->pci, cap + MSIX_CTRL) & MSIX_CTRL_SIZE_MASK) + 1);
-	table = pci_read32(&v->pci, cap + MSIX_TABLE);
-	v->msix_table = vpci_bar_range(v, table & 7, table & ~7u, (uint32_t)n * MSIX_ENTRY_SIZE);
-	if (!v->msix_table) {
+	if (pci_msix_find(&v->pci, &v->msix) == -EINVAL)
 		con_log("virtio: MSI-X table outside its BAR: MSI-X not usable\n");
-		return;
-	}
-	v->msix_cap = cap;
-	v->msix_size = n;
 }
 
 int vpci_open(struct vpci *v, uint16_t device_id)
@@ -245,43 +206,12 @@ int vpci_read_device_cfg(struct vpci *v, uint32_t off, void *buf, uint32_t len)
 
 /* ---- MSI-X ---- */
 
-static uintptr_t vpci_msix_entry(const struct vpci *v, uint16_t entry)
-{
-	return v->msix_table + (uintptr_t)entry * MSIX_ENTRY_SIZE;
-}
-
 int vpci_msix_enable(struct vpci *v, uint16_t entry, uint32_t apic_id, uint8_t vector)
 {
-	uintptr_t e = vpci_msix_entry(v, entry);
-	uint16_t ctrl;
-
-	if (!v->msix_cap)
-		return -ENODEV;
-	if (entry >= v->msix_size || apic_id > 0xff)
-		return -EINVAL;
-	ctrl = pci_read16(&v->pci, v->msix_cap + MSIX_CTRL);
-	/* Enabled with the function masked while the entry is written (PCI 3.0, 6.8.2.3). */
-	pci_write16(&v->pci, v->msix_cap + MSIX_CTRL, ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
-	for (uint16_t i = 0; i < v->msix_size; i++)
-		mmio_write32(vpci_msix_entry(v, i) + MSIX_ENTRY_CTRL, MSIX_ENTRY_MASKED);
-	mmio_write32(e + MSIX_ENTRY_ADDR_LO, MSI_ADDR_BASE | apic_id << 12);
-	mmio_write32(e + MSIX_ENTRY_ADDR_HI, 0);
-	mmio_write32(e + MSIX_ENTRY_DATA, vector); /* fixed delivery, edge */
-	mmio_write32(e + MSIX_ENTRY_CTRL, 0);
-	pci_write16(&v->pci, v->msix_cap + MSIX_CTRL,
-		    (uint16_t)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK));
-	return 0;
+	return pci_msix_enable(&v->pci, &v->msix, entry, apic_id, vector);
 }
 
 void vpci_msix_disable(struct vpci *v)
 {
-	uint16_t ctrl;
-
-	if (!v->msix_cap)
-		return;
-	for (uint16_t i = 0; i < v->msix_size; i++)
-		mmio_write32(vpci_msix_entry(v, i) + MSIX_ENTRY_CTRL, MSIX_ENTRY_MASKED);
-	ctrl = pci_read16(&v->pci, v->msix_cap + MSIX_CTRL);
-	pci_write16(&v->pci, v->msix_cap + MSIX_CTRL,
-		    (uint16_t)(ctrl & ~(MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK)));
+	pci_msix_disable(&v->pci, &v->msix);
 }

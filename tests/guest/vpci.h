@@ -30,9 +30,7 @@ struct vpci {
 	struct vpci_region device; /* device-specific configuration */
 	struct vpci_region notify; /* queue notification area */
 	uint32_t notify_mult; /* notify_off_multiplier */
-	uint8_t msix_cap; /* config offset of the MSI-X capability, 0 if none */
-	uint16_t msix_size; /* MSI-X table entries */
-	uintptr_t msix_table; /* the table's mapped address */
+	struct pci_msix msix; /* cap 0: none */
 };
 
 /*

@@ -87,7 +87,7 @@ static void test_vm_conflicts(void)
 			-EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.msg, "cpus: unknown key (expected one of: name, kernel, initrd, "
 					"cmdline, memory, vcpus, hugepages, console, debug_exit, "
-					"nics, disks)");
+					"nics, disks, passthrough)");
 	CU_ASSERT_EQUAL(try_vm(cfg, "[]", NULL, &vm, &err), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.msg, "(top level): must be an object, got an array");
 	config_free(cfg);

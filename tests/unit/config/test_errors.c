@@ -152,7 +152,7 @@ static void test_vms(void)
 		  "vms[0].hugepages: must be true or false, got a string" },
 		{ "{'vms': [" VM_A ", 'vcpu': 2}]}",
 		  "vms[0].vcpu: unknown key (expected one of: name, kernel, initrd, cmdline, memory, "
-		  "vcpus, hugepages, console, debug_exit, nics, disks)" },
+		  "vcpus, hugepages, console, debug_exit, nics, disks, passthrough)" },
 		{ "{'vms': [" VM_A ", 'console': {'stdin': 1}}]}",
 		  "vms[0].console.stdin: must be true or false, got an integer" },
 		{ "{'vms': [" VM_A ", 'console': {'log': ''}}]}",
@@ -164,6 +164,22 @@ static void test_vms(void)
 		  "vms[1].name: duplicate VM name 'a' (also vms[0])" },
 		{ "{'vms': [" VM_A ", 'nics': {}}]}",
 		  "vms[0].nics: must be an array, got an object" },
+		{ "{'vms': [" VM_A ", 'passthrough': [{}]}]}",
+		  "vms[0].passthrough[0].pci: give either \"pci\" or \"pf\" (with \"vf\"), not neither" },
+		{ "{'vms': [" VM_A
+		  ", 'passthrough': [{'pci': '0000:00:01.1', 'pf': '0000:00:01.0'}]}]}",
+		  "vms[0].passthrough[0].pf: give either \"pci\" or \"pf\" (with \"vf\"), not both" },
+		{ "{'vms': [" VM_A ", 'passthrough': [{'pci': '00:01.1'}]}]}",
+		  "vms[0].passthrough[0].pci: '00:01.1' is not a PCI address like \"0000:00:01.1\" "
+		  "(domain:bus:device.function, lower-case hex, device at most 1f)" },
+		{ "{'vms': [" VM_A ", 'passthrough': [{'pf': '0000:00:20.0'}]}]}",
+		  "vms[0].passthrough[0].pf: '0000:00:20.0' is not a PCI address like \"0000:00:01.1\" "
+		  "(domain:bus:device.function, lower-case hex, device at most 1f)" },
+		{ "{'vms': [" VM_A ", 'passthrough': [{'pci': '0000:00:01.8'}]}]}",
+		  "vms[0].passthrough[0].pci: '0000:00:01.8' is not a PCI address like \"0000:00:01.1\" "
+		  "(domain:bus:device.function, lower-case hex, device at most 1f)" },
+		{ "{'vms': [" VM_A ", 'passthrough': [{'pf': '0000:00:01.0', 'vf': 256}]}]}",
+		  "vms[0].passthrough[0].vf: must be 0..255, got 256" },
 	};
 
 	RUN(cases);

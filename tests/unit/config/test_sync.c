@@ -100,6 +100,7 @@ static void test_schema_shape(void)
 		"ebpf",
 		"wireguard",
 		"wireguard_peer",
+		"passthrough",
 	};
 	char *gen = generate(config_print_schema);
 	json_t *s = gen ? json_loads(gen, 0, NULL) : NULL, *d, *req;
