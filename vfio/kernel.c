@@ -137,7 +137,8 @@ static int kd_set_msix(void *dev, const int *fds, unsigned int n)
 		.index = VFIO_PCI_MSIX_IRQ_INDEX,
 		.count = n,
 	};
-	memcpy(s->data, fds, n * sizeof(int));
+	if (n)
+		memcpy(s->data, fds, n * sizeof(int));
 	if (ioctl(d->fd, VFIO_DEVICE_SET_IRQS, s) < 0)
 		ret = -errno;
 	else if (n)
