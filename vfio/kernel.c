@@ -204,8 +204,12 @@ static int dma_map(struct vfio_vm *v, const char *where)
 			.size = mem->slots[i].size,
 		};
 
+		/* The pages are pinned: without CAP_IPC_LOCK, RLIMIT_MEMLOCK must cover them. */
 		if (ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m) < 0)
-			return fail(where, "cannot map guest RAM for DMA", errno);
+			return fail(where,
+				    errno == ENOMEM ? "cannot pin guest RAM for DMA (ulimit -l?)" :
+						      "cannot map guest RAM for DMA",
+				    errno);
 	}
 	v->dma_mapped = true;
 	return 0;
