@@ -12,6 +12,9 @@
  *	             command only has to complete
  *	hold_ms=N    keep the controller and MSI-X on this long at the end, so
  *	             the host can look at its interrupt table
+ *	bench_ms=N   then read one block after another for N ms (queue depth 1,
+ *	             each completion after its interrupt): reads and the time
+ *	             they took, for comparing VMMs on the same device
  *
  * The result line gives the controller's identity, what the block did, the
  * interrupts taken and how the bad read ended.
@@ -25,6 +28,7 @@ struct nvme_opts {
 	uint64_t lba;
 	bool bad_dma;
 	uint64_t hold_ms;
+	uint64_t bench_ms;
 };
 
 void nvme_opts_init(struct nvme_opts *o);
