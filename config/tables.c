@@ -253,7 +253,8 @@ static const struct cfg_key vm_keys[] = {
 	  .max_items = 8,
 	  .def = "[]",
 	  .doc = "PCI functions passed through with VFIO, after the disks in PCI slot order; "
-		 "each needs an IOMMU group of its own and interrupt remapping." },
+		 "every device of a function's IOMMU group must be bound to vfio-pci, and the "
+		 "host must remap interrupts." },
 };
 #undef VM
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/compiler.h"
 #include "util/lock.h"
@@ -138,8 +139,11 @@ static void fn_seg_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, b
 		return;
 	}
 	if (pba && within(boff, len, fn->pba_off, pba_len(fn))) {
-		if (!is_write)
+		if (!is_write) {
+			mutex_lock(&fn->lock);
 			msix_pba_read(&fn->msix, boff - fn->pba_off, data, len);
+			mutex_unlock(&fn->lock);
+		}
 		return;
 	}
 	/* Half in the table or PBA: not a register anyone has; drop it. */
@@ -219,12 +223,23 @@ static void fn_bar_unmap(struct pci_dev *pci, unsigned int bar, uint64_t addr)
 	}
 }
 
+static void fn_sync_command(struct vfio_fn *fn) REQUIRES(fn->lock);
+
 static int fn_bar_map(struct pci_dev *pci, unsigned int bar, uint64_t addr)
 {
 	struct vfio_fn *fn = container_of(pci, struct vfio_fn, pci);
 	struct fn_bar *b = &fn->bars[bar];
 	struct iotrap_bus *bus = b->io ? vmm_vm_pio(fn->vm) : vmm_vm_mmio(fn->vm);
 	int ret = 0;
+
+	/*
+	 * The device decodes before the guest can reach its BAR: vfio-pci answers
+	 * a fault on the mapping with SIGBUS while decode is off, which another
+	 * vCPU would meet as a failed KVM_RUN.
+	 */
+	mutex_lock(&fn->lock);
+	fn_sync_command(fn);
+	mutex_unlock(&fn->lock);
 
 	for (unsigned int i = 0; i < b->nsegs && !ret; i++) {
 		struct fn_seg *s = &b->segs[i];
@@ -275,6 +290,15 @@ static void fn_msix_control(struct vfio_fn *fn) REQUIRES(fn->lock)
 	} else if (!enabled && fn->msix_on) {
 		fn->ops->set_msix(fn->dev, NULL, 0);
 		fn->msix_on = false;
+		/* What the device raised before is void: no pending bit, no late interrupt. */
+		for (unsigned int i = 0; i < fn->nvec; i++) {
+			uint64_t drop;
+
+			if (read(msix_vector_fd(&fn->msix, i), &drop, sizeof(drop)) < 0 &&
+			    errno != EAGAIN)
+				LOG_RL(LOG_LVL_WARN, "vfio", "%s: vector %u: %s", fn->name, i,
+				       strerror(errno));
+		}
 	}
 	msix_set_control(&fn->msix, enabled, ctrl & PCI_MSIX_FLAGS_MASKALL);
 }
@@ -316,6 +340,13 @@ static int fn_probe_bars(struct vfio_fn *fn, const uint8_t *phys)
 		if (fn->ops->bar_info(fn->dev, i, &b->info) || !b->info.size)
 			continue;
 		b->io = reg & PCI_BASE_ADDRESS_SPACE_IO;
+		/* 4- and 8-byte I/O BARs are legal but below what the bus places: hidden. */
+		if (b->io && (b->info.size == 4 || b->info.size == 8)) {
+			LOG_WARN("vfio", "%s: I/O BAR%u of %llu bytes not offered", fn->name, i,
+				 (unsigned long long)b->info.size);
+			b->info.size = 0;
+			continue;
+		}
 		if (!IS_POW2(b->info.size) || b->info.size < 16 || (b->io && b->info.size > 256) ||
 		    (mem64 && i + 1 == VFIO_FN_NUM_BARS))
 			return fn_fail(fn, "a BAR the PCI rules do not allow", b->info.size);
@@ -363,7 +394,7 @@ static int fn_probe_msix(struct vfio_fn *fn, const uint8_t *p)
 	return 0;
 }
 
-static int fn_copy_cap(struct vfio_fn *fn, const uint8_t *phys, uint8_t at)
+static int fn_copy_cap(struct vfio_fn *fn, const uint8_t *phys, uint8_t at, uint32_t *copied)
 {
 	static const uint8_t ro[EXP_CAP_LEN];
 	uint8_t cap[EXP_CAP_LEN] = { 0 };
@@ -373,11 +404,19 @@ static int fn_copy_cap(struct vfio_fn *fn, const uint8_t *phys, uint8_t at)
 
 		if (cap_rules[r].id != phys[at])
 			continue;
+		/* One of each: a device repeating a capability gets no more config space. */
+		if (*copied & (1u << r))
+			return 0;
+		*copied |= 1u << r;
+		/* A version 1 PCIe capability ends at the link registers. */
+		if (phys[at] == PCI_CAP_ID_EXP && at + 2 < PCI_CFG_SPACE_SIZE &&
+		    (phys[at + 2] & PCI_EXP_FLAGS_VERS) < 2)
+			len = PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
 		len = len < (unsigned int)(PCI_CFG_SPACE_SIZE - at) ?
 			      len :
 			      (unsigned int)(PCI_CFG_SPACE_SIZE - at);
 		memcpy(cap, phys + at, len);
-		return pci_dev_add_cap(&fn->pci, cap, ro, cap_rules[r].len) < 0 ?
+		return pci_dev_add_cap(&fn->pci, cap, ro, (uint8_t)len) < 0 ?
 			       fn_fail(fn, "no room for capabilities in config space", at) :
 			       0;
 	}
@@ -389,6 +428,7 @@ static int fn_copy_cap(struct vfio_fn *fn, const uint8_t *phys, uint8_t at)
 static int fn_probe_caps(struct vfio_fn *fn, const uint8_t *phys)
 {
 	uint8_t seen[PCI_CFG_SPACE_SIZE / 4] = { 0 }, at;
+	uint32_t copied = 0;
 	unsigned int n = 0;
 	int ret = 0;
 
@@ -403,7 +443,7 @@ static int fn_probe_caps(struct vfio_fn *fn, const uint8_t *phys)
 				      fn_probe_msix(fn, phys + at) :
 				      fn_fail(fn, "its MSI-X capability overruns config space", at);
 		else
-			ret = fn_copy_cap(fn, phys, at);
+			ret = fn_copy_cap(fn, phys, at, &copied);
 	}
 	return ret;
 }

@@ -53,7 +53,7 @@ struct vfio_vm {
 	struct vmm_vm *vm;
 	int container; /* -1 until the first device */
 	int kvm_dev; /* KVM's kvm-vfio device, -1 if none */
-	bool dma_mapped;
+	unsigned int dma_mapped; /* guest RAM slots mapped for DMA */
 	unsigned int ngroups, ndevs;
 	struct vfio_group groups[VFIO_VM_MAX_DEVS];
 	struct vfio_kdev *devs[VFIO_VM_MAX_DEVS];
@@ -195,7 +195,7 @@ static int dma_map(struct vfio_vm *v, const char *where)
 {
 	const struct vmm_mem *mem = vmm_vm_mem(v->vm);
 
-	for (unsigned int i = 0; i < mem->nslots; i++) {
+	for (unsigned int i = v->dma_mapped; i < mem->nslots; i++) {
 		struct vfio_iommu_type1_dma_map m = {
 			.argsz = sizeof(m),
 			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -210,8 +210,8 @@ static int dma_map(struct vfio_vm *v, const char *where)
 				    errno == ENOMEM ? "cannot pin guest RAM for DMA (ulimit -l?)" :
 						      "cannot map guest RAM for DMA",
 				    errno);
+		v->dma_mapped = i + 1; /* so teardown unmaps what a later failure leaves */
 	}
-	v->dma_mapped = true;
 	return 0;
 }
 
@@ -219,7 +219,7 @@ static void dma_unmap(struct vfio_vm *v)
 {
 	const struct vmm_mem *mem = vmm_vm_mem(v->vm);
 
-	for (unsigned int i = 0; v->dma_mapped && i < mem->nslots; i++) {
+	for (unsigned int i = 0; i < v->dma_mapped; i++) {
 		struct vfio_iommu_type1_dma_unmap u = {
 			.argsz = sizeof(u),
 			.iova = mem->slots[i].gpa,
@@ -228,7 +228,7 @@ static void dma_unmap(struct vfio_vm *v)
 
 		ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &u);
 	}
-	v->dma_mapped = false;
+	v->dma_mapped = 0;
 }
 
 /* KVM's kvm-vfio device learns the group (non-coherent DMA, posted-interrupt bypass). */
@@ -239,11 +239,17 @@ static void kvm_add_group(struct vfio_vm *v, int group_fd, const char *where)
 				     .attr = KVM_DEV_VFIO_GROUP_ADD,
 				     .addr = (uint64_t)(uintptr_t)&group_fd };
 
+	int err = 0;
+
 	if (v->kvm_dev < 0 && ioctl(vmm_vm_fd(v->vm), KVM_CREATE_DEVICE, &cd) == 0)
 		v->kvm_dev = (int)cd.fd;
-	if (v->kvm_dev < 0 || ioctl(v->kvm_dev, KVM_SET_DEVICE_ATTR, &a) < 0)
+	else if (v->kvm_dev < 0)
+		err = errno;
+	if (!err && ioctl(v->kvm_dev, KVM_SET_DEVICE_ATTR, &a) < 0)
+		err = errno;
+	if (err)
 		LOG_WARN("vfio", "%s: KVM's kvm-vfio device does not take the group: %s", where,
-			 strerror(errno));
+			 strerror(err));
 }
 
 static int group_attach(struct vfio_vm *v, int num, const char *where)
@@ -255,6 +261,8 @@ static int group_attach(struct vfio_vm *v, int num, const char *where)
 	for (unsigned int i = 0; i < v->ngroups; i++)
 		if (v->groups[i].num == num)
 			return v->groups[i].fd;
+	if (v->ngroups == VFIO_VM_MAX_DEVS)
+		return fail(where, "too many IOMMU groups", ENOSPC);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", num);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -355,13 +363,22 @@ static int kdev_setup(struct vfio_vm *v, struct vfio_kdev *d, const char *where)
 	gfd = ret ? ret : group_attach(v, d->group, where);
 	if (gfd < 0)
 		return gfd;
-	if (!v->dma_mapped && (ret = dma_map(v, where)))
+	if (v->dma_mapped < vmm_vm_mem(v->vm)->nslots && (ret = dma_map(v, where)))
 		return ret;
 	ret = device_open(d, gfd, where);
 	if (ret)
 		return ret;
 	snprintf(d->name, sizeof(d->name), "%s.%s", vmm_vm_name(v->vm), d->bdf);
-	return vfio_fn_create(v->vm, &kd_ops, d, d->name, &d->fn);
+	ret = vfio_fn_create(v->vm, &kd_ops, d, d->name, &d->fn);
+	if (!ret && vfio_fn_vectors(d->fn) > d->msix_count) {
+		/* The guest would enable MSI-X and never get an interrupt. */
+		LOG_ERR("vfio", "%s: VFIO offers %u MSI-X vectors, the capability %u", where,
+			d->msix_count, vfio_fn_vectors(d->fn));
+		vfio_fn_destroy(d->fn);
+		d->fn = NULL;
+		ret = -EINVAL;
+	}
+	return ret;
 }
 
 int vfio_vm_add(struct vfio_vm *v, const struct vfio_pt_opts *o, const char *where)
@@ -421,8 +438,16 @@ void vfio_vm_destroy(struct vfio_vm *v)
 		free(v->devs[i]);
 	}
 	dma_unmap(v);
-	for (unsigned int i = 0; i < v->ngroups; i++)
+	for (unsigned int i = 0; i < v->ngroups; i++) {
+		struct kvm_device_attr a = { .group = KVM_DEV_VFIO_GROUP,
+					     .attr = KVM_DEV_VFIO_GROUP_DEL,
+					     .addr = (uint64_t)(uintptr_t)&v->groups[i].fd };
+
+		/* KVM lets go of the group (and so of the container) now, not with the VM. */
+		if (v->kvm_dev >= 0)
+			ioctl(v->kvm_dev, KVM_SET_DEVICE_ATTR, &a);
 		close(v->groups[i].fd);
+	}
 	if (v->kvm_dev >= 0)
 		close(v->kvm_dev);
 	if (v->container >= 0)

@@ -83,7 +83,7 @@ int pci_dev_add_bar(struct pci_dev *dev, unsigned int bar, uint64_t size, uint32
 
 int pci_dev_add_cap(struct pci_dev *dev, const void *cap, const void *wmask, uint8_t len)
 {
-	uint8_t off = dev->cap_end;
+	unsigned int off = dev->cap_end;
 
 	if (len < 2 || off + len > PCI_CFG_SPACE_SIZE)
 		return -ENOSPC;
@@ -91,10 +91,10 @@ int pci_dev_add_cap(struct pci_dev *dev, const void *cap, const void *wmask, uin
 	memcpy(dev->wmask + off, wmask, len);
 	dev->cfg[off + 1] = 0; /* end of list until another is appended */
 	dev->wmask[off + 1] = 0;
-	*dev->cap_prev_next = off;
+	*dev->cap_prev_next = (uint8_t)off;
 	dev->cap_prev_next = &dev->cfg[off + 1];
 	dev->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
-	dev->cap_end = (uint8_t)ALIGN_UP(off + len, 4u);
+	dev->cap_end = ALIGN_UP(off + len, 4u);
 	return off;
 }
 
@@ -335,7 +335,9 @@ static int pci_assign_bars(struct pci_bus *bus, struct pci_dev *dev) REQUIRES(bu
 			bus->io_next = (uint32_t)(addr + b->size);
 		} else {
 			addr = ALIGN_UP(bus->mmio_next, b->size);
-			if (addr + b->size > bus->mmio_end)
+			/* Overflow-safe: a passed-through BAR may be as large as 2^63. */
+			if (addr < bus->mmio_next || addr > bus->mmio_end ||
+			    b->size > bus->mmio_end - addr)
 				return -ENOSPC;
 			bus->mmio_next = addr + b->size;
 		}

@@ -59,7 +59,7 @@ struct pci_dev {
 	const struct pci_dev_ops *ops;
 	const char *name; /* for messages */
 	uint8_t slot; /* device number on bus 0 */
-	uint8_t cap_end; /* next free config offset for a capability */
+	unsigned int cap_end; /* next free config offset for a capability (256: full) */
 	uint8_t *cap_prev_next; /* where to link the next capability */
 };
 

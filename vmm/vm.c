@@ -777,8 +777,12 @@ struct pci_bus *vmm_vm_pci(struct vmm_vm *vm)
 	return &vm->pci;
 }
 
-/* Device slots follow RAM's; 64 of them is more than any BAR layout needs. */
-#define VM_DEV_SLOTS 64
+/*
+ * Device slots follow RAM's: up to 10 per passed-through function (six BARs,
+ * two of them split around MSI-X pages), 8 functions per VM.  KVM has 509 or more.
+ */
+#define VM_DEV_SLOTS 128
+#define SLOT_BIT(n) (1ull << ((n) % 64))
 
 static int vm_set_slot(struct vmm_vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva)
 {
@@ -800,12 +804,12 @@ int vmm_vm_map_device(struct vmm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
 		return -EINVAL;
 	mutex_lock(&vm->slot_lock);
 	for (n = 0; n < VM_DEV_SLOTS; n++)
-		if (!(vm->dev_slots & (1ull << n)))
+		if (!(vm->dev_slots[n / 64] & SLOT_BIT(n)))
 			break;
 	if (n < VM_DEV_SLOTS) {
 		ret = vm_set_slot(vm, VMM_MEM_MAX_SLOTS + n, gpa, size, hva);
 		if (!ret) {
-			vm->dev_slots |= 1ull << n;
+			vm->dev_slots[n / 64] |= SLOT_BIT(n);
 			ret = VMM_MEM_MAX_SLOTS + n;
 		}
 	}
@@ -815,15 +819,21 @@ int vmm_vm_map_device(struct vmm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
 
 void vmm_vm_unmap_device(struct vmm_vm *vm, int slot)
 {
-	int n = slot - VMM_MEM_MAX_SLOTS;
+	int n = slot - VMM_MEM_MAX_SLOTS, ret = 0;
 
 	if (n < 0 || n >= VM_DEV_SLOTS)
 		return;
 	mutex_lock(&vm->slot_lock);
 	/* A zero size deletes the slot (KVM API, KVM_SET_USER_MEMORY_REGION). */
-	if ((vm->dev_slots & (1ull << n)) && vm_set_slot(vm, slot, 0, 0, NULL) == 0)
-		vm->dev_slots &= ~(1ull << n);
+	if (vm->dev_slots[n / 64] & SLOT_BIT(n)) {
+		ret = vm_set_slot(vm, slot, 0, 0, NULL);
+		if (!ret)
+			vm->dev_slots[n / 64] &= ~SLOT_BIT(n);
+	}
 	mutex_unlock(&vm->slot_lock);
+	if (ret)
+		LOG_ERR("vmm", "%s: cannot delete memory slot %d: %s", vm->name, slot,
+			strerror(-ret));
 }
 
 struct iotrap_bus *vmm_vm_mmio(struct vmm_vm *vm)

@@ -74,7 +74,7 @@ struct vmm_vm {
 	bool reaped; /* vmm_vm_wait() has joined every thread */
 	/* KVM memory slots lent to devices' memory (passed-through BARs). */
 	struct mutex slot_lock;
-	uint64_t dev_slots GUARDED; /* bit n: slot VMM_MEM_MAX_SLOTS + n is in use */
+	uint64_t dev_slots[2] GUARDED; /* bit n: slot VMM_MEM_MAX_SLOTS + n is in use */
 };
 
 /* vcpu.c */

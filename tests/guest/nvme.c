@@ -30,6 +30,10 @@
 #define CC_IOCQES (4u << 20) /* 16-byte completion entries */
 #define CSTS_RDY 0x1
 #define CSTS_CFS 0x2
+#define CC_SHN_NORMAL (1u << 14)
+#define CSTS_SHST_MASK (3u << 2)
+#define CSTS_SHST_DONE (2u << 2)
+#define CAP_CSS_NVM (1ull << 37)
 
 /* Commands (5.x and 6.x) and the fields used. */
 #define ADM_CREATE_SQ 0x01
@@ -59,6 +63,7 @@ struct nvme_q {
 struct nvme {
 	struct pci_dev pci;
 	uintptr_t bar;
+	uint64_t bar_size;
 	struct pci_msix msix;
 	uint32_t stride; /* doorbell stride, bytes */
 	uint64_t deadline;
@@ -137,6 +142,7 @@ static int nvme_find(struct nvme *n)
 		if (pci_read_bar(&n->pci, 0, true, &b) || b.io || b.size < 2 * PAGE)
 			return -ENODEV;
 		n->bar = pci_bar_range(&n->pci, 0, 0, (uint32_t)b.size);
+		n->bar_size = b.size;
 		pci_write16(&n->pci, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 		return n->bar ? 0 : -ENODEV;
 	}
@@ -173,14 +179,17 @@ static int nvme_enable(struct nvme *n)
 	int rc;
 
 	n->stride = 4u << ((cap >> 32) & 0xf);
-	if ((cap & 0xffff) + 1 < QSIZE)
+	/* Queues of QSIZE, the NVM command set, 4 KiB pages, both queues' doorbells in the BAR. */
+	if ((cap & 0xffff) + 1 < QSIZE || !(cap & CAP_CSS_NVM) || ((cap >> 48) & 0xf) ||
+	    REG_DOORBELLS + (2u * IO_QID + 2) * n->stride > n->bar_size) {
+		con_log("nvme: CAP 0x%lx does not fit this driver\n", cap);
 		return -ENODEV;
-	if (mmio_read32(n->bar + REG_CC) & CC_EN) {
-		mmio_write32(n->bar + REG_CC, 0);
-		rc = nvme_wait_ready(n, false);
-		if (rc)
-			return rc;
 	}
+	if (mmio_read32(n->bar + REG_CC) & CC_EN)
+		mmio_write32(n->bar + REG_CC, 0);
+	rc = nvme_wait_ready(n, false); /* RDY may lag EN either way */
+	if (rc)
+		return rc;
 	nvme_q_init(n, &n->admin, 0);
 	mmio_write32(n->bar + REG_AQA, (QSIZE - 1) | (QSIZE - 1) << 16);
 	reg_write64(n, REG_ASQ, (uintptr_t)n->admin.sq);
@@ -398,8 +407,15 @@ static int nvme_bench(struct nvme *n, const struct nvme_info *info, uint64_t ms,
 	return rc;
 }
 
+/* A normal shutdown (the controller flushes what it caches), then disable. */
 static void nvme_stop(struct nvme *n)
 {
+	uint32_t cc = mmio_read32(n->bar + REG_CC);
+
+	mmio_write32(n->bar + REG_CC, cc | CC_SHN_NORMAL);
+	while ((mmio_read32(n->bar + REG_CSTS) & CSTS_SHST_MASK) != CSTS_SHST_DONE &&
+	       !tsc_passed(n->deadline))
+		tsc_delay_us(100);
 	pci_msix_disable(&n->pci, &n->msix);
 	mmio_write32(n->bar + REG_CC, 0);
 	nvme_wait_ready(n, false);

@@ -339,6 +339,11 @@ static void test_msix_table(void)
 	cfg_wr(msix + 2u, 0, 2);
 	CU_ASSERT_EQUAL(fake.msix_n, 0);
 	CU_ASSERT_EQUAL(fake.set_msix_calls, 2);
+	/* What was pending when MSI-X went off is gone when it comes back. */
+	cfg_wr(msix + 2u, PCI_MSIX_FLAGS_ENABLE, 2);
+	v = 0;
+	CU_ASSERT(mmio(PBA_OFF, &v, 8, false));
+	CU_ASSERT_EQUAL(v, 0);
 	vfio_fn_destroy(fn);
 }
 
@@ -439,12 +444,53 @@ static void test_hostile_devices(void)
 	vfio_fn_destroy(fn);
 }
 
+/* A device repeating capabilities, a version 1 PCIe capability, an 8-byte I/O BAR. */
+static void test_odd_devices(void)
+{
+	uint8_t *c = fake.cfg, exp;
+	struct vfio_fn *fn;
+	unsigned int n = 0;
+	int ret;
+
+	fake_good();
+	memset(c + 0x40, 0, 0xc0);
+	for (uint8_t at = 0x40; at < 0xa0; at += 4) /* 24 PM capabilities */
+		c[at] = PCI_CAP_ID_PM, c[at + 1] = (uint8_t)(at + 4);
+	c[0xa0] = PCI_CAP_ID_MSIX, c[0xa1] = 0xb0;
+	put16(c + 0xa2, NVEC - 1);
+	put32(c + 0xa4, TABLE_OFF);
+	put32(c + 0xa8, PBA_OFF);
+	c[0xb0] = PCI_CAP_ID_EXP, c[0xb1] = 0, c[0xb2] = 0x01; /* version 1 */
+	memset(c + 0xb0 + PCI_CAP_EXP_ENDPOINT_SIZEOF_V1, 0xab, 0x20);
+	put32(c + PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_SPACE_IO);
+	fake.bar_size[2] = 8;
+	fn = create(&ret);
+	CU_ASSERT_EQUAL_FATAL(ret, 0);
+	CU_ASSERT_EQUAL(cfg_rd(PCI_VENDOR_ID, 4), 0x00101b36); /* the header is intact */
+	for (uint8_t at = (uint8_t)cfg_rd(PCI_CAPABILITY_LIST, 1); at && n < 48;
+	     at = (uint8_t)cfg_rd(at + 1u, 1))
+		n++;
+	CU_ASSERT_EQUAL(n, 3); /* one PM, MSI-X, PCIe */
+	exp = find_cap(PCI_CAP_ID_EXP);
+	CU_ASSERT_EQUAL(cfg_rd(exp + PCI_CAP_EXP_ENDPOINT_SIZEOF_V1, 4), 0);
+	CU_ASSERT_EQUAL(cfg_rd(PCI_BASE_ADDRESS_2, 4), 0); /* the small I/O BAR is not offered */
+	vfio_fn_destroy(fn);
+	/* A BAR the 32-bit window cannot hold is refused, not wrapped over RAM. */
+	fake_good();
+	fake.bar_size[0] = 1ull << 62;
+	fn = create(&ret);
+	CU_ASSERT_EQUAL(ret, -ENOSPC);
+	if (fn)
+		vfio_fn_destroy(fn);
+}
+
 static CU_TestInfo tests[] = {
 	{ "identity and filtered capabilities", test_identity_and_caps },
 	{ "hostile config writes", test_hostile_config_writes },
 	{ "MSI-X table, PBA and enable", test_msix_table },
 	{ "BAR moved onto RAM", test_bar_moved_onto_ram },
 	{ "hostile devices refused", test_hostile_devices },
+	{ "odd devices", test_odd_devices },
 	CU_TEST_INFO_NULL,
 };
 
