@@ -80,7 +80,8 @@ def main():
                      l1_modules=("kvm_amd", "vfio-pci"),
                      binaries={"/usr/bin/nvme": "/usr/sbin/nvme"})
     console, m, took = bed.run(tmp, "vfio_nvme", timeout=600 + int(a.runs * a.seconds * 20),
-                               extra=nested.nvme_sriov_argv(image), append="intel_iommu=on")
+                               extra=nested.nvme_sriov_argv(image), append="intel_iommu=on",
+                               stall=nested.STALL_S + int(a.seconds * 2))
     if m.get("QEMU-SAID"):
         print("qemu said: %s" % "; ".join(m["QEMU-SAID"]), file=sys.stderr)
     ferry, qemu = rates(m.get("FERRY", [])), rates(m.get("QEMU", []))
