@@ -102,11 +102,6 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static bool overlaps(uint64_t off, uint64_t len, uint64_t lo, uint64_t n)
-{
-	return off < lo + n && lo < off + len;
-}
-
 static bool within(uint64_t off, uint64_t len, uint64_t lo, uint64_t n)
 {
 	return off >= lo && len <= n && off - lo <= n - len;
@@ -147,8 +142,8 @@ static void fn_seg_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, b
 		return;
 	}
 	/* Half in the table or PBA: not a register anyone has; drop it. */
-	if ((table && overlaps(boff, len, fn->table_off, table_len(fn))) ||
-	    (pba && overlaps(boff, len, fn->pba_off, pba_len(fn))) ||
+	if ((table && pci_overlaps(boff, len, fn->table_off, table_len(fn))) ||
+	    (pba && pci_overlaps(boff, len, fn->pba_off, pba_len(fn))) ||
 	    fn->ops->bar_rw(fn->dev, seg->bar, boff, data, len, is_write)) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -308,9 +303,9 @@ static void fn_cfg_written(struct pci_dev *pci, uint32_t off, uint32_t len)
 	struct vfio_fn *fn = container_of(pci, struct vfio_fn, pci);
 
 	mutex_lock(&fn->lock);
-	if (overlaps(off, len, PCI_COMMAND, 2))
+	if (pci_overlaps(off, len, PCI_COMMAND, 2))
 		fn_sync_command(fn);
-	if (fn->msix_cap && overlaps(off, len, fn->msix_cap + PCI_MSIX_FLAGS, 2))
+	if (fn->msix_cap && pci_overlaps(off, len, fn->msix_cap + PCI_MSIX_FLAGS, 2))
 		fn_msix_control(fn);
 	mutex_unlock(&fn->lock);
 }

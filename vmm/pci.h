@@ -65,6 +65,12 @@ struct pci_dev {
 
 struct iotrap_bus;
 
+/* [@off, @off + @len) and [@lo, @lo + @n) share a byte (config or BAR offsets). */
+static inline bool pci_overlaps(uint64_t off, uint64_t len, uint64_t lo, uint64_t n)
+{
+	return off < lo + n && lo < off + len;
+}
+
 /* The guest wrote the chipset's reset control register (0xcf9). */
 typedef void (*pci_reset_fn)(void *opaque);
 

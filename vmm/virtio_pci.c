@@ -500,11 +500,6 @@ static void vp_bar_unmap(struct pci_dev *pci, unsigned int bar, uint64_t addr)
 #define CFG_CAP_DATA offsetof(struct virtio_pci_cfg_cap, pci_cfg_data)
 #define CFG_CAP_LEN sizeof(struct virtio_pci_cfg_cap)
 
-static bool overlaps(uint32_t off, uint32_t len, uint32_t start, uint32_t n)
-{
-	return off < start + n && start < off + len;
-}
-
 /* The window's target, if the driver set a valid one (else false). */
 static bool vp_cfg_window(struct virtio_pci *vp, uint32_t *boff, uint32_t *blen)
 {
@@ -522,13 +517,14 @@ static void vp_cfg_written(struct pci_dev *pci, uint32_t off, uint32_t len)
 	uint32_t boff, blen;
 	uint16_t ctrl;
 
-	if (overlaps(off, len, vp->msix_cap + 2, 2)) {
+	if (pci_overlaps(off, len, vp->msix_cap + 2, 2)) {
 		ctrl = (uint16_t)vp_get(pci->cfg + vp->msix_cap + 2, 2);
 		mutex_lock(&vp->lock);
 		msix_set_control(&vp->msix, ctrl & 0x8000, ctrl & 0x4000);
 		mutex_unlock(&vp->lock);
 	}
-	if (overlaps(off, len, vp->cfg_cap + CFG_CAP_DATA, 4) && vp_cfg_window(vp, &boff, &blen))
+	if (pci_overlaps(off, len, vp->cfg_cap + CFG_CAP_DATA, 4) &&
+	    vp_cfg_window(vp, &boff, &blen))
 		vp_bar_access(vp, boff, pci->cfg + vp->cfg_cap + CFG_CAP_DATA, blen, true);
 }
 
@@ -537,7 +533,8 @@ static void vp_cfg_read(struct pci_dev *pci, uint32_t off, uint32_t len)
 	struct virtio_pci *vp = container_of(pci, struct virtio_pci, pci);
 	uint32_t boff, blen;
 
-	if (overlaps(off, len, vp->cfg_cap + CFG_CAP_DATA, 4) && vp_cfg_window(vp, &boff, &blen))
+	if (pci_overlaps(off, len, vp->cfg_cap + CFG_CAP_DATA, 4) &&
+	    vp_cfg_window(vp, &boff, &blen))
 		vp_bar_access(vp, boff, pci->cfg + vp->cfg_cap + CFG_CAP_DATA, blen, false);
 }
 

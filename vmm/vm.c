@@ -179,6 +179,19 @@ static void level_core_exit(struct vmm_vm *vm)
 	vm->vm_fd = vm->kvm_fd = -1;
 }
 
+/* Point KVM memory slot @slot at @hva (a zero @size deletes the slot). */
+static int vm_set_slot(struct vmm_vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = (uint32_t)slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
 /* ---- level: memory ---- */
 
 static int level_memory_init(struct vmm_vm *vm)
@@ -188,16 +201,10 @@ static int level_memory_init(struct vmm_vm *vm)
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < vm->mem.nslots; i++) {
-		struct kvm_userspace_memory_region r = {
-			.slot = i,
-			.guest_phys_addr = vm->mem.slots[i].gpa,
-			.memory_size = vm->mem.slots[i].size,
-			.userspace_addr = (uint64_t)(uintptr_t)vm->mem.slots[i].hva,
-		};
-
-		ret = vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, (unsigned long)&r,
-			       "KVM_SET_USER_MEMORY_REGION");
+		ret = vm_set_slot(vm, (int)i, vm->mem.slots[i].gpa, vm->mem.slots[i].size,
+				  vm->mem.slots[i].hva);
 		if (ret) {
+			LOG_ERR("vmm", "KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 			vmm_mem_fini(&vm->mem);
 			return ret;
 		}
@@ -783,18 +790,6 @@ struct pci_bus *vmm_vm_pci(struct vmm_vm *vm)
  */
 #define VM_DEV_SLOTS 128
 #define SLOT_BIT(n) (1ull << ((n) % 64))
-
-static int vm_set_slot(struct vmm_vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = (uint32_t)slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
-	};
-
-	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
-}
 
 int vmm_vm_map_device(struct vmm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
 {
